@@ -1,0 +1,241 @@
+"""Carte mobilité inclusion: order a duplicate or a second copy online.
+
+``create_app()`` builds the Flask application; ``python app.py`` serves it with
+gunicorn (see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.exceptions import HTTPException
+
+import models
+from models.db import open_database
+from models.demo import load_demo_data
+from models.mail import Mailer
+from views import account, auth, pages
+from views.assets import StaticAssets
+from views.render import page_title, render_page
+from views.web import init_web
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"  # noqa: S105 (refused outside --demo)
+
+DEFAULTS = {
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "DATABASE_URL": None,
+    "SMTP_URL": None,
+    "MAIL_FROM": "ne-pas-repondre@cmi.example.org",
+    "CONTACT_EMAIL": "contact-cmi.beneficiaire@example.org",
+    "ORGANISATION_NAME": "Imprimerie Nationale - Service CMI",
+    "ORGANISATION_ADDRESS": ["104 avenue du Président Kennedy", "75016 PARIS"],
+    "DEMO": False,
+    "SESSION_COOKIE_NAME": "cmi_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # also Secure on any request that came over HTTPS
+    # The token lives as long as the session; the session itself ends after 30 idle minutes.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": True,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+# Settings an operator may give in the environment.
+ENVIRONMENT_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "CONTACT_EMAIL",
+    "ORGANISATION_NAME",
+)
+
+csrf = CSRFProtect()
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'cmi.sqlite3'}"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "partials"),
+        static_folder=None,
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    for key in ENVIRONMENT_KEYS:
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    app.config.update(config or {})
+    if not app.config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+
+    open_database(app.config["DATABASE_URL"])
+    app.extensions["mailer"] = Mailer(app.config["SMTP_URL"], app.config["MAIL_FROM"])
+
+    Htmx(app)
+    csrf.init_app(app)
+    StaticAssets(app, ROOT / "static")
+    init_web(app)
+    app.jinja_env.globals["page_title"] = page_title
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    for blueprint in (pages.bp, auth.bp, account.bp):
+        app.register_blueprint(blueprint)
+
+    app.add_url_rule(
+        "/favicon.ico",
+        "favicon",
+        lambda: app.extensions["assets"].serve(app.extensions["assets"].urls["favicon.svg"]),
+    )
+    register_error_pages(app)
+    return app
+
+
+ERROR_PAGES = {
+    400: ("Demande incorrecte", ["Le formulaire envoyé n'a pas pu être lu. Réessayez."]),
+    403: ("Accès refusé", ["Vous n'avez pas accès à cette page."]),
+    404: (
+        "Page non trouvée",
+        [
+            "Si vous avez saisi l'adresse de la page, vérifiez qu'elle est correcte.",
+            "Si vous avez suivi un lien, il ne mène vers aucune page que vous pouvez voir.",
+        ],
+    ),
+    405: ("Page non trouvée", ["Cette adresse ne s'utilise pas de cette façon."]),
+    413: ("Envoi trop volumineux", ["Les informations envoyées sont trop longues."]),
+    500: (
+        "Désolé, le service rencontre un problème",
+        [
+            "Votre demande en cours est conservée. Réessayez dans quelques minutes.",
+            "Si le problème continue, contactez-nous.",
+        ],
+    ),
+}
+
+
+def register_error_pages(app: Flask) -> None:
+    def render_error(status: int, retry_url: str | None = None):
+        heading, paragraphs = ERROR_PAGES.get(status, ERROR_PAGES[500])
+        return render_page(
+            "pages/error.html",
+            status=status,
+            heading=heading,
+            paragraphs=paragraphs,
+            retry_url=retry_url,
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        from flask import request
+
+        response = render_page(
+            "pages/error.html",
+            status=400,
+            heading="La page a expiré",
+            paragraphs=[
+                "Pour protéger vos données, ce formulaire n'a pas été pris en compte : "
+                "il a été envoyé depuis une page trop ancienne ou depuis une autre session.",
+                "Rien n'a été modifié. Rechargez la page, puis recommencez.",
+            ],
+            retry_url=request.path if request.method == "POST" else None,
+        )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unexpected error", exc_info=error)
+        return render_error(500)
+
+
+# -- command line --------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        description="Serve the CMI duplicate and second-copy service with gunicorn."
+    )
+    parser.add_argument("--host", default=env.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env.get("PORT", "8000")))
+    parser.add_argument(
+        "--database",
+        default=env.get("DATABASE_URL"),
+        help="sqlite:///path or postgresql://user@host/db (default: instance/cmi.sqlite3)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=env.get("DEMO", "") in ("1", "true", "yes"),
+        help="create the tables and load the demo accounts if they are absent",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(env.get("WEB_CONCURRENCY", "2")),
+        help="gunicorn worker processes (default 2)",
+    )
+    parser.add_argument("--threads", type=int, default=int(env.get("THREADS", "4")))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = {"DEMO": args.demo}
+    if args.database:
+        config["DATABASE_URL"] = args.database
+    app = create_app(config)
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not args.demo:
+        print(
+            "Refusing to start: SECRET_KEY is not set, and the built-in key is public.\n"
+            "Set SECRET_KEY to a long random value (for example the output of\n"
+            "  python -c 'import secrets; print(secrets.token_hex(32))')\n"
+            "or start with --demo for a demonstration with the demo accounts.",
+            file=sys.stderr,
+        )
+        return 2
+    models.create_tables()
+    if args.demo and load_demo_data():
+        app.logger.info("Demo data loaded (accounts listed in README.md)")
+
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("preload_app", True)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 30)
+
+        def load(self):
+            return app
+
+    print(f"Serving on http://{args.host}:{args.port}/", flush=True)
+    Server().run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Outgoing email: every message is kept in an outbox, then sent by SMTP if configured."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from peewee import CharField, DateTimeField, TextField
+
+from .clock import clock
+from .db import BaseModel
+
+log = logging.getLogger(__name__)
+
+
+class OutboxEmail(BaseModel):
+    recipient = CharField()
+    subject = CharField()
+    text = TextField()
+    html = TextField(null=True)
+    created_at = DateTimeField(default=clock.now)
+    sent_at = DateTimeField(null=True)
+    error = TextField(null=True)
+
+
+class Mailer:
+    """Sends through ``smtp_url`` (smtp://user:pass@host:port, smtps://..., ?starttls=1).
+
+    Without an SMTP URL the message stays in the outbox and is written to the
+    log, which is what demo mode relies on.
+    """
+
+    def __init__(self, smtp_url: str | None, sender: str, timeout: float = 10) -> None:
+        self.smtp_url = smtp_url or None
+        self.sender = sender
+        self.timeout = timeout
+
+    def send(self, recipient: str, subject: str, text: str, html: str | None = None):
+        email = OutboxEmail.create(recipient=recipient, subject=subject, text=text, html=html)
+        if self.smtp_url is None:
+            log.info(
+                "Email kept in the outbox (no SMTP_URL)\nTo: %s\nSubject: %s\n\n%s",
+                recipient,
+                subject,
+                text,
+            )
+            return email
+        try:
+            self._deliver(self._message(email))
+        except (OSError, smtplib.SMTPException) as error:
+            # The request goes on; the message waits in the outbox.
+            log.error("Email %s to %s not sent: %s", email.id, recipient, error)
+            OutboxEmail.update(error=str(error)).where(OutboxEmail.id == email.id).execute()
+        else:
+            email.sent_at = clock.now()
+            OutboxEmail.update(sent_at=email.sent_at).where(OutboxEmail.id == email.id).execute()
+        return email
+
+    def _message(self, email: OutboxEmail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = formataddr(("Carte mobilité inclusion", self.sender))
+        message["To"] = email.recipient
+        message["Subject"] = email.subject
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        message.set_content(email.text)
+        if email.html:
+            message.add_alternative(email.html, subtype="html")
+        return message
+
+    def _deliver(self, message: EmailMessage) -> None:
+        url = urlsplit(self.smtp_url)
+        options = parse_qs(url.query)
+        host = url.hostname or "localhost"
+        if url.scheme == "smtps":
+            client = smtplib.SMTP_SSL(host, url.port or 465, timeout=self.timeout)
+        else:
+            client = smtplib.SMTP(host, url.port or 25, timeout=self.timeout)
+        with client:
+            if options.get("starttls", ["0"])[0] in ("1", "true"):
+                client.starttls()
+            if url.username:
+                client.login(unquote(url.username), unquote(url.password or ""))
+            client.send_message(message)

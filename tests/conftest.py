@@ -1,0 +1,95 @@
+"""Fixtures: a fresh database per test, on SQLite and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+
+import models
+from app import create_app
+from models.clock import clock
+from models.db import database
+from models.demo import load_demo_data
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+# The day the unit tests live in: after Inès's card was revoked (02/03/2026).
+TODAY = datetime(2026, 11, 22, 9, 30)
+
+
+def _postgres_database(worker: str) -> str | None:
+    """Create (once) a database for this test worker; None if PostgreSQL is not reachable."""
+    import psycopg2
+
+    name = f"cmi_test_{worker}"
+    try:
+        admin = psycopg2.connect(POSTGRES_ADMIN_URL, connect_timeout=3)
+    except psycopg2.OperationalError:
+        return None
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id):
+    url = _postgres_database(worker_id)
+    if url is None:
+        message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (required under CI)")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = request.getfixturevalue("postgres_url")
+    # Same database for the whole session: empty it before each test.
+    from models.db import open_database
+
+    open_database(url)
+    with database.connection_context():
+        existing = set(database.get_tables())
+        tables = [m._meta.table_name for m in models.ALL_MODELS]
+        present = ", ".join(f'"{t}"' for t in tables if t in existing)
+        if present:
+            database.execute_sql(f"TRUNCATE {present} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def frozen_clock():
+    clock.freeze(TODAY)
+    yield clock
+    clock.unfreeze()
+
+
+@pytest.fixture
+def app(database_url, frozen_clock):
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    models.create_tables()
+    load_demo_data()
+    yield application
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def db(app):
+    """A connection for tests that call the models directly."""
+    with database.connection_context():
+        yield database
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

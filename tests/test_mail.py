@@ -1,0 +1,75 @@
+"""Emails reach a real SMTP server when SMTP_URL is set, and wait in the outbox when it fails."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from models.mail import Mailer, OutboxEmail
+
+from .helpers import post_form
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_a_reset_link_travels_through_a_real_smtp_server(app, db, smtp_server):
+    controller, inbox = smtp_server
+    app.extensions["mailer"] = Mailer(
+        f"smtp://{controller.hostname}:{controller.port}", "ne-pas-repondre@cmi.example.org"
+    )
+    post_form(app.test_client(), "/mot-de-passe-oublie", {"username": "alfred.depot"})
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["To"] == "alfred.depot@example.org"
+    assert "nouveau mot de passe" in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    assert "http://localhost/mot-de-passe/" in body
+    assert OutboxEmail.select().where(OutboxEmail.sent_at.is_null(False)).count() == 1
+
+
+def test_html_alternative_is_sent_with_the_text(db, smtp_server):
+    controller, inbox = smtp_server
+    mailer = Mailer(f"smtp://127.0.0.1:{controller.port}", "service@example.org")
+    mailer.send("a@example.org", "Sujet", "Texte brut", "<p>Texte <strong>HTML</strong></p>")
+    parts = {part.get_content_type() for part in inbox.messages[0].walk()}
+    assert {"text/plain", "text/html"} <= parts
+
+
+def test_an_unreachable_smtp_server_keeps_the_email_in_the_outbox(app, db, caplog):
+    app.extensions["mailer"] = Mailer(f"smtp://127.0.0.1:{free_port()}", "s@example.org", 2)
+    response = post_form(app.test_client(), "/mot-de-passe-oublie", {"username": "alfred.depot"})
+    assert response.status_code == 303  # the user is not punished for our outage
+    email = OutboxEmail.get()
+    assert email.sent_at is None and email.error
+    assert "not sent" in caplog.text
+
+
+def test_without_smtp_the_email_is_logged_for_the_demo(app, caplog):
+    caplog.set_level("INFO")
+    post_form(app.test_client(), "/identifiant-oublie", {"email": "joseph.quinn@example.org"})
+    assert "Votre identifiant : joseph.quinn" in caplog.text

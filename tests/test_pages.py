@@ -1,0 +1,191 @@
+"""Layout, « Mes données », headers, compression, static files, error pages."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import pytest
+
+from .helpers import sign_in
+
+PUBLIC_PAGES = [
+    "/",
+    "/connexion",
+    "/identifiant-oublie",
+    "/mot-de-passe-oublie",
+    "/accessibilite",
+    "/mentions-legales",
+    "/contact",
+]
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_every_page_has_the_accessible_layout(client, url):
+    html = client.get(url).text
+    assert '<html lang="fr">' in html
+    assert html.index('class="skip-link" href="#main"') < html.index("<header")
+    assert '<main id="main"' in html and "<footer" in html
+    assert html.count("<h1") == 1
+    assert "Accessibilité : non conforme" in html
+    assert re.search(r"<title>[^<]+ - CMI</title>", html)
+
+
+def test_page_titles_are_unique(client):
+    titles = {
+        re.search(r"<title>([^<]+)</title>", client.get(u).text).group(1) for u in PUBLIC_PAGES
+    }
+    assert len(titles) == len(PUBLIC_PAGES)
+
+
+def test_security_headers_on_every_response(client):
+    for url in ["/connexion", "/nope", PUBLIC_PAGES[0]]:
+        headers = client.get(url).headers
+        csp = headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_carry_no_inline_script_or_style(client):
+    sign_in(client, "camille.martin")
+    for url in [*PUBLIC_PAGES, "/mes-donnees"]:
+        html = client.get(url, follow_redirects=True).text
+        assert "<style" not in html and " style=" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+        assert " hx-on" not in html
+        assert '"allowEval":false' in html
+
+
+def test_html_is_compressed_with_brotli_or_gzip(client):
+    response = client.get("/connexion", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert "<h1" in brotli.decompress(response.data).decode()
+    response = client.get("/connexion", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "<h1" in gzip.decompress(response.data).decode()
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_error_pages_are_compressed_too(client):
+    response = client.get("/nope", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 404
+    assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_static_files_have_hashed_names_and_a_year_of_cache(client):
+    html = client.get("/connexion").text
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert {u.rsplit(".", 1)[-1] for u in urls} >= {"css", "js", "svg"}
+    for url in urls:
+        assert re.search(r"\.[0-9a-f]{12}\.\w+$", url), url
+        response = client.get(url, headers={"Accept-Encoding": "br, gzip"})
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Content-Encoding"] == "br"
+        assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_a_static_file_under_an_old_hash_is_not_found(client):
+    assert client.get("/static/css/site.000000000000.css").status_code == 404
+
+
+def test_html_is_never_stored_by_caches(client):
+    assert client.get("/connexion").headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_page_is_a_helpful_404(client):
+    response = client.get("/cartes/0000000000000001")
+    assert response.status_code == 404
+    assert "Page non trouvée" in response.text
+
+
+def test_an_unexpected_error_is_a_page_not_a_traceback(app, client):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Votre demande en cours est conservée" in response.text
+    assert "RuntimeError" not in response.text
+
+
+def test_htmx_request_gets_the_title_and_main_only(client):
+    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main"})
+    assert response.text.startswith("<title>Connexion - CMI</title>")
+    assert "<header" not in response.text and "<h1" in response.text
+
+
+def test_htmx_request_for_another_target_gets_the_whole_page(client):
+    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "body"})
+    assert "<header" in response.text
+
+
+# -- « Mes données » ----------------------------------------------------------------------
+
+
+def test_my_data_needs_sign_in(client):
+    assert client.get("/mes-donnees").status_code == 303
+
+
+def test_camille_sees_both_children_and_their_cards(client):
+    sign_in(client, "camille.martin")
+    html = client.get("/mes-donnees").text
+    for expected in [
+        "Léo MARTIN",
+        "Inès MARTIN",
+        "03/05/2014",
+        "12/11/2017",
+        "0000 0000 0000 0040",
+        "0000 0000 0000 0041",
+        "0000 0000 0000 0042",
+        "Invalidité (cécité)",
+        "Révoquée le 02/03/2026 (Titre perdu)",
+        "Vous n'avez fait aucune demande.",
+    ]:
+        assert expected in html, expected
+    assert "Alfred" not in html
+
+
+def test_alfred_sees_his_identity_addresses_and_cards(client):
+    sign_in(client, "alfred.depot")
+    html = client.get("/mes-donnees").text
+    for expected in [
+        "16/09/1977",
+        "App 22",
+        "Résidence des Tilleuls",
+        "25 route de la Libertine",
+        "Hameau",
+        "59000 LILLE",
+        "Invalidité (besoin d&#39;accompagnement)",
+        "0000 0000 0000 0002",
+        "31/12/2033",
+    ]:
+        assert expected in html, expected
+    assert "MARTIN" not in html
+
+
+def test_joseph_sees_the_permanent_and_the_expired_card(client):
+    sign_in(client, "joseph.quinn")
+    html = client.get("/mes-donnees").text
+    assert "À titre définitif" in html
+    assert "Expirée le 31/12/2024" in html
+
+
+def test_navette_is_shown_as_a_legal_person(client):
+    sign_in(client, "navette.pmr")
+    html = client.get("/mes-donnees").text
+    assert "Navette Solidaire 59 (personne morale)" in html
+    assert "Date de naissance" not in html
+
+
+def test_marie_gets_the_mdph_guidance_not_an_empty_table(client):
+    sign_in(client, "marie.durand")
+    html = client.get("/mes-donnees").text
+    assert "Carte européenne de stationnement (ancien format)" in html
+    assert "adressez-vous à la maison départementale des personnes handicapées" in html

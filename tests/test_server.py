@@ -1,0 +1,92 @@
+"""``python app.py``: the production server, its options and its refusal of a public key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .test_mail import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEMO", "DATABASE_URL")}
+    env.update(extra)
+    return env
+
+
+def test_refuses_to_start_on_the_built_in_secret_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "app.py", "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}"],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Refusing to start: SECRET_KEY is not set" in result.stderr
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read())
+        try:
+            return urllib.request.urlopen(url, timeout=2)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {seconds} s")
+
+
+def test_demo_mode_serves_the_demo_with_gunicorn(database_url):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--demo", "--port", str(port), "--workers", "1"],
+        cwd=ROOT,
+        env=_env(DATABASE_URL=database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/connexion", process)
+        request = urllib.request.Request(base + "/connexion", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            assert "gunicorn" in response.headers["Server"]
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert "Demo data loaded" in output
+
+
+@pytest.mark.parametrize("value", ["1", "true"])
+def test_options_come_from_the_environment(value):
+    from app import parse_args
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(
+            HOST="0.0.0.0", PORT="9001", DEMO=value, DATABASE_URL="postgresql://u@h/db"
+        )
+        args = parse_args([])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert (args.host, args.port, args.demo, args.database) == (
+        "0.0.0.0",
+        9001,
+        True,
+        "postgresql://u@h/db",
+    )
+    assert parse_args(["--port", "8123"]).port == 8123

@@ -1,0 +1,90 @@
+"""Static files under content-hashed names, compressed once, cached for a year.
+
+A file's URL changes when its content does, so browsers may keep it forever
+and a repeat visit costs only the HTML.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import brotli
+from flask import Flask, Response, abort, request, url_for
+
+ONE_YEAR = 365 * 24 * 3600
+COMPRESSIBLE = {".css", ".js", ".svg", ".ico", ".txt", ".json", ".html", ".pdf"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    mimetype: str
+    etag: str
+    identity: bytes
+    gzip: bytes | None
+    brotli: bytes | None
+
+
+@cache
+def _precompressed(content: bytes) -> tuple[bytes, bytes]:
+    """Compressed once per process, at the highest settings: static files never change."""
+    return gzip.compress(content, 9, mtime=0), brotli.compress(content, quality=11)
+
+
+def hashed_name(relative: str, content: bytes) -> str:
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    path = Path(relative)
+    return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
+
+
+class StaticAssets:
+    def __init__(self, app: Flask, folder: Path) -> None:
+        self.urls: dict[str, str] = {}
+        self.files: dict[str, Asset] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                self._add(path.relative_to(folder).as_posix(), path.read_bytes())
+        app.add_url_rule("/static/<path:filename>", "static", self.serve)
+        app.jinja_env.globals["asset"] = self.url
+        app.extensions["assets"] = self
+
+    def _add(self, relative: str, content: bytes) -> None:
+        name = hashed_name(relative, content)
+        mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+        if mimetype.startswith("text/") or mimetype.endswith("javascript"):
+            mimetype += "; charset=utf-8"
+        compressible = Path(relative).suffix in COMPRESSIBLE
+        gzipped, brotlied = _precompressed(content) if compressible else (None, None)
+        self.urls[relative] = name
+        self.files[name] = Asset(
+            mimetype=mimetype,
+            etag=name.rsplit(".", 2)[-2],
+            identity=content,
+            gzip=gzipped,
+            brotli=brotlied,
+        )
+
+    def url(self, relative: str) -> str:
+        return url_for("static", filename=self.urls[relative])
+
+    def serve(self, filename: str) -> Response:
+        asset = self.files.get(filename)
+        if asset is None:
+            abort(404)
+        body, encoding = asset.identity, None
+        accepted = request.accept_encodings
+        if asset.brotli is not None and accepted["br"]:
+            body, encoding = asset.brotli, "br"
+        elif asset.gzip is not None and accepted["gzip"]:
+            body, encoding = asset.gzip, "gzip"
+        response = Response(body, content_type=asset.mimetype)
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+        response.headers["Vary"] = "Accept-Encoding"
+        response.set_etag(asset.etag)
+        return response.make_conditional(request)

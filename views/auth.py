@@ -1,0 +1,132 @@
+"""Connexion, déconnexion, identifiant et mot de passe oubliés."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from peewee import fn
+
+from models import auth
+from models.clock import to_paris
+from models.people import Account
+
+from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
+from .render import render_page, safe_next
+from .web import end_session, start_session
+
+bp = Blueprint("auth", __name__)
+
+
+def _after_sign_in_url() -> str:
+    return safe_next(request.args.get("next"), url_for("account.my_data"))
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    form = SignInForm()
+    if form.validate_on_submit():
+        result = auth.sign_in(form.username.data, form.password.data)
+        if result.account is not None:
+            start_session(result.account)
+            return redirect(_after_sign_in_url(), 303)
+        if result.locked_until is not None:
+            until = to_paris(result.locked_until)
+            form.form_errors.append(
+                "Après 5 essais infructueux, cet identifiant est bloqué pendant 15 minutes. "
+                f"Vous pourrez réessayer à partir de {until:%H:%M}, ou demander un nouveau "
+                "mot de passe."
+            )
+        else:
+            form.password.errors.append(
+                "L'identifiant ou le mot de passe est incorrect. Vérifiez-les sur le "
+                "courrier de demande de photo, puis réessayez."
+            )
+    elif request.method == "GET" and g.account is not None:
+        return redirect(_after_sign_in_url(), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_page(
+        "auth/login.html",
+        status=status,
+        form=form,
+        expired=g.session_expired or request.args.get("expiree") == "1",
+    )
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    end_session()
+    return redirect(url_for("auth.signed_out"), 303)
+
+
+@bp.route("/deconnecte")
+def signed_out():
+    return render_page("auth/signed_out.html")
+
+
+@bp.route("/identifiant-oublie", methods=["GET", "POST"])
+def forgotten_username():
+    form = ForgottenUsernameForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip()
+        accounts = list(Account.select().where(fn.LOWER(Account.email) == email.lower()))
+        if accounts:
+            body = render_template(
+                "auth/email_username.txt",
+                accounts=accounts,
+                login_url=url_for("auth.login", _external=True),
+            )
+            current_app.extensions["mailer"].send(
+                email, "Votre identifiant - Carte mobilité inclusion", body
+            )
+        return redirect(url_for("auth.email_sent", sujet="identifiant"), 303)
+    status = 422 if form.errors else 200
+    return render_page("auth/forgotten_username.html", status=status, form=form)
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgotten_password():
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        username = auth.normalise_username(form.username.data)
+        account = Account.get_or_none(Account.username == username)
+        if account is not None:
+            token = auth.create_password_reset(account)
+            body = render_template(
+                "auth/email_reset.txt",
+                account=account,
+                reset_url=url_for("auth.reset_password", token=token, _external=True),
+                minutes=int(auth.RESET_LINK_LIFETIME.total_seconds() // 60),
+            )
+            current_app.extensions["mailer"].send(
+                account.email,
+                "Choisir un nouveau mot de passe - Carte mobilité inclusion",
+                body,
+            )
+        return redirect(url_for("auth.email_sent", sujet="mot-de-passe"), 303)
+    status = 422 if form.errors else 200
+    return render_page("auth/forgotten_password.html", status=status, form=form)
+
+
+@bp.route("/courriel-envoye")
+def email_sent():
+    subject = "mot-de-passe" if request.args.get("sujet") == "mot-de-passe" else "identifiant"
+    return render_page("auth/email_sent.html", subject=subject)
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if auth.find_password_reset(token) is None:
+        return render_page("auth/reset_invalid.html", status=404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        account = auth.use_password_reset(token, form.password.data)
+        if account is None:
+            return render_page("auth/reset_invalid.html", status=404)
+        end_session()
+        return redirect(url_for("auth.password_changed"), 303)
+    status = 422 if form.errors else 200
+    return render_page("auth/reset_password.html", status=status, form=form)
+
+
+@bp.route("/mot-de-passe-modifie")
+def password_changed():
+    return render_page("auth/password_changed.html")

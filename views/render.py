@@ -1,0 +1,60 @@
+"""Rendering one template as a whole page or, for htmx, as the part that changes."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import g, redirect, render_template, request, url_for
+from htmx_flask import make_response
+from jinja2_fragments.flask import render_block
+
+SERVICE_SUFFIX = "CMI"
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps ``<main>``: answer with its content only."""
+    return bool(request.htmx) and request.htmx.target == "main"
+
+
+def render_page(template: str, status: int = 200, push_url: str | None = None, **context):
+    """Render ``template`` whole, or its ``title`` and ``main`` blocks for htmx.
+
+    Both come from the same template file, so a step has one source of markup.
+    """
+    if wants_fragment():
+        title = render_block(template, "title", **context)
+        main = render_block(template, "main", **context)
+        body = f"<title>{title}</title>\n{main}"
+        response = make_response(body, status, push_url=push_url)
+    else:
+        response = make_response(render_template(template, **context), status)
+    return response
+
+
+def page_title(*parts: str, errors: bool = False) -> str:
+    """« Erreur : Connexion - CMI »: unique per page, flagged while errors show."""
+    title = " - ".join([*parts, SERVICE_SUFFIX])
+    return f"Erreur : {title}" if errors else title
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: a sign-in link must not send users elsewhere."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.account is None:
+            expired = {"expiree": "1"} if g.session_expired else {}
+            target = url_for("auth.login", next=request.full_path.rstrip("?"), **expired)
+            return redirect(target, 303)
+        return view(*args, **kwargs)
+
+    return wrapped
