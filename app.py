@@ -76,6 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
     for key in ENVIRONMENT_KEYS:
         if os.environ.get(key):
             app.config[key] = os.environ[key]
+    if os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config.update(config or {})
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,157 @@
+"""Sign-in, « Mes données », forgotten identifier and password, public pages: in a browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from models.demo import DEMO_PASSWORDS
+
+
+def sign_in(page: Page, username: str, password: str | None = None) -> None:
+    page.goto("/connexion")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(password or DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_sign_in_page_empty_errors_and_success(page: Page, a11y):
+    page.goto("/connexion")
+    expect(page).to_have_title("Connexion - CMI")
+    a11y.check(page)
+
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_title("Erreur : Connexion - CMI")
+    summary = page.get_by_role("heading", name="Il y a un problème")
+    expect(summary).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()
+    a11y.check(page)
+
+    # Each summary link takes the user to the field.
+    page.get_by_role("link", name=re.compile("Saisissez votre identifiant")).click()
+    expect(page.get_by_label("Identifiant")).to_be_focused()
+
+    page.get_by_label("Identifiant").fill("alfred.depot")
+    page.get_by_label("Mot de passe").fill("pas-le-bon")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_text("L'identifiant ou le mot de passe est incorrect").first).to_be_visible()
+    expect(page.get_by_label("Identifiant")).to_have_value("alfred.depot")
+    expect(page.get_by_label("Mot de passe")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORDS["alfred.depot"])
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_title("Mes données - CMI")
+    expect(page.get_by_role("heading", level=1, name="Mes données")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Menu principal")
+    expect(nav.get_by_role("link", name="Mes données")).to_have_attribute("aria-current", "page")
+
+
+def test_lockout_message_after_five_failures(page: Page, a11y):
+    page.goto("/connexion")
+    for _ in range(5):
+        page.get_by_label("Identifiant").fill("joseph.quinn")
+        page.get_by_label("Mot de passe").fill("mauvais")
+        page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_text("cet identifiant est bloqué pendant 15 minutes")).to_be_visible()
+    a11y.check(page)
+
+
+def test_my_data_of_camille_shows_both_children(page: Page, a11y):
+    sign_in(page, "camille.martin")
+    for child, cards in [("Léo MARTIN", ["0040", "0041"]), ("Inès MARTIN", ["0042"])]:
+        section = page.get_by_role("region", name=child)
+        expect(section.get_by_role("heading", name=child)).to_be_visible()
+        table = section.get_by_role("table", name=f"Cartes : {child}")
+        for card in cards:
+            expect(table.get_by_role("cell", name=f"0000 0000 0000 {card}")).to_be_visible()
+    expect(page.get_by_role("cell", name="Révoquée le 02/03/2026 (Titre perdu)")).to_be_visible()
+    a11y.check(page)
+
+
+def test_my_data_reflows_at_320_px(page: Page, variant):
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in(page, "camille.martin")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes données")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+
+
+def test_marie_sees_the_mdph_guidance(page: Page, a11y):
+    sign_in(page, "marie.durand")
+    expect(
+        page.get_by_text("adressez-vous à la maison départementale des personnes handicapées").first
+    ).to_be_visible()
+    a11y.check(page)
+
+
+def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service):
+    page.goto("/connexion")
+    page.get_by_role("link", name="Mot de passe oublié").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe oublié")
+    a11y.check(page)
+    page.get_by_role("button", name="Recevoir un lien").click()
+    expect(page).to_have_title(re.compile("^Erreur : "))
+    a11y.check(page)
+    page.get_by_label("Identifiant").fill("alfred.depot")
+    page.get_by_role("button", name="Recevoir un lien").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos courriels")
+    a11y.check(page)
+
+    link = re.search(r"https?://\S+/mot-de-passe/\S+", fresh_service.outbox()[-1].text).group(0)
+    page.goto(link)
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("Trois-mots-ici")
+    page.get_by_label("Confirmez le nouveau mot de passe").fill("Autre-chose-ici")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    expect(page.get_by_text("Les deux mots de passe ne sont pas identiques").first).to_be_visible()
+    a11y.check(page)
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("Trois-mots-ici")
+    page.get_by_label("Confirmez le nouveau mot de passe").fill("Trois-mots-ici")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre mot de passe est modifié")
+
+    sign_in(page, "alfred.depot", "Trois-mots-ici")
+    expect(page).to_have_title("Mes données - CMI")
+
+
+def test_forgotten_identifier(page: Page, a11y):
+    page.goto("/connexion")
+    page.get_by_role("link", name="Identifiant oublié").click()
+    a11y.check(page)
+    page.get_by_label("Adresse électronique").fill("pas une adresse")
+    page.get_by_role("button", name="Recevoir mon identifiant").click()
+    expect(page.get_by_label("Adresse électronique")).to_have_value("pas une adresse")
+    a11y.check(page)
+    page.get_by_label("Adresse électronique").fill("camille.martin@example.org")
+    page.get_by_role("button", name="Recevoir mon identifiant").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos courriels")
+
+
+@pytest.mark.parametrize(
+    ("link", "heading"),
+    [
+        ("Accessibilité : non conforme", "Déclaration d'accessibilité"),
+        ("Mentions légales", "Mentions légales"),
+        ("Contact", "Contact"),
+    ],
+)
+def test_footer_pages(page: Page, a11y, link, heading):
+    page.goto("/")
+    a11y.check(page)
+    page.get_by_role("contentinfo").get_by_role("link", name=link).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    a11y.check(page)
+
+
+def test_skip_link_moves_focus_to_main(page: Page):
+    page.goto("/connexion")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused
