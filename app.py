@@ -21,7 +21,8 @@ import models
 from models.db import open_database
 from models.demo import load_demo_data
 from models.mail import Mailer
-from views import account, auth, pages
+from models.pricing import VAT_RATE_PERCENT, euros
+from views import account, auth, documents, pages, wizard
 from views.assets import StaticAssets
 from views.render import page_title, render_page
 from views.web import init_web
@@ -90,11 +91,16 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     StaticAssets(app, ROOT / "static")
     init_web(app)
-    app.jinja_env.globals["page_title"] = page_title
+    app.jinja_env.globals.update(
+        page_title=page_title,
+        euros=euros,
+        vat_rate=VAT_RATE_PERCENT,
+        terms_label=documents.terms_link_label,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    for blueprint in (pages.bp, auth.bp, account.bp):
+    for blueprint in (pages.bp, auth.bp, account.bp, wizard.bp, documents.bp):
         app.register_blueprint(blueprint)
 
     app.add_url_rule(

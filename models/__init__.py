@@ -5,6 +5,7 @@ from .cards import Card
 from .db import database, open_database
 from .mail import OutboxEmail
 from .people import Account, Address, Beneficiary, Mandate
+from .requests import CardRequest, Counter, RequestLine
 
 ALL_MODELS = [
     Address,
@@ -16,6 +17,9 @@ ALL_MODELS = [
     PasswordReset,
     UserSession,
     OutboxEmail,
+    CardRequest,
+    RequestLine,
+    Counter,
 ]
 
 
@@ -31,10 +35,13 @@ __all__ = [
     "Address",
     "Beneficiary",
     "Card",
+    "CardRequest",
+    "Counter",
     "LoginFailure",
     "Mandate",
     "OutboxEmail",
     "PasswordReset",
+    "RequestLine",
     "UserSession",
     "create_tables",
     "database",

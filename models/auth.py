@@ -176,5 +176,12 @@ def touch_session(token: str) -> SessionLookup:
     return SessionLookup(account=found.account, expires_at=found.expires_at)
 
 
+def keep_session_alive(token: str) -> None:
+    """« Rester connecté(e) »: restart the idle period now."""
+    UserSession.update(last_seen=clock.now()).where(
+        UserSession.token_digest == _digest(token)
+    ).execute()
+
+
 def close_session(token: str) -> None:
     UserSession.delete().where(UserSession.token_digest == _digest(token)).execute()

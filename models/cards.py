@@ -29,6 +29,10 @@ OLD_FORMAT_NAMES = {
 
 CMI_NUMBER = re.compile(r"\d{16}")
 
+# The two kinds of request.
+DUPLICATE = "duplicata"
+SECOND_COPY = "second_exemplaire"
+
 
 class CardState(StrEnum):
     VALID = "valide"
@@ -113,11 +117,26 @@ class Card(BaseModel):
     def within_validity(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
+    def _live_request_line(self, kind: str) -> bool:
+        from .requests import RequestLine  # requests build on cards
+
+        return (
+            RequestLine.select()
+            .where((RequestLine.card == self) & (RequestLine.kind == kind) & RequestLine.active)
+            .exists()
+        )
+
     def has_duplicate(self) -> bool:
-        return Card.select().where(Card.replaces == self).exists()
+        """A duplicate was made, or a live request for one exists."""
+        return Card.select().where(Card.replaces == self).exists() or self._live_request_line(
+            DUPLICATE
+        )
 
     def has_second_copy(self) -> bool:
-        return Card.select().where(Card.copy_of == self).exists()
+        """A second copy was made, or a live request for one exists."""
+        return Card.select().where(Card.copy_of == self).exists() or self._live_request_line(
+            SECOND_COPY
+        )
 
     def may_get_duplicate(self, day: date) -> bool:
         """A valid CMI, or a revoked one whose duplicate was never ordered.
@@ -162,10 +181,6 @@ class Card(BaseModel):
         if self.old_format:
             return "Valide (ancien format)"
         return "Valide"
-
-
-DUPLICATE = "duplicata"
-SECOND_COPY = "second_exemplaire"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from flask import Blueprint, g
 
 from models.cards import DUPLICATE, SECOND_COPY, cards_of, eligible_cards
 from models.clock import clock
+from models.requests import open_request
 
 from .render import login_required, render_page
 
@@ -27,4 +28,5 @@ def my_data():
         by_beneficiary=by_beneficiary,
         duplicate=eligible_cards(g.account, DUPLICATE, today),
         second_copy=eligible_cards(g.account, SECOND_COPY, today),
+        open_request=open_request(g.account),
     )

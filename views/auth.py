@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from peewee import fn
 
 from models import auth
 from models.clock import to_paris
 from models.people import Account
+from models.requests import open_request
 
 from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
-from .render import render_page, safe_next
+from .render import login_required, render_page, safe_next
 from .web import end_session, start_session
 
 bp = Blueprint("auth", __name__)
 
 
 def _after_sign_in_url() -> str:
-    return safe_next(request.args.get("next"), url_for("account.my_data"))
+    """Where the user was going; else the request in progress, at its step; else « Mes données »."""
+    default = url_for("account.my_data")
+    if g.account is not None and open_request(g.account) is not None:
+        default = url_for("wizard.start")
+    return safe_next(request.args.get("next"), default)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -55,6 +69,13 @@ def login():
 def logout():
     end_session()
     return redirect(url_for("auth.signed_out"), 303)
+
+
+@bp.route("/session/prolonger", methods=["POST"])
+@login_required
+def keep_alive():
+    auth.keep_session_alive(session["sid"])
+    return "", 204
 
 
 @bp.route("/deconnecte")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
 
+from models.addresses import LABELS
 from models.auth import MIN_PASSWORD_LENGTH
+from models.cards import DUPLICATE, SECOND_COPY
 
 
 class SignInForm(FlaskForm):
@@ -60,3 +62,68 @@ class NewPasswordForm(FlaskForm):
             EqualTo("password", "Les deux mots de passe ne sont pas identiques"),
         ],
     )
+
+
+class EngagementForm(FlaskForm):
+    accept = BooleanField(
+        "J'accepte les Conditions Générales d'Utilisation et de Délivrance",
+        validators=[
+            InputRequired(
+                "Vous devez accepter les conditions générales d'utilisation et d'instruction."
+            )
+        ],
+    )
+
+
+KIND_CHOICES = [
+    (DUPLICATE, "Duplicata"),
+    (SECOND_COPY, "2e exemplaire"),
+]
+
+
+class ChoiceForm(FlaskForm):
+    kind = RadioField(
+        "Vous souhaitez effectuer une demande de",
+        choices=KIND_CHOICES,
+        validate_choice=False,
+        validators=[
+            InputRequired("Choisissez le type de demande : duplicata ou 2e exemplaire"),
+            AnyOf(
+                [value for value, _ in KIND_CHOICES],
+                "Choisissez le type de demande : duplicata ou 2e exemplaire",
+            ),
+        ],
+    )
+
+
+class DeliveryForm(FlaskForm):
+    """« L'adresse de livraison est correcte » and, when it is not, the address itself.
+
+    The address rules live in ``models.addresses``; this form only carries them.
+    """
+
+    correct = RadioField(
+        "L'adresse de livraison est correcte",
+        choices=[("oui", "Oui"), ("non", "Non")],
+        validate_choice=False,
+        validators=[
+            InputRequired("Indiquez si l'adresse de livraison est correcte : oui ou non"),
+            AnyOf(["oui", "non"], "Indiquez si l'adresse de livraison est correcte : oui ou non"),
+        ],
+    )
+    editing = HiddenField()
+    name = StringField(LABELS["name"])
+    apartment = StringField(LABELS["apartment"])
+    building = StringField(LABELS["building"])
+    street = StringField(LABELS["street"])
+    locality = StringField(LABELS["locality"])
+    postcode = StringField(LABELS["postcode"])
+    city = StringField(LABELS["city"])
+    country = StringField(LABELS["country"])
+    remember = BooleanField("Utiliser aussi cette adresse pour mes prochaines demandes")
+
+    def address_fields(self):
+        return [self[name] for name in LABELS]
+
+    def address_data(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in LABELS}

@@ -53,7 +53,11 @@ def login_required(view):
     def wrapped(*args, **kwargs):
         if g.account is None:
             expired = {"expiree": "1"} if g.session_expired else {}
+            # Every protected address is also a page: come back to it after signing in.
             target = url_for("auth.login", next=request.full_path.rstrip("?"), **expired)
+            if request.htmx:
+                # A whole page: the header must show the signed-out state too.
+                return make_response("", 204, redirect=target)
             return redirect(target, 303)
         return view(*args, **kwargs)
 

@@ -1,8 +1,11 @@
-/* Carte mobilité inclusion: focus and announcements around htmx swaps.
-   Every page works without this file; it only keeps keyboard and
-   screen-reader users oriented when htmx replaces part of a page. */
+/* Carte mobilité inclusion: focus, dialogs and the session warning around htmx.
+   Every page works without this file; it keeps keyboard and screen-reader
+   users oriented when htmx replaces part of a page. */
 (function () {
   "use strict";
+
+  var SESSION_MINUTES = 30;
+  var WARNING_MINUTES = 2;
 
   function announce(text) {
     var region = document.getElementById("announcer");
@@ -11,52 +14,88 @@
     window.setTimeout(function () { region.textContent = text; }, 100);
   }
 
-  function focusFirst(root) {
-    var summary = root.querySelector("#error-summary");
-    var heading = summary || root.querySelector("h1");
-    if (heading) {
-      heading.focus();
-      return true;
-    }
-    return false;
+  function setSubmitting(form, busy) {
+    if (!form || form.tagName !== "FORM" || !form.isConnected) return;
+    form.querySelectorAll("[type=submit]").forEach(function (button) {
+      button.disabled = busy;
+    });
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     if (target) target.setAttribute("aria-busy", "true");
-    var form = event.detail.elt;
-    if (form && form.tagName === "FORM") {
-      form.querySelectorAll("[type=submit]").forEach(function (button) {
-        button.disabled = true;
-      });
-    }
+    setSubmitting(event.detail.elt, true);
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var target = event.detail.target;
     if (target) target.removeAttribute("aria-busy");
-    var form = event.detail.elt;
-    if (form && form.tagName === "FORM" && form.isConnected) {
-      form.querySelectorAll("[type=submit]").forEach(function (button) {
-        button.disabled = false;
-      });
-    }
+    setSubmitting(event.detail.elt, false);
+    restartSessionTimer();
   });
+
+  function openDialog(dialog) {
+    dialog.addEventListener("close", function () {
+      var back = document.getElementById(dialog.getAttribute("data-return-focus"));
+      dialog.remove();
+      if (back) back.focus();
+    });
+    dialog.showModal();
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target) return;
-    if (target.id === "main") {
-      focusFirst(target);
-    } else if (!document.activeElement || document.activeElement === document.body) {
-      // The focused control was replaced: put focus back where it was.
-      var next = target.querySelector("[autofocus], input:checked, input, button, a[href]");
-      (next || target).focus();
+    var dialog = target.querySelector("dialog[data-modal]:not([open])");
+    if (dialog) {
+      openDialog(dialog);
+    } else if (target.id === "main") {
+      var first = target.querySelector("#error-summary") || target.querySelector("h1");
+      if (first) first.focus();
+    } else if (!target.contains(document.activeElement) &&
+               (!document.activeElement || document.activeElement === document.body)) {
+      // The focused control was replaced: put focus back on its successor.
+      var next = target.querySelector("[autofocus], input:checked, input, select, button, a[href]");
+      if (next) next.focus();
     }
   });
 
   // A response names what changed where focus does not move (HX-Trigger: announce).
   document.addEventListener("announce", function (event) {
     announce(event.detail && event.detail.value);
+  });
+
+  /* Session time-out (WCAG 2.2.1): warn two minutes before the end, let the
+     user stay signed in; the draft request is kept either way. */
+  var warningTimer = null;
+  var endTimer = null;
+
+  function restartSessionTimer() {
+    var dialog = document.getElementById("session-dialog");
+    if (!dialog) return;
+    window.clearTimeout(warningTimer);
+    window.clearTimeout(endTimer);
+    warningTimer = window.setTimeout(function () {
+      if (!dialog.open) dialog.showModal();
+    }, (SESSION_MINUTES - WARNING_MINUTES) * 60000);
+    endTimer = window.setTimeout(function () {
+      window.location.assign(dialog.getAttribute("data-expired-url"));
+    }, SESSION_MINUTES * 60000);
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt === document.body) restartSessionTimer();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var dialog = document.getElementById("session-dialog");
+    if (!dialog) return;
+    restartSessionTimer();
+    dialog.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful) {
+        dialog.close();
+        announce("Votre session est prolongée de 30 minutes.");
+      }
+    });
   });
 })();

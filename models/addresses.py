@@ -1,0 +1,71 @@
+"""Rules for a postal address (AFNOR NF Z10-011) as the user types it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .people import ADDRESS_LINE_MAX
+
+FRENCH_POSTCODE = re.compile(r"\d{5}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+LABELS = {
+    "name": "Nom",
+    "apartment": "N° Appartement ou boîte aux lettres, étage, couloir, escalier",
+    "building": "Entrée, bâtiment, immeuble, résidence",
+    "street": "Numéro, libellé de la voie (RUE, AVENUE, ...)",
+    "locality": "Boîte postale, lieu-dit",
+    "postcode": "Code postal",
+    "city": "Ville",
+    "country": "Pays",
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def is_france(country: str) -> bool:
+    return _fold(country) in {"france", "france metropolitaine", "fr"}
+
+
+def clean_address(raw: dict[str, str]) -> dict[str, str]:
+    """Trim and collapse spaces; a French postcode loses its inner spaces (« 59 000 »)."""
+    cleaned = {field: " ".join((raw.get(field) or "").split()) for field in LABELS}
+    if is_france(cleaned["country"]):
+        cleaned["postcode"] = cleaned["postcode"].replace(" ", "")
+        cleaned["country"] = "France"
+    return cleaned
+
+
+def address_errors(address: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a cleaned address, field by field, in French."""
+    errors: dict[str, str] = {}
+    for field, value in address.items():
+        if CONTROL_CHARACTERS.search(value):
+            errors[field] = f"« {LABELS[field]} » contient un caractère non autorisé"
+        elif len(value) > ADDRESS_LINE_MAX:
+            errors[field] = (
+                f"« {LABELS[field]} » doit contenir au plus {ADDRESS_LINE_MAX} caractères "
+                f"(actuellement {len(value)}) : abrégez, par exemple « BD » pour boulevard"
+            )
+    if not address["name"]:
+        errors.setdefault("name", "Saisissez le nom du destinataire, par exemple Alfred DEPOT")
+    if not address["street"] and not address["locality"]:
+        errors.setdefault(
+            "street",
+            "Saisissez le numéro et le libellé de la voie, ou une boîte postale ou un "
+            "lieu-dit, par exemple 25 route de la Libertine",
+        )
+    if not address["city"]:
+        errors.setdefault("city", "Saisissez la ville, par exemple LILLE")
+    if not address["country"]:
+        errors.setdefault("country", "Saisissez le pays, par exemple France")
+    if is_france(address["country"]) and "postcode" not in errors:
+        if not address["postcode"]:
+            errors["postcode"] = "Saisissez le code postal, par exemple 59000"
+        elif not FRENCH_POSTCODE.fullmatch(address["postcode"]):
+            errors["postcode"] = "Le code postal doit comporter 5 chiffres, par exemple 59000"
+    return errors

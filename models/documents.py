@@ -1,0 +1,144 @@
+"""Small PDF documents with real text: the terms and the attestation.
+
+pypdf writes the file; this module lays out the text (standard Helvetica,
+WinAnsi encoding, so every character extracts back exactly) on A4 pages.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from pypdf import PdfWriter
+from pypdf.generic import (
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    TextStringObject,
+)
+from pypdf.generic._font import Font
+
+A4_WIDTH, A4_HEIGHT = 595.28, 841.89
+MARGIN = 62.0
+FONTS = {"regular": "/Helvetica", "bold": "/Helvetica-Bold"}
+RESOURCE_NAMES = {"regular": "/F1", "bold": "/F2"}
+_METRICS = {style: Font.from_core_font_name(name) for style, name in FONTS.items()}
+
+# Characters WinAnsi lacks, replaced by their nearest equivalent.
+_REPLACEMENTS = {"\u202f": "\u00a0", "\u2009": " ", "\u2011": "-", "\u2212": "-"}
+
+
+def _encode(text: str) -> bytes:
+    for char, replacement in _REPLACEMENTS.items():
+        text = text.replace(char, replacement)
+    raw = text.encode("cp1252")
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
+def text_width(text: str, style: str, size: float) -> float:
+    return _METRICS[style].get_text_width(text) * size / 1000
+
+
+def wrap(text: str, style: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and text_width(candidate, style, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+@dataclass
+class Block:
+    """A paragraph of the document; ``box`` draws a check box before it (ticked or not)."""
+
+    text: str
+    style: str = "regular"
+    size: float = 11
+    align: str = "left"  # left, right or center
+    space_before: float = 6
+    box: bool | None = None
+
+
+@dataclass
+class _Page:
+    operations: list[bytes] = field(default_factory=list)
+
+
+def build_pdf(title: str, blocks: list[Block], author: str) -> bytes:
+    pages: list[_Page] = [_Page()]
+    y = A4_HEIGHT - MARGIN
+    usable = A4_WIDTH - 2 * MARGIN
+    for block in blocks:
+        leading = block.size * 1.35
+        indent = 22.0 if block.box is not None else 0.0
+        lines = wrap(block.text, block.style, block.size, usable - indent)
+        y -= block.space_before
+        if y - leading * len(lines) < MARGIN:
+            pages.append(_Page())
+            y = A4_HEIGHT - MARGIN
+        page = pages[-1]
+        if block.box is not None:
+            bottom = y - leading - 2
+            page.operations.append(f"0.8 w {MARGIN:.2f} {bottom:.2f} 12 12 re S".encode())
+            if block.box:
+                page.operations.append(
+                    f"BT /F2 10 Tf {MARGIN + 2.6:.2f} {bottom + 2.6:.2f} Td (X) Tj ET".encode()
+                )
+        for line in lines:
+            y -= leading
+            width = text_width(line, block.style, block.size)
+            if block.align == "right":
+                x = A4_WIDTH - MARGIN - width
+            elif block.align == "center":
+                x = (A4_WIDTH - width) / 2
+            else:
+                x = MARGIN + indent
+            page.operations.append(
+                f"BT {RESOURCE_NAMES[block.style]} {block.size:g} Tf {x:.2f} {y:.2f} Td (".encode()
+                + _encode(line)
+                + b") Tj ET"
+            )
+    return _write(title, pages, author)
+
+
+def _write(title: str, pages: list[_Page], author: str) -> bytes:
+    writer = PdfWriter()
+    fonts = DictionaryObject()
+    for style, name in FONTS.items():
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject(name),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }
+        )
+        fonts[NameObject(RESOURCE_NAMES[style])] = writer._add_object(font)
+    for page_ops in pages:
+        page = writer.add_blank_page(A4_WIDTH, A4_HEIGHT)
+        stream = DecodedStreamObject()
+        stream.set_data(b"\n".join(page_ops.operations))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    writer.add_metadata({"/Title": title, "/Author": author, "/Creator": author})
+    writer.root_object[NameObject("/Lang")] = TextStringObject("fr-FR")
+    writer.create_viewer_preferences()
+    writer.viewer_preferences.display_doctitle = True
+    writer.compress_identical_objects()
+    for page in writer.pages:
+        page.compress_content_streams()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def size_label(content: bytes) -> str:
+    """« PDF, 3 Ko »: what a link to the file says about it."""
+    kilobytes = max(1, round(len(content) / 1024))
+    return f"PDF, {kilobytes} Ko"

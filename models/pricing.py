@@ -1,0 +1,66 @@
+"""What a request costs, in integer euro cents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .addresses import is_france
+
+PRICE_PER_CARD = 710  # before VAT
+VAT_RATE_PERCENT = 20
+POSTAGE_FRANCE = 50
+POSTAGE_ABROAD = 180  # one letter of up to 20 g outside France
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Each card is made and posted on its own: 9,02 € per card within France."""
+
+    cards: int
+    price_per_card: int
+    vat_per_card: int
+    postage_per_card: int
+    destination: str
+
+    @property
+    def per_card(self) -> int:
+        return self.price_per_card + self.vat_per_card + self.postage_per_card
+
+    @property
+    def net(self) -> int:
+        return self.cards * self.price_per_card
+
+    @property
+    def vat(self) -> int:
+        return self.cards * self.vat_per_card
+
+    @property
+    def postage(self) -> int:
+        return self.cards * self.postage_per_card
+
+    @property
+    def total(self) -> int:
+        return self.cards * self.per_card
+
+
+def vat_on(cents: int) -> int:
+    """VAT rounded half up to the cent."""
+    return (cents * VAT_RATE_PERCENT + 50) // 100
+
+
+def price(cards: int, country: str) -> Breakdown:
+    if cards < 1:
+        raise ValueError("a request has at least one card")
+    domestic = is_france(country)
+    return Breakdown(
+        cards=cards,
+        price_per_card=PRICE_PER_CARD,
+        vat_per_card=vat_on(PRICE_PER_CARD),
+        postage_per_card=POSTAGE_FRANCE if domestic else POSTAGE_ABROAD,
+        destination="France" if domestic else country,
+    )
+
+
+def euros(cents: int) -> str:
+    """« 9,02 € », the French way."""
+    return f"{cents // 100},{cents % 100:02d}\u00a0€"

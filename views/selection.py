@@ -1,0 +1,106 @@
+"""The selection table's form: one checkbox (and, for a duplicate, one reason) per card."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField
+
+from models.cards import DUPLICATE, REVOCATION_REASONS, Card
+
+NOTHING_SELECTED = (
+    "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
+)
+MISSING_REASON = (
+    "Vous devez avoir sélectionné au moins un motif de révocation avant de pouvoir poursuivre."
+)
+REASON_WITHOUT_CARD = (
+    "Cochez la case de cette carte dans la colonne « Sélection » pour en demander le "
+    "duplicata, ou remettez « Motif » pour ne pas la choisir"
+)
+UNKNOWN_REASON = "Choisissez un des trois motifs de la liste"
+HONOUR_DUPLICATE = "Vous devez déclarer sur l'honneur votre demande de révocation de votre carte."
+HONOUR_SECOND_COPY = "Vous devez déclarer sur l'honneur que les informations fournies sont exactes."
+
+
+class SelectionFormBase(FlaskForm):
+    cards: ClassVar[list[Card]] = []
+    kind: ClassVar[str] = DUPLICATE
+
+    def select_field(self, card: Card):
+        return self[f"select_{card.number}"]
+
+    def reason_field(self, card: Card):
+        return self[f"reason_{card.number}"] if self.kind == DUPLICATE else None
+
+    def chosen(self) -> dict[str, str]:
+        """The selected cards and their reasons, as stored in the draft."""
+        chosen = {}
+        for card in self.cards:
+            if self.select_field(card).data:
+                reason = self.reason_field(card)
+                value = reason.data if reason is not None else ""
+                chosen[card.number] = value if value in REVOCATION_REASONS else ""
+        return chosen
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        several = len(self.cards) > 1
+        selected = 0
+        for card in self.cards:
+            checkbox = self.select_field(card)
+            reason = self.reason_field(card)
+            prefix = f"Carte n° {card.spaced_number} : " if several else ""
+            if checkbox.data:
+                selected += 1
+            if reason is None:
+                continue
+            if reason.data and reason.data not in REVOCATION_REASONS:
+                reason.errors.append(prefix + UNKNOWN_REASON)
+            elif checkbox.data and not reason.data:
+                reason.errors.append(prefix + MISSING_REASON)
+            elif reason.data and not checkbox.data:
+                checkbox.errors.append(prefix + REASON_WITHOUT_CARD)
+        if not selected and not any(self.select_field(c).errors for c in self.cards):
+            self.select_field(self.cards[0]).errors.append(NOTHING_SELECTED)
+        if not self.honour.data:
+            self.honour.errors.append(
+                HONOUR_DUPLICATE if self.kind == DUPLICATE else HONOUR_SECOND_COPY
+            )
+        return valid and not self.errors
+
+
+def selection_form(cards: list[Card], kind: str, **kwargs) -> SelectionFormBase:
+    """A form class with one row of fields per eligible card, then an instance of it."""
+
+    class SelectionForm(SelectionFormBase):
+        pass
+
+    SelectionForm.cards = cards
+    SelectionForm.kind = kind
+    for card in cards:
+        setattr(SelectionForm, f"select_{card.number}", BooleanField("Sélectionner"))
+        if kind == DUPLICATE:
+            setattr(
+                SelectionForm,
+                f"reason_{card.number}",
+                SelectField(
+                    "Motif",
+                    choices=[("", "Motif"), *((r, r) for r in REVOCATION_REASONS)],
+                    validate_choice=False,
+                ),
+            )
+    # Added last so that errors are listed in the order of the page.
+    SelectionForm.honour = BooleanField(
+        "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."
+    )
+    return SelectionForm(**kwargs)
+
+
+def initial_data(selection: dict[str, str], honour: bool) -> dict:
+    data = {"honour": honour}
+    for number, reason in selection.items():
+        data[f"select_{number}"] = True
+        data[f"reason_{number}"] = reason
+    return data

@@ -1,0 +1,416 @@
+"""The request wizard: one function per step, the guard and the transitions.
+
+Without JavaScript every transition is POST, redirect, GET. With htmx the
+POST is answered at once with the next step's ``<main>`` and its URL, so a
+step costs one request; both render the same template.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, redirect, request, url_for
+from htmx_flask import make_response
+from jinja2_fragments.flask import render_block
+
+from models import requests as card_requests
+from models.addresses import address_errors, clean_address
+from models.cards import DUPLICATE, eligible_cards
+from models.clock import clock
+from models.pricing import price
+from models.wizard import BY_KEY, INDICATOR, blocking_step, first_missing, request_label
+
+from .forms import KIND_CHOICES, ChoiceForm, DeliveryForm, EngagementForm
+from .render import login_required, page_title, render_page, wants_fragment
+from .selection import initial_data, selection_form
+
+bp = Blueprint("wizard", __name__, url_prefix="/demande")
+
+ENDPOINTS = {
+    "engagement": "wizard.engagement",
+    "choix": "wizard.choice",
+    "selection": "wizard.selection",
+    "livraison": "wizard.delivery",
+    "livraison_modifiee": "wizard.delivery_changed",
+    "paiement": "wizard.payment",
+}
+
+EXPLANATIONS = {
+    DUPLICATE: (
+        "Nouvel exemplaire du titre fabriqué par l'Imprimerie Nationale suite à une perte, "
+        "une destruction ou un vol et reprenant les mêmes droits et la même durée que le titre "
+        "qu'il remplace. Après délivrance d'un duplicata, le titre qu'il remplace sera révoqué "
+        "et invalidé dans la base de données CMI."
+    ),
+    card_requests.SECOND_COPY: (
+        "Second exemplaire du titre CMI-stationnement pouvant être commandé et utilisé par les "
+        "bénéficiaires d'une CMI portant la mention stationnement."
+    ),
+}
+
+
+# -- plumbing -------------------------------------------------------------------------
+
+
+def wizard_step(key: str):
+    """Load the account's open request; send the user back to a step not yet done."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            card_request = card_requests.start_or_resume(g.account)
+            blocker = blocking_step(card_request, key)
+            if blocker is not None:
+                return redirect(url_for(ENDPOINTS[blocker.key]), 303)
+            return view(card_request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def step_context(card_request, key: str, errors: bool = False) -> dict:
+    step = BY_KEY[key]
+    return {
+        "card_request": card_request,
+        "step": step,
+        "indicator": INDICATOR,
+        "title": page_title(
+            f"Étape {step.position} sur {len(INDICATOR)} : {step.title}",
+            request_label(card_request),
+            errors=errors,
+        ),
+        "nav": "request",
+    }
+
+
+def go_to(key: str, card_request):
+    """After a successful POST: redirect, or with htmx render the next step now."""
+    url = url_for(ENDPOINTS[key])
+    if wants_fragment():
+        response = SHOW[key](card_request)
+        response.headers["HX-Push-Url"] = url
+        return response
+    return redirect(url, 303)
+
+
+# -- start ----------------------------------------------------------------------------
+
+
+@bp.route("")
+@login_required
+def start():
+    card_request = card_requests.start_or_resume(g.account)
+    return redirect(url_for(ENDPOINTS[first_missing(card_request).key]), 303)
+
+
+# -- 1. Engagement --------------------------------------------------------------------
+
+
+def show_engagement(card_request, form=None, status=200):
+    if form is None:
+        form = EngagementForm(
+            formdata=None, data={"accept": card_request.terms_accepted_at is not None}
+        )
+    return render_page(
+        "wizard/engagement.html",
+        status=status,
+        form=form,
+        **step_context(card_request, "engagement", bool(form.errors)),
+    )
+
+
+@bp.route("/engagement", methods=["GET", "POST"])
+@wizard_step("engagement")
+def engagement(card_request):
+    if not card_request.is_editable:
+        return redirect(url_for(ENDPOINTS["selection"]), 303)
+    form = EngagementForm()
+    if form.validate_on_submit():
+        card_requests.accept_terms(card_request)
+        return go_to("choix", card_request)
+    return show_engagement(card_request, form, 422 if form.errors else 200)
+
+
+# -- 2. Choix de la demande -----------------------------------------------------------
+
+
+def show_choice(card_request, form=None, status=200):
+    if form is None:
+        form = ChoiceForm(formdata=None, data={"kind": card_request.kind})
+    return render_page(
+        "wizard/choice.html",
+        status=status,
+        form=form,
+        explanations=EXPLANATIONS,
+        kinds=KIND_CHOICES,
+        # A page swapped in by htmx shows only the chosen explanation; a whole page
+        # (maybe without JavaScript) shows every explanation as a hint.
+        only_chosen=wants_fragment(),
+        **step_context(card_request, "choix", bool(form.errors)),
+    )
+
+
+@bp.route("/choix", methods=["GET", "POST"])
+@wizard_step("choix")
+def choice(card_request):
+    if not card_request.is_editable:
+        return redirect(url_for(ENDPOINTS["selection"]), 303)
+    form = ChoiceForm()
+    if request.method == "POST" and request.form.get("action") == "precedent":
+        if form.kind.data in EXPLANATIONS:
+            card_requests.choose_kind(card_request, form.kind.data)
+        return go_to("engagement", card_request)
+    if form.validate_on_submit():
+        card_requests.choose_kind(card_request, form.kind.data)
+        return go_to("selection", card_request)
+    return show_choice(card_request, form, 422 if form.errors else 200)
+
+
+@bp.route("/choix/explication")
+@login_required
+def choice_explanation():
+    """htmx: the explanation under the radio just chosen (the others emptied)."""
+    kind = request.args.get("kind")
+    if kind not in EXPLANATIONS or not request.htmx:
+        return redirect(url_for(ENDPOINTS["choix"]), 303)
+    body = render_block(
+        "wizard/choice.html",
+        "explanations",
+        explanations=EXPLANATIONS,
+        kinds=KIND_CHOICES,
+        chosen=kind,
+        oob=True,
+    )
+    return make_response(body, 200, trigger={"announce": EXPLANATIONS[kind]})
+
+
+# -- 2 (continued). Selection and confirmation ----------------------------------------
+
+
+def show_selection(card_request, form=None, status=200, dialog=False):
+    context = step_context(card_request, "selection", bool(form and form.errors))
+    if not card_request.is_editable:
+        return render_page(
+            "wizard/selection_recorded.html",
+            lines=card_request.lines_with_cards(),
+            today=clock.today(),
+            **context,
+        )
+    eligibility = eligible_cards(g.account, card_request.kind, clock.today())
+    if form is None and eligibility.cards:
+        form = selection_form(
+            eligibility.cards,
+            card_request.kind,
+            formdata=None,
+            data=initial_data(card_request.selection, card_request.honour_declared),
+        )
+    if dialog:
+        context.update(in_dialog=True, **confirm_context(card_request))
+    return render_page(
+        "wizard/selection.html",
+        status=status,
+        form=form,
+        eligibility=eligibility,
+        dialog=dialog,
+        **context,
+    )
+
+
+@bp.route("/selection", methods=["GET", "POST"])
+@wizard_step("selection")
+def selection(card_request):
+    if request.method == "GET" or not card_request.is_editable:
+        return show_selection(card_request)
+    eligibility = eligible_cards(g.account, card_request.kind, clock.today())
+    if not eligibility.cards:
+        return show_selection(card_request)
+    form = selection_form(eligibility.cards, card_request.kind)
+    if request.form.get("action") == "precedent":
+        if form.is_submitted():
+            card_requests.save_selection(card_request, form.chosen(), form.honour.data)
+        return go_to("choix", card_request)
+    if not form.validate_on_submit():
+        return show_selection(card_request, form, 422)
+    card_requests.save_selection(card_request, form.chosen(), True)
+    if wants_fragment():
+        # With JavaScript the confirmation opens as a modal dialog over the page,
+        # which is shown again without its (now corrected) errors.
+        return show_selection(card_request, dialog=True)
+    return redirect(url_for("wizard.confirmation"), 303)
+
+
+def confirm_context(card_request) -> dict:
+    """The cards about to be ordered, as the confirmation lists them."""
+    eligible = eligible_cards(g.account, card_request.kind, clock.today()).cards
+    by_number = {card.number: card for card in eligible}
+    chosen = [
+        (by_number[number], reason)
+        for number, reason in sorted(card_request.selection.items())
+        if number in by_number
+    ]
+    return {"chosen": chosen}
+
+
+@bp.route("/confirmation", methods=["GET", "POST"])
+@wizard_step("selection")
+def confirmation(card_request):
+    if not card_request.is_editable:
+        return go_to("livraison", card_request)
+    if not card_request.selection or not card_request.honour_declared:
+        return redirect(url_for(ENDPOINTS["selection"]), 303)
+    if request.method == "POST":
+        try:
+            card_requests.record(card_request, clock.today())
+        except card_requests.SelectionError:
+            return show_selection_after_conflict(card_request)
+        # Recorded now, or already by a first click or another tab: go on either way.
+        fresh = card_requests.CardRequest.get_by_id(card_request.id)
+        return go_to("livraison", fresh)
+    context = {**step_context(card_request, "selection"), **confirm_context(card_request)}
+    context["title"] = page_title(
+        "Étape 2 sur 5 : Validation de la demande", request_label(card_request)
+    )
+    return render_page("wizard/confirmation.html", in_dialog=False, **context)
+
+
+def show_selection_after_conflict(card_request):
+    eligibility = eligible_cards(g.account, card_request.kind, clock.today())
+    if not eligibility.cards:
+        return show_selection(card_request, status=409)
+    form = selection_form(
+        eligibility.cards,
+        card_request.kind,
+        formdata=None,
+        data=initial_data({}, card_request.honour_declared),
+    )
+    form.form_errors.append(
+        "Une des cartes choisies ne peut plus faire l'objet de cette demande : une autre "
+        "demande la concerne déjà. Vérifiez votre sélection. Aucune carte n'a été révoquée."
+    )
+    return show_selection(card_request, form, 409)
+
+
+# -- 3. Livraison ---------------------------------------------------------------------
+
+
+def delivery_context(card_request) -> dict:
+    lines = card_request.lines_with_cards()
+    beneficiaries = []
+    for line in lines:
+        if line.card.beneficiary not in beneficiaries:
+            beneficiaries.append(line.card.beneficiary)
+    return {"beneficiaries": beneficiaries, "delivery": card_request.delivery_address}
+
+
+def show_delivery(card_request, form=None, status=200, editing=False):
+    if form is None:
+        data = card_request.delivery_address.as_dict()
+        if editing:
+            data.update(correct="non", editing="1")
+        elif card_request.delivery_checked_at is not None:
+            data["correct"] = "oui"
+        form = DeliveryForm(formdata=None, data=data)
+    return render_page(
+        "wizard/delivery.html",
+        status=status,
+        form=form,
+        editing=editing,
+        **delivery_context(card_request),
+        **step_context(card_request, "livraison", bool(form.errors)),
+    )
+
+
+@bp.route("/livraison", methods=["GET", "POST"])
+@wizard_step("livraison")
+def delivery(card_request):
+    if card_request.state != card_requests.RECORDED:
+        return go_to("paiement", card_request)
+    if request.method == "GET":
+        return show_delivery(card_request, editing=request.args.get("modifier") == "1")
+    form = DeliveryForm()
+    if request.form.get("action") == "precedent":
+        return go_to("selection", card_request)
+    if not form.validate_on_submit():
+        return show_delivery(card_request, form, 422, editing=form.editing.data == "1")
+    if form.correct.data == "oui":
+        card_requests.check_delivery(card_request)
+        return go_to("paiement", card_request)
+    if form.editing.data != "1":
+        # « Non » without JavaScript: the same page again, the fields now open.
+        return show_delivery(card_request, editing=True)
+    address = clean_address(form.address_data())
+    errors = address_errors(address)
+    if errors:
+        for field, message in errors.items():
+            form[field].errors.append(message)
+        for field, value in address.items():
+            form[field].data = value
+        return show_delivery(card_request, form, 422, editing=True)
+    card_requests.change_delivery(card_request, address, remember=form.remember.data)
+    return go_to("livraison_modifiee", card_request)
+
+
+@bp.route("/livraison/adresse")
+@wizard_step("livraison")
+def delivery_address_block(card_request):
+    """htmx: swap the read-only address for the editable fields, or back."""
+    editing = request.args.get("correct") == "non"
+    if not request.htmx:
+        return redirect(url_for(ENDPOINTS["livraison"], modifier="1" if editing else None), 303)
+    data = card_request.delivery_address.as_dict()
+    form = DeliveryForm(formdata=None, data={**data, "editing": "1" if editing else ""})
+    body = render_block(
+        "wizard/delivery.html",
+        "address",
+        form=form,
+        editing=editing,
+        **delivery_context(card_request),
+    )
+    message = "Adresse de livraison modifiable" if editing else "Adresse de livraison affichée"
+    return make_response(body, 200, trigger={"announce": message})
+
+
+def show_delivery_changed(card_request):
+    return render_page(
+        "wizard/delivery_changed.html",
+        delivery=card_request.delivery_address,
+        **step_context(card_request, "livraison"),
+    )
+
+
+@bp.route("/livraison/modifiee")
+@wizard_step("livraison")
+def delivery_changed(card_request):
+    return show_delivery_changed(card_request)
+
+
+# -- 4. Paiement ----------------------------------------------------------------------
+
+
+def show_payment(card_request):
+    lines = card_request.lines_with_cards()
+    return render_page(
+        "wizard/payment.html",
+        lines=lines,
+        breakdown=price(len(lines), card_request.delivery_address.country),
+        **step_context(card_request, "paiement"),
+    )
+
+
+@bp.route("/paiement")
+@wizard_step("paiement")
+def payment(card_request):
+    return show_payment(card_request)
+
+
+# What each step shows, for htmx transitions that render the next step at once.
+SHOW = {
+    "engagement": show_engagement,
+    "choix": show_choice,
+    "selection": show_selection,
+    "livraison": show_delivery,
+    "livraison_modifiee": show_delivery_changed,
+    "paiement": show_payment,
+}
