@@ -18,11 +18,12 @@ from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
 
 import models
+from models.clock import to_paris
 from models.db import open_database
 from models.demo import load_demo_data
 from models.mail import Mailer
 from models.pricing import VAT_RATE_PERCENT, euros
-from views import account, auth, documents, pages, wizard
+from views import account, auth, documents, pages, payment, provider, wizard
 from views.assets import StaticAssets
 from views.render import page_title, render_page
 from views.web import init_web
@@ -30,13 +31,15 @@ from views.web import init_web
 ROOT = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"  # noqa: S105 (refused outside --demo)
 
+DEFAULT_PAYMENT_SECRET = "demo-only-payment-secret"  # noqa: S105 (refused outside --demo)
+
 DEFAULTS = {
     "SECRET_KEY": DEFAULT_SECRET_KEY,
     "DATABASE_URL": None,
     "SMTP_URL": None,
     "MAIL_FROM": "ne-pas-repondre@cmi.example.org",
     "CONTACT_EMAIL": "contact-cmi.beneficiaire@example.org",
-    "ORGANISATION_NAME": "Imprimerie Nationale - Service CMI",
+    "ORGANISATION_NAME": "Imprimerie Nationale",
     "ORGANISATION_ADDRESS": ["104 avenue du Président Kennedy", "75016 PARIS"],
     "DEMO": False,
     "SESSION_COOKIE_NAME": "cmi_session",
@@ -47,6 +50,11 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": True,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Payment: the built-in provider unless PAYMENT_URL names a real one.
+    "PAYMENT_URL": None,
+    "PAYMENT_MERCHANT_ID": "002001000000001",
+    "PAYMENT_MERCHANT_NAME": "Imprimerie Nationale - Carte mobilité inclusion",
+    "PAYMENT_SECRET": DEFAULT_PAYMENT_SECRET,
 }
 
 # Settings an operator may give in the environment.
@@ -57,6 +65,10 @@ ENVIRONMENT_KEYS = (
     "MAIL_FROM",
     "CONTACT_EMAIL",
     "ORGANISATION_NAME",
+    "PAYMENT_URL",
+    "PAYMENT_MERCHANT_ID",
+    "PAYMENT_MERCHANT_NAME",
+    "PAYMENT_SECRET",
 )
 
 csrf = CSRFProtect()
@@ -96,11 +108,21 @@ def create_app(config: dict | None = None) -> Flask:
         euros=euros,
         vat_rate=VAT_RATE_PERCENT,
         terms_label=documents.terms_link_label,
+        to_paris=to_paris,
+        attestation_label=payment.attestation_label,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    for blueprint in (pages.bp, auth.bp, account.bp, wizard.bp, documents.bp):
+    for blueprint in (
+        pages.bp,
+        auth.bp,
+        account.bp,
+        wizard.bp,
+        documents.bp,
+        payment.bp,
+        provider.bp,
+    ):
         app.register_blueprint(blueprint)
 
     app.add_url_rule(
@@ -108,6 +130,10 @@ def create_app(config: dict | None = None) -> Flask:
         "favicon",
         lambda: app.extensions["assets"].serve(app.extensions["assets"].urls["favicon.svg"]),
     )
+    # The provider's answers are vouched for by their seal, not by a form token.
+    csrf.exempt(payment.browser_return)
+    csrf.exempt(payment.notification)
+    csrf.exempt(provider.card_page)
     register_error_pages(app)
     return app
 
@@ -218,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
             "Set SECRET_KEY to a long random value (for example the output of\n"
             "  python -c 'import secrets; print(secrets.token_hex(32))')\n"
             "or start with --demo for a demonstration with the demo accounts.",
+            file=sys.stderr,
+        )
+        return 2
+    if app.config["PAYMENT_SECRET"] == DEFAULT_PAYMENT_SECRET and not args.demo:
+        print(
+            "Refusing to start: PAYMENT_SECRET is not set, and the built-in one is public.\n"
+            "Set PAYMENT_SECRET to the key shared with the payment provider.",
             file=sys.stderr,
         )
         return 2

@@ -4,7 +4,9 @@ from .auth import LoginFailure, PasswordReset, UserSession
 from .cards import Card
 from .db import database, open_database
 from .mail import OutboxEmail
+from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
+from .provider import ProviderTransaction
 from .requests import CardRequest, Counter, RequestLine
 
 ALL_MODELS = [
@@ -20,6 +22,8 @@ ALL_MODELS = [
     CardRequest,
     RequestLine,
     Counter,
+    Payment,
+    ProviderTransaction,
 ]
 
 
@@ -41,6 +45,8 @@ __all__ = [
     "Mandate",
     "OutboxEmail",
     "PasswordReset",
+    "Payment",
+    "ProviderTransaction",
     "RequestLine",
     "UserSession",
     "create_tables",

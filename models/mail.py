@@ -26,6 +26,11 @@ class OutboxEmail(BaseModel):
     error = TextField(null=True)
 
 
+def queue(recipient: str, subject: str, text: str, html: str | None = None) -> OutboxEmail:
+    """Keep an email in the outbox; ``Mailer.deliver`` sends it."""
+    return OutboxEmail.create(recipient=recipient, subject=subject, text=text, html=html)
+
+
 class Mailer:
     """Sends through ``smtp_url`` (smtp://user:pass@host:port, smtps://..., ?starttls=1).
 

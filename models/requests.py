@@ -8,8 +8,9 @@ or a second server process can never apply it twice.
 
 from __future__ import annotations
 
+import calendar
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from peewee import (
     BooleanField,
@@ -22,7 +23,7 @@ from peewee import (
 )
 
 from .cards import DUPLICATE, REVOCATION_REASONS, SECOND_COPY, Card, eligible_cards
-from .clock import clock
+from .clock import clock, to_paris
 from .db import BaseModel, database, write_transaction
 from .people import Account, Address
 
@@ -33,6 +34,8 @@ CANCELLED = "annulée"
 OPEN_STATES = (DRAFT, RECORDED)
 
 FIRST_REQUEST_NUMBER = 10000
+FIRST_NEW_CARD_NUMBER = 1_000_000_000_000_001
+ATTESTATION_VALIDITY_MONTHS = 3
 
 
 class CardRequest(BaseModel):
@@ -81,6 +84,7 @@ class RequestLine(BaseModel):
     kind = CharField()
     reason = CharField(null=True)  # the revocation reason of a duplicate
     active = BooleanField(default=True)
+    new_card = ForeignKeyField(Card, null=True)  # made once the request is paid
 
 
 # A card is in at most one live request of each kind (one duplicate request, one
@@ -253,3 +257,77 @@ def change_delivery(request: CardRequest, address: dict[str, str], remember: boo
                     Address.id == line.card.beneficiary.delivery_address_id
                 ).execute()
         return True
+
+
+# -- after payment ---------------------------------------------------------------------
+
+
+def make_new_cards(request: CardRequest) -> list[Card]:
+    """The cards to manufacture, recorded « en fabrication » (call once, when paid).
+
+    A duplicate keeps the mention, sub-mentions and validity of the card it
+    replaces, with a new number; a second copy is the same card, new number.
+    """
+    made = []
+    for line in request.lines_with_cards():
+        original = line.card
+        number = next_number("card", FIRST_NEW_CARD_NUMBER)
+        card = Card.create(
+            number=f"{number:016d}",
+            beneficiary=original.beneficiary_id,
+            mention=original.mention,
+            needs_companion=original.needs_companion,
+            blindness=original.blindness,
+            valid_from=original.valid_from,
+            valid_until=original.valid_until,
+            replaces=original if line.kind == DUPLICATE else None,
+            copy_of=original if line.kind == SECOND_COPY else None,
+            in_production=True,
+        )
+        RequestLine.update(new_card=card).where(RequestLine.id == line.id).execute()
+        made.append(card)
+    return made
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31/08 + 3 months = 30/11)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def attestation_valid_until(request: CardRequest) -> date:
+    return add_months(to_paris(request.paid_at).date(), ATTESTATION_VALIDITY_MONTHS)
+
+
+def requests_of(account: Account) -> list[CardRequest]:
+    """The account's requests that went beyond the draft, newest first."""
+    return list(
+        CardRequest.select()
+        .where((CardRequest.account == account) & CardRequest.number.is_null(False))
+        .order_by(CardRequest.number.desc())
+    )
+
+
+def owned_request(account: Account, number: int) -> CardRequest | None:
+    """A request by its number, only if it belongs to ``account``."""
+    return CardRequest.get_or_none(
+        (CardRequest.account == account) & (CardRequest.number == number)
+    )
+
+
+def recently_paid(account: Account, within_minutes: int = 60) -> CardRequest | None:
+    """The request this account paid in the last hour, if any."""
+    since = clock.now() - timedelta(minutes=within_minutes)
+    return (
+        CardRequest.select()
+        .where(
+            (CardRequest.account == account)
+            & (CardRequest.state == PAID)
+            & (CardRequest.paid_at >= since)
+        )
+        .order_by(CardRequest.paid_at.desc())
+        .first()
+    )

@@ -6,7 +6,7 @@ from flask import Blueprint, g
 
 from models.cards import DUPLICATE, SECOND_COPY, cards_of, eligible_cards
 from models.clock import clock
-from models.requests import open_request
+from models.requests import open_request, requests_of
 
 from .render import login_required, render_page
 
@@ -29,4 +29,5 @@ def my_data():
         duplicate=eligible_cards(g.account, DUPLICATE, today),
         second_copy=eligible_cards(g.account, SECOND_COPY, today),
         open_request=open_request(g.account),
+        requests=requests_of(g.account),
     )

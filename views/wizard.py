@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, request, url_for
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 
+from models import payments
 from models import requests as card_requests
 from models.addresses import address_errors, clean_address
 from models.cards import DUPLICATE, eligible_cards
@@ -21,6 +22,7 @@ from models.pricing import price
 from models.wizard import BY_KEY, INDICATOR, blocking_step, first_missing, request_label
 
 from .forms import KIND_CHOICES, ChoiceForm, DeliveryForm, EngagementForm
+from .payment import send_to_provider
 from .render import login_required, page_title, render_page, wants_fragment
 from .selection import initial_data, selection_form
 
@@ -59,7 +61,17 @@ def wizard_step(key: str):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            card_request = card_requests.start_or_resume(g.account)
+            if key == "engagement":
+                card_request = card_requests.start_or_resume(g.account)
+            else:
+                card_request = card_requests.open_request(g.account)
+            if card_request is None:
+                # Nothing in progress: after a payment the back button lands here,
+                # and must show the paid request rather than start another.
+                just_paid = card_requests.recently_paid(g.account)
+                if just_paid is not None:
+                    return redirect(url_for("payment.summary", number=just_paid.number), 303)
+                return redirect(url_for("wizard.start"), 303)
             blocker = blocking_step(card_request, key)
             if blocker is not None:
                 return redirect(url_for(ENDPOINTS[blocker.key]), 303)
@@ -89,7 +101,7 @@ def go_to(key: str, card_request):
     """After a successful POST: redirect, or with htmx render the next step now."""
     url = url_for(ENDPOINTS[key])
     if wants_fragment():
-        response = SHOW[key](card_request)
+        response = SHOW[key](card_requests.CardRequest.get_by_id(card_request.id))
         response.headers["HX-Push-Url"] = url
         return response
     return redirect(url, 303)
@@ -266,8 +278,7 @@ def confirmation(card_request):
         except card_requests.SelectionError:
             return show_selection_after_conflict(card_request)
         # Recorded now, or already by a first click or another tab: go on either way.
-        fresh = card_requests.CardRequest.get_by_id(card_request.id)
-        return go_to("livraison", fresh)
+        return go_to("livraison", card_request)
     context = {**step_context(card_request, "selection"), **confirm_context(card_request)}
     context["title"] = page_title(
         "Étape 2 sur 5 : Validation de la demande", request_label(card_request)
@@ -389,20 +400,44 @@ def delivery_changed(card_request):
 # -- 4. Paiement ----------------------------------------------------------------------
 
 
-def show_payment(card_request):
+PAYMENT_MESSAGES = {
+    "refuse": (
+        "Votre paiement a été refusé par votre banque. Aucune somme n'a été débitée. "
+        "Vous pouvez réessayer, avec la même carte ou une autre."
+    ),
+    "annule": (
+        "Vous avez annulé le paiement. Aucune somme n'a été débitée. Votre demande est "
+        "conservée : vous pouvez payer maintenant ou plus tard."
+    ),
+    "interrompu": (
+        "Un paiement a été commencé mais n'a pas été terminé. Vous pouvez le reprendre : "
+        "votre demande ne sera payée qu'une fois."
+    ),
+}
+
+
+def show_payment(card_request, result: str | None = None):
     lines = card_request.lines_with_cards()
+    latest = payments.latest_payment(card_request)
+    if result not in PAYMENT_MESSAGES and latest is not None and latest.state == payments.PENDING:
+        result = "interrompu"
     return render_page(
         "wizard/payment.html",
         lines=lines,
         breakdown=price(len(lines), card_request.delivery_address.country),
+        message=PAYMENT_MESSAGES.get(result),
         **step_context(card_request, "paiement"),
     )
 
 
-@bp.route("/paiement")
+@bp.route("/paiement", methods=["GET", "POST"])
 @wizard_step("paiement")
 def payment(card_request):
-    return show_payment(card_request)
+    if request.method == "POST":
+        if request.form.get("action") == "precedent":
+            return go_to("livraison", card_request)
+        return send_to_provider(card_request)
+    return show_payment(card_request, request.args.get("resultat"))
 
 
 # What each step shows, for htmx transitions that render the next step at once.

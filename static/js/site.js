@@ -65,6 +65,14 @@
     announce(event.detail && event.detail.value);
   });
 
+  // « Imprimer »: a button only where scripts run; without them the page says how.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+
   /* Session time-out (WCAG 2.2.1): warn two minutes before the end, let the
      user stay signed in; the draft request is kept either way. */
   var warningTimer = null;
