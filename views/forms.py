@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
 
 from models.addresses import LABELS
@@ -75,6 +75,7 @@ class EngagementForm(FlaskForm):
     )
 
 
+YES_NO = [("oui", "Oui"), ("non", "Non")]
 KIND_CHOICES = [
     (DUPLICATE, "Duplicata"),
     (SECOND_COPY, "2e exemplaire"),
@@ -82,10 +83,9 @@ KIND_CHOICES = [
 
 
 class ChoiceForm(FlaskForm):
-    kind = RadioField(
+    # Radios are rendered from KIND_CHOICES by the template; the field checks the value.
+    kind = StringField(
         "Vous souhaitez effectuer une demande de",
-        choices=KIND_CHOICES,
-        validate_choice=False,
         validators=[
             InputRequired("Choisissez le type de demande : duplicata ou 2e exemplaire"),
             AnyOf(
@@ -102,10 +102,8 @@ class DeliveryForm(FlaskForm):
     The address rules live in ``models.addresses``; this form only carries them.
     """
 
-    correct = RadioField(
+    correct = StringField(
         "L'adresse de livraison est correcte",
-        choices=[("oui", "Oui"), ("non", "Non")],
-        validate_choice=False,
         validators=[
             InputRequired("Indiquez si l'adresse de livraison est correcte : oui ou non"),
             AnyOf(["oui", "non"], "Indiquez si l'adresse de livraison est correcte : oui ou non"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, StringField
 
 from models.cards import DUPLICATE, REVOCATION_REASONS, Card
 
@@ -82,15 +82,8 @@ def selection_form(cards: list[Card], kind: str, **kwargs) -> SelectionFormBase:
     for card in cards:
         setattr(SelectionForm, f"select_{card.number}", BooleanField("Sélectionner"))
         if kind == DUPLICATE:
-            setattr(
-                SelectionForm,
-                f"reason_{card.number}",
-                SelectField(
-                    "Motif",
-                    choices=[("", "Motif"), *((r, r) for r in REVOCATION_REASONS)],
-                    validate_choice=False,
-                ),
-            )
+            # Options come from REVOCATION_REASONS in the template; validate() checks them.
+            setattr(SelectionForm, f"reason_{card.number}", StringField("Motif"))
     # Added last so that errors are listed in the order of the page.
     SelectionForm.honour = BooleanField(
         "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."

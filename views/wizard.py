@@ -16,12 +16,12 @@ from jinja2_fragments.flask import render_block
 from models import payments
 from models import requests as card_requests
 from models.addresses import address_errors, clean_address
-from models.cards import DUPLICATE, eligible_cards
+from models.cards import DUPLICATE, REVOCATION_REASONS, eligible_cards
 from models.clock import clock
 from models.pricing import price
 from models.wizard import BY_KEY, INDICATOR, blocking_step, first_missing, request_label
 
-from .forms import KIND_CHOICES, ChoiceForm, DeliveryForm, EngagementForm
+from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
 from .payment import send_to_provider
 from .render import login_required, page_title, render_page, wants_fragment
 from .selection import initial_data, selection_form
@@ -225,6 +225,7 @@ def show_selection(card_request, form=None, status=200, dialog=False):
         status=status,
         form=form,
         eligibility=eligibility,
+        reasons=REVOCATION_REASONS,
         dialog=dialog,
         **context,
     )
@@ -327,6 +328,7 @@ def show_delivery(card_request, form=None, status=200, editing=False):
         "wizard/delivery.html",
         status=status,
         form=form,
+        yes_no=YES_NO,
         editing=editing,
         **delivery_context(card_request),
         **step_context(card_request, "livraison", bool(form.errors)),
