@@ -22,13 +22,14 @@ LABELS = {
 }
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Compare names whatever their case and accents: « Grèce » is « GRECE »."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
 def is_france(country: str) -> bool:
-    return _fold(country) in {"france", "france metropolitaine", "fr"}
+    return fold(country) in {"france", "france metropolitaine", "fr"}
 
 
 def clean_address(raw: dict[str, str]) -> dict[str, str]:

@@ -63,6 +63,7 @@ class Block:
     align: str = "left"  # left, right or center
     space_before: float = 6
     box: bool | None = None
+    keep_with_next: bool = False  # a heading never ends a page
 
 
 @dataclass
@@ -79,7 +80,8 @@ def build_pdf(title: str, blocks: list[Block], author: str) -> bytes:
         indent = 22.0 if block.box is not None else 0.0
         lines = wrap(block.text, block.style, block.size, usable - indent)
         y -= block.space_before
-        if y - leading * len(lines) < MARGIN:
+        needed = leading * (len(lines) + (3 if block.keep_with_next else 0))
+        if y - needed < MARGIN:
             pages.append(_Page())
             y = A4_HEIGHT - MARGIN
         page = pages[-1]

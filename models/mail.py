@@ -44,20 +44,23 @@ class Mailer:
         self.timeout = timeout
 
     def send(self, recipient: str, subject: str, text: str, html: str | None = None):
-        email = OutboxEmail.create(recipient=recipient, subject=subject, text=text, html=html)
+        return self.deliver(queue(recipient, subject, text, html))
+
+    def deliver(self, email: OutboxEmail) -> OutboxEmail:
+        """Send a queued email; call it outside any database transaction (SMTP may be slow)."""
         if self.smtp_url is None:
             log.info(
                 "Email kept in the outbox (no SMTP_URL)\nTo: %s\nSubject: %s\n\n%s",
-                recipient,
-                subject,
-                text,
+                email.recipient,
+                email.subject,
+                email.text,
             )
             return email
         try:
             self._deliver(self._message(email))
         except (OSError, smtplib.SMTPException) as error:
             # The request goes on; the message waits in the outbox.
-            log.error("Email %s to %s not sent: %s", email.id, recipient, error)
+            log.error("Email %s to %s not sent: %s", email.id, email.recipient, error)
             OutboxEmail.update(error=str(error)).where(OutboxEmail.id == email.id).execute()
         else:
             email.sent_at = clock.now()

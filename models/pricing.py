@@ -4,12 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .addresses import is_france
+from .addresses import fold, is_france
 
 PRICE_PER_CARD = 710  # before VAT
 VAT_RATE_PERCENT = 20
-POSTAGE_FRANCE = 50
-POSTAGE_ABROAD = 180  # one letter of up to 20 g outside France
+
+# Postage of one card (a letter of up to 20 g), by destination zone, in cents.
+POSTAGE_TARIFFS = {
+    "France": 50,
+    "Union européenne et Suisse": 180,
+    "Reste du monde": 210,
+}
+EUROPE = {
+    fold(name)
+    for name in (
+        "Allemagne", "Autriche", "Belgique", "Bulgarie", "Chypre", "Croatie", "Danemark",
+        "Espagne", "Estonie", "Finlande", "Grèce", "Hongrie", "Irlande", "Italie", "Lettonie",
+        "Lituanie", "Luxembourg", "Malte", "Pays-Bas", "Pologne", "Portugal",
+        "République tchèque", "Tchéquie", "Roumanie", "Slovaquie", "Slovénie", "Suède",
+        "Suisse", "Monaco", "Andorre",
+    )
+}  # fmt: skip
+
+
+def postage_zone(country: str) -> str:
+    if is_france(country):
+        return "France"
+    if fold(country) in EUROPE:
+        return "Union européenne et Suisse"
+    return "Reste du monde"
 
 
 @dataclass(frozen=True)
@@ -51,13 +74,13 @@ def vat_on(cents: int) -> int:
 def price(cards: int, country: str) -> Breakdown:
     if cards < 1:
         raise ValueError("a request has at least one card")
-    domestic = is_france(country)
+    zone = postage_zone(country)
     return Breakdown(
         cards=cards,
         price_per_card=PRICE_PER_CARD,
         vat_per_card=vat_on(PRICE_PER_CARD),
-        postage_per_card=POSTAGE_FRANCE if domestic else POSTAGE_ABROAD,
-        destination="France" if domestic else country,
+        postage_per_card=POSTAGE_TARIFFS[zone],
+        destination=zone,
     )
 
 

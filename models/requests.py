@@ -13,6 +13,7 @@ import json
 from datetime import date, timedelta
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -100,7 +101,7 @@ class Counter(BaseModel):
     """Named sequences that stay gap-free per increment and safe across processes."""
 
     name = CharField(primary_key=True)
-    value = IntegerField()
+    value = BigIntegerField()
 
 
 def next_number(name: str, first: int) -> int:

@@ -96,7 +96,7 @@ def terms_pdf(organisation: str, contact: str) -> bytes:
         Block(VERSION, "regular", 10, "center", space_before=2),
     ]
     for heading, paragraphs in SECTIONS:
-        blocks.append(Block(heading, "bold", 12, space_before=16))
+        blocks.append(Block(heading, "bold", 12, space_before=16, keep_with_next=True))
         blocks.extend(Block(text, space_before=6) for text in paragraphs)
     blocks.append(Block(f"Contact : {contact}", space_before=16))
     return build_pdf(TITLE, blocks, organisation)

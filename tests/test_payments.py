@@ -1,0 +1,392 @@
+"""Payment: seals, the exactly-once paid transition, numbering, attestation, access control."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import urllib.parse
+import urllib.request
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from werkzeug.serving import make_server
+
+from models import payments, provider
+from models import requests as card_requests
+from models.cards import DUPLICATE, SECOND_COPY, Card
+from models.mail import OutboxEmail
+from models.people import Account
+from models.pricing import euros, price, vat_on
+
+from .helpers import csrf_token, post_form, sign_in
+
+SECRET = "demo-only-payment-secret"
+TODAY = date(2026, 11, 22)
+
+
+def recorded_request(username="alfred.depot", kind=DUPLICATE, selection=None):
+    """A request taken through the wizard's rules up to « Oui » (recorded, unpaid)."""
+    account = Account.get(Account.username == username)
+    request = card_requests.start_or_resume(account)
+    card_requests.accept_terms(request)
+    card_requests.choose_kind(request, kind)
+    card_requests.save_selection(
+        request, selection or {"0000000000000001": "Titre perdu"}, honour=True
+    )
+    assert card_requests.record(request, TODAY)
+    return card_requests.CardRequest.get_by_id(request.id)
+
+
+def provider_answer(payment, code=payments.RESPONSE_ACCEPTED, **overrides):
+    """What the provider would send back for ``payment``, sealed unless overridden."""
+    fields = {
+        "amount": str(payment.amount),
+        "currencyCode": payments.CURRENCY_EURO,
+        "merchantId": "002001000000001",
+        "transactionReference": payment.transaction_reference,
+        "orderId": str(payment.request.number),
+        "responseCode": code,
+        "maskedPan": "4100 #### #### ##01",
+        "authorisationId": "123456",
+    }
+    fields.update(overrides)
+    data = payments.encode_data(fields)
+    return data, payments.seal(data, SECRET)
+
+
+def no_side_effect(_request):
+    return None
+
+
+# -- prices ------------------------------------------------------------------------------
+
+
+def test_one_duplicate_in_france_costs_nine_euros_two():
+    breakdown = price(1, "France")
+    assert (breakdown.net, breakdown.vat, breakdown.postage) == (710, 142, 50)
+    assert breakdown.total == 902
+    assert euros(breakdown.total) == "9,02\u00a0€"
+
+
+def test_several_cards_and_abroad():
+    assert price(3, "france").total == 3 * 902
+    assert price(2, "Belgique").postage_per_card > price(2, "France").postage_per_card
+    assert price(1, "Canada").destination == "Reste du monde"
+    assert price(1, "Canada").total == 710 + 142 + 210
+
+
+def test_vat_rounds_half_up_to_the_cent():
+    assert vat_on(710) == 142
+    assert vat_on(1) == 0 and vat_on(3) == 1 and vat_on(5) == 1
+
+
+def test_a_request_has_at_least_one_card():
+    with pytest.raises(ValueError):
+        price(0, "France")
+
+
+# -- seals -------------------------------------------------------------------------------
+
+
+def test_a_good_seal_pays_the_request_once(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    outcome = payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    assert outcome.newly_paid
+    assert outcome.payment.state == payments.ACCEPTED
+    assert outcome.payment.masked_card == "4100 #### #### ##01"
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.PAID
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda data, seal: (data.replace("amount=902", "amount=1"), seal),
+        lambda data, seal: (data, seal[:-1] + ("0" if seal[-1] != "0" else "1")),
+        lambda data, seal: (data, ""),
+        lambda data, seal: (data, payments.seal(data, "another secret")),
+    ],
+    ids=["amount changed", "seal changed", "no seal", "other key"],
+)
+def test_a_tampered_response_changes_nothing(db, tamper):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    with pytest.raises(payments.InvalidResponse):
+        payments.apply_response(*tamper(*provider_answer(payment)), SECRET, no_side_effect)
+    assert payments.Payment.get_by_id(payment.id).state == payments.PENDING
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
+
+
+def test_a_sealed_response_with_the_wrong_amount_is_refused(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    data, seal = provider_answer(payment, amount="1")
+    with pytest.raises(payments.InvalidResponse, match="amount"):
+        payments.apply_response(data, seal, SECRET, no_side_effect)
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
+
+
+def test_a_replayed_response_is_a_no_op(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    calls = []
+    answer = provider_answer(payment)
+    first = payments.apply_response(*answer, SECRET, calls.append)
+    again = payments.apply_response(*answer, SECRET, calls.append)
+    assert first.newly_paid and not again.newly_paid
+    assert len(calls) == 1
+
+
+def test_an_accepted_answer_after_a_refusal_of_the_same_attempt_changes_nothing(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    payments.apply_response(
+        *provider_answer(payment, payments.RESPONSE_REFUSED), SECRET, no_side_effect
+    )
+    outcome = payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    assert outcome.payment.state == payments.REFUSED
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
+
+
+def test_seal_comparison_is_constant_time(monkeypatch):
+    compared = []
+    monkeypatch.setattr(payments.hmac, "compare_digest", lambda a, b: compared.append(1) or a == b)
+    assert payments.seal_is_valid("x", payments.seal("x", SECRET), SECRET)
+    assert compared
+
+
+# -- attempts and numbers ------------------------------------------------------------------
+
+
+def test_an_unfinished_attempt_is_reused_so_two_tabs_pay_once(db):
+    request = recorded_request()
+    first = payments.start_payment(request, 902)
+    second = payments.start_payment(request, 902)
+    assert first.id == second.id
+    assert first.transaction_reference == f"{request.number}01"
+
+
+def test_a_new_attempt_after_a_refusal(db):
+    request = recorded_request()
+    first = payments.start_payment(request, 902)
+    payments.apply_response(
+        *provider_answer(first, payments.RESPONSE_REFUSED), SECRET, no_side_effect
+    )
+    second = payments.start_payment(request, 902)
+    assert second.transaction_reference == f"{request.number}02"
+
+
+def test_request_numbers_are_sequential_from_10000(db):
+    first = recorded_request("alfred.depot")
+    second = recorded_request("joseph.quinn", selection={"0000000000000030": "Titre volé"})
+    third = recorded_request("camille.martin", kind=SECOND_COPY, selection={"0000000000000040": ""})
+    assert [first.number, second.number, third.number] == [10000, 10001, 10002]
+
+
+def test_once_paid_the_new_card_is_made_and_the_original_stays_revoked(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    payments.apply_response(*provider_answer(payment), SECRET, card_requests.make_new_cards)
+    original = Card.get(Card.number == "0000000000000001")
+    duplicate = Card.get(Card.replaces == original)
+    assert original.revoked_on == TODAY and original.revocation_reason == "Titre perdu"
+    assert duplicate.in_production and duplicate.number != original.number
+    assert (duplicate.mention, duplicate.needs_companion, duplicate.valid_until) == (
+        original.mention,
+        original.needs_companion,
+        original.valid_until,
+    )
+    assert not original.may_get_duplicate(TODAY)
+
+
+def test_a_paid_second_copy_does_not_revoke_the_original(db):
+    request = recorded_request("camille.martin", SECOND_COPY, {"0000000000000040": ""})
+    payment = payments.start_payment(request, 902)
+    payments.apply_response(*provider_answer(payment), SECRET, card_requests.make_new_cards)
+    original = Card.get(Card.number == "0000000000000040")
+    assert original.revoked_on is None
+    assert Card.get(Card.copy_of == original).in_production
+    assert not original.may_get_second_copy(TODAY)
+
+
+def test_the_card_number_is_never_stored(db):
+    request = recorded_request()
+    payment = payments.start_payment(request, 902)
+    payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    for model in (payments.Payment, provider.ProviderTransaction):
+        for row in model.select().dicts():
+            assert "4100000000000001" not in str(row)
+
+
+# -- the built-in provider's rules ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "expiry", "code", "field"),
+    [
+        ("4100 0000 0000 0002", "12/29", "123", "number"),  # Luhn fails
+        ("", "12/29", "123", "number"),
+        ("4100 0000 0000 0001", "10/26", "123", "expiry"),  # past (today is 22/11/2026)
+        ("4100 0000 0000 0001", "13/29", "123", "expiry"),
+        ("4100 0000 0000 0001", "1229", "123", "expiry"),
+        ("4100 0000 0000 0001", "12/29", "12", "security_code"),
+        ("4100 0000 0000 0001", "12/29", "abc", "security_code"),
+    ],
+)
+def test_card_checks(number, expiry, code, field):
+    assert field in provider.check_card(number, expiry, code, TODAY).errors
+
+
+def test_the_test_cards_pass_the_checks():
+    for card in (provider.ACCEPTED_TEST_CARD, provider.REFUSED_TEST_CARD):
+        assert provider.check_card(card, "11/26", "000", TODAY).errors == {}
+
+
+def test_masked_number_keeps_four_first_and_two_last_digits():
+    assert payments.mask_card_number("4100 0000 0000 0001") == "4100 #### #### ##01"
+
+
+# -- return and notification racing against each other, through a real server -----------------
+
+
+def test_return_and_notification_at_once_pay_exactly_once(app, db):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        request = recorded_request()
+        payment = payments.start_payment(request, 902)
+        data, seal = provider_answer(payment)
+        body = urllib.parse.urlencode({"Data": data, "Seal": seal}).encode()
+        base = f"http://127.0.0.1:{server.server_port}"
+        statuses = []
+
+        def post(path):
+            req = urllib.request.Request(base + path, data=body)
+            try:
+                with urllib.request.urlopen(req, timeout=20) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+
+        threads = [
+            threading.Thread(target=post, args=(path,))
+            for path in ["/paiement/retour", "/paiement/notification"] * 4
+        ]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join()
+    finally:
+        server.shutdown()
+    assert all(status < 500 for status in statuses), statuses
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.PAID
+    assert Card.select().where(Card.replaces.is_null(False)).count() == 1
+    assert OutboxEmail.select().where(OutboxEmail.subject.contains("10000")).count() == 1
+
+
+# -- access control and documents through the app --------------------------------------------
+
+
+def pay_through_the_app(client):
+    """Alfred's duplicata, recorded with the models, paid through the provider's pages."""
+    request = recorded_request()
+    card_requests.check_delivery(request)
+    response = post_form(client, "/demande/paiement", {"action": "payer"})
+    provider_url = response.headers["Location"]
+    assert provider_url.startswith("http://localhost/paiement-securise?")
+    page = client.get(provider_url)
+    reference = re.search(r'action="/paiement-securise/(\d+)"', page.text).group(1)
+    response = client.post(
+        f"/paiement-securise/{reference}",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "action": "valider",
+            "number": "4100 0000 0000 0001",
+            "expiry": "12/29",
+            "security_code": "123",
+        },
+    )
+    result = client.get(response.headers["Location"])
+    back = re.search(r'href="(http://localhost/paiement/retour\?[^"]+)"', result.text).group(1)
+    response = client.get(back.replace("&amp;", "&"))
+    assert response.headers["Location"] == f"/demandes/{request.number}"
+    return request.number, reference
+
+
+def test_the_attestation_pdf_says_who_what_and_until_when(client, db):
+    sign_in(client, "alfred.depot")
+    number, _ = pay_through_the_app(client)
+    response = client.get(f"/demandes/{number}/attestation.pdf")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        f'inline; filename="attestation-demande-{number}.pdf"'
+    )
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == 1
+    assert reader.metadata.title == f"Attestation de demande n° {number}"
+    assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
+    text = reader.pages[0].extract_text()
+    for expected in [
+        "Je soussigné(e) M/Mme Alfred DEPOT, né(e) le 16/09/1977 et demeurant App 22, "
+        "Résidence\ndes Tilleuls, 25 route de la Libertine, Hameau, 59000 LILLE, France",
+        "ATTESTATION DE DEMANDE",
+        "Valable pour une durée de 3 mois, jusqu'au 22/02/2027 inclus",
+        f"Demande n° {number}",
+        "X Duplicata de ma carte mobilité inclusion Invalidité (besoin d'accompagnement)",
+        "Second exemplaire de ma carte mobilité inclusion Invalidité",
+        "Pour faire valoir ce que de droit,",
+        "Le 22 novembre 2026",
+    ]:
+        assert expected in text, expected
+
+
+def test_the_confirmation_email_is_sent_once_with_what_was_ordered(client, db):
+    sign_in(client, "alfred.depot")
+    number, _ = pay_through_the_app(client)
+    emails = [e for e in OutboxEmail.select() if str(number) in e.subject]
+    assert len(emails) == 1
+    email = emails[0]
+    assert email.recipient == "alfred.depot@example.org"
+    for expected in [
+        f"n° {number}",
+        "0000 0000 0000 0001",
+        "Titre perdu",
+        "9,02",
+        f"http://localhost/demandes/{number}/attestation",
+        "révoquée",
+    ]:
+        assert expected in email.text, expected
+    assert email.html and '<html lang="fr">' in email.html
+
+
+def test_another_account_gets_404_for_documents_and_receipt(app, db):
+    owner = app.test_client()
+    sign_in(owner, "alfred.depot")
+    number, reference = pay_through_the_app(owner)
+    assert owner.get(f"/paiement-securise/{reference}/recu").status_code == 200
+    other = app.test_client()
+    sign_in(other, "joseph.quinn")
+    for url in [
+        f"/demandes/{number}",
+        f"/demandes/{number}/attestation",
+        f"/demandes/{number}/attestation.pdf",
+        f"/paiement-securise/{reference}/recu",
+        f"/paiement-securise/{reference}/resultat",
+    ]:
+        assert other.get(url).status_code == 404, url
+    anonymous = app.test_client()
+    assert anonymous.get(f"/demandes/{number}/attestation.pdf").status_code == 303
+
+
+def test_the_terms_pdf_is_real_text_with_a_title_and_language(client):
+    response = client.get("/documents/conditions-generales.pdf")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert reader.metadata.title == "Conditions Générales d'Utilisation et de Délivrance"
+    assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "révoquée à la date de la demande" in text
+    label = f"(PDF, {max(1, round(len(response.data) / 1024))} Ko)"
+    assert label in client.get("/documents/conditions-generales").text
