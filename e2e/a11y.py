@@ -1,17 +1,40 @@
-"""Accessibility checks run on each state a test reaches."""
+"""Every check the accessibility regression suite runs on a state of a page.
+
+A browser test walks a real flow and calls ``a11y.check(page, "Page : état")``
+at each state it reaches. Each check is a named subtest, so a report line
+reads « Connexion : erreurs [phone-nojs] axe », and its outcome goes to the
+QA report (see ``report.py``).
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
+from .report import Report, slug
+
 # What must pass. Tags are case-sensitive: an unknown tag runs no rule at all.
 REQUIRED_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "RGAAv4"]
 ADVISORY_TAGS = ["best-practice"]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 _axe = Axe()
+
+# Values that change from run to run, replaced before ARIA snapshots are compared.
+VOLATILE = [
+    (re.compile(r"\b\d{2}/\d{2}/\d{4}( à \d{2}:\d{2})?"), "JJ/MM/AAAA"),
+    (re.compile(r"\b(1er|\d{1,2}) (janvier|février|mars|avril|mai|juin|juillet|août|"
+                r"septembre|octobre|novembre|décembre) \d{4}"), "DATE"),
+    (re.compile(r"(Numéro d'autorisation[^\n]*\n[^\n]*?)\d{6}"), r"\1NNNNNN"),
+    (re.compile(r"\bà partir de \d{2}:\d{2}"), "à partir de HH:MM"),
+    (re.compile(r"/url: \S+"), "/url: URL"),
+]  # fmt: skip
 
 
 def _describe(violations: list[dict]) -> str:
@@ -24,9 +47,53 @@ def _describe(violations: list[dict]) -> str:
 
 
 class Accessibility:
-    def __init__(self, browser: Browser, variant) -> None:
+    """The checks of one test, for one way of using the service (a variant)."""
+
+    def __init__(self, browser: Browser, variant, subtests, report: Report) -> None:
         self.browser = browser
         self.variant = variant
+        self.subtests = subtests
+        self.report = report
+
+    # -- the entry point -----------------------------------------------------------
+
+    def check(self, page: Page, state: str | None = None) -> None:
+        """Run every check on what the page shows now, and record the outcome."""
+        state = state or page.title()
+        record = {
+            "state": state,
+            "variant": self.variant.name,
+            "path": re.sub(r"\?.*", "", page.url.split("//", 1)[-1].split("/", 1)[-1]),
+            "title": page.title(),
+            "checks": {},
+        }
+        checks = [("axe", self._axe_check), ("structure", self._structure)]
+        if not self.variant.phone:
+            # Once per state and JavaScript mode is enough for these.
+            checks += [
+                ("reflow 320 px", self._reflow),
+                ("text 200 %", self._text_200),
+                ("forced colours and reduced motion", self._forced_colors),
+                ("ARIA snapshot", self._aria_snapshot),
+            ]
+        for name, run in checks:
+            started = time.monotonic()
+            outcome = {"outcome": "passed"}
+            with self.subtests.test(msg=f"{state} [{self.variant.name}] {name}"):
+                try:
+                    details = run(page, state)
+                    if details:
+                        outcome.update(details)
+                except BaseException as error:
+                    outcome = {"outcome": "failed", "message": str(error)[:2000]}
+                    raise
+                finally:
+                    outcome["seconds"] = round(time.monotonic() - started, 2)
+                    record["checks"][name] = outcome
+        record["screenshot"] = self.report.screenshot(page, state, self.variant.name)
+        self.report.add(record)
+
+    # -- axe ---------------------------------------------------------------------------
 
     def axe(self, page: Page) -> dict:
         """axe's results for what the page shows now.
@@ -43,8 +110,7 @@ class Accessibility:
             return _axe.run(page, options=options).response
         html = page.content()
         url = page.url
-        viewport = page.viewport_size
-        context = self.browser.new_context(viewport=viewport, java_script_enabled=True)
+        context = self.browser.new_context(viewport=page.viewport_size, java_script_enabled=True)
         try:
             twin = context.new_page()
             twin.route(re.compile(r".*\.js(\?.*)?$"), lambda route: route.abort())
@@ -54,21 +120,180 @@ class Accessibility:
         finally:
             context.close()
 
-    def check(self, page: Page) -> dict:
-        """Fail on any WCAG/RGAA violation; best practices are reported, not failed."""
+    def _axe_check(self, page: Page, _state: str) -> dict:
         results = self.axe(page)
         evaluated = len(results["passes"]) + len(results["inapplicable"])
         assert evaluated > 0, "axe evaluated no rule: check the tags"
         required = [v for v in results["violations"] if set(v["tags"]) & set(REQUIRED_TAGS)]
+        advisory = [v for v in results["violations"] if v not in required]
+        criteria = sorted(
+            {
+                tag[5:]
+                for kind in ("passes", "violations", "incomplete")
+                for rule in results[kind]
+                for tag in rule["tags"]
+                if tag.startswith("RGAA-")
+            },
+            key=lambda c: [int(part) for part in c.split(".")],
+        )
+        details = {
+            "rules_passed": len(results["passes"]),
+            "rules_inapplicable": len(results["inapplicable"]),
+            "violations": [
+                {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"])}
+                for v in required
+            ],
+            "best_practice": [{"id": v["id"], "help": v["help"]} for v in advisory],
+            "incomplete": [{"id": v["id"], "help": v["help"]} for v in results["incomplete"]],
+            "rgaa_criteria": criteria,
+        }
         assert not required, f"axe violations on {page.url}:\n{_describe(required)}"
-        self.check_page_basics(page)
-        return results
+        return details
 
-    @staticmethod
-    def check_page_basics(page: Page) -> None:
+    # -- page structure ------------------------------------------------------------------
+
+    def _structure(self, page: Page, _state: str) -> None:
         assert page.locator("html").get_attribute("lang") == "fr"
         assert page.locator("h1").count() == 1, "exactly one h1"
         title = page.title()
         errors_shown = page.locator("#error-summary").count() > 0
         assert title.startswith("Erreur : ") == errors_shown, title
         assert title.endswith(" - CMI"), title
+        heading = page.locator("h1").inner_text()
+        assert self.report.title_is_unique(title, heading), f"title used by another page: {title}"
+        skip = page.get_by_role("link", name="Aller au contenu")
+        assert skip.count() == 1 and skip.get_attribute("href") == "#main"
+        assert page.locator("main#main").count() == 1
+        for link in page.locator("#error-summary a").all():
+            target = link.get_attribute("href")
+            assert target and target.startswith("#"), target
+            field = page.locator(target)
+            assert field.count() == 1, f"error link {target} points nowhere"
+            tag = field.evaluate("el => el.tagName")
+            assert tag in ("INPUT", "SELECT", "TEXTAREA"), f"{target} is a {tag}"
+
+    # -- layout under magnification ---------------------------------------------------------
+
+    def _reflow(self, page: Page, _state: str) -> dict:
+        """WCAG 1.4.10: at 320 CSS px nothing scrolls sideways."""
+        original = page.viewport_size
+        page.set_viewport_size({"width": 320, "height": 640})
+        try:
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+        finally:
+            page.set_viewport_size(original)
+        assert overflow <= 0, f"the page scrolls {overflow} px sideways at 320 px"
+        return {"overflow_px": overflow}
+
+    def _text_200(self, page: Page, _state: str) -> dict:
+        """WCAG 1.4.4: text at 200 %, controls still whole and apart."""
+        problems = page.evaluate(
+            """() => {
+              const root = document.documentElement;
+              const before = root.style.fontSize;
+              root.style.fontSize = '200%';
+              const width = root.clientWidth;
+              const name = el => (el.textContent || el.name || el.id).trim().slice(0, 40);
+              const controls = [...document.querySelectorAll(
+                'main a[href], main button, main input:not([type=hidden]), main select')]
+                .filter(el => el.getClientRects().length
+                              && !el.classList.contains('visually-hidden')
+                              && getComputedStyle(el).visibility !== 'hidden');
+              // Inline links wrap over lines: compare each line box, not the whole box.
+              const boxes = controls.map(el => [el, [...el.getClientRects()]]);
+              const found = [];
+              if (root.scrollWidth > width) found.push('page wider than the window');
+              for (const [el, rects] of boxes) {
+                if (rects.some(r => r.right > width + 1 || r.left < -1))
+                  found.push('cut off: ' + name(el));
+              }
+              const meet = (p, q) => Math.min(p.right, q.right) - Math.max(p.left, q.left) > 2
+                                  && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 2;
+              for (let i = 0; i < boxes.length; i++)
+              for (let j = i + 1; j < boxes.length; j++) {
+                const [a, p] = boxes[i], [b, q] = boxes[j];
+                if (a.contains(b) || b.contains(a)) continue;
+                if (p.some(x => q.some(y => meet(x, y))))
+                  found.push('overlap: ' + name(a) + ' / ' + name(b));
+              }
+              root.style.fontSize = before;
+              return found;
+            }"""
+        )
+        assert not problems, "at 200 % text: " + "; ".join(problems[:10])
+        return {}
+
+    def _forced_colors(self, page: Page, _state: str) -> dict:
+        """Forced colours and reduced motion: focus still visible, buttons still outlined.
+
+        Focus moves with the Tab key, as a keyboard user's would, through the
+        first controls of <main>.
+        """
+        page.emulate_media(forced_colors="active", reduced_motion="reduce")
+        invisible, checked = [], 0
+        try:
+            page.evaluate("document.getElementById('main').focus({preventScroll: true})")
+            for _ in range(12):
+                page.keyboard.press("Tab")
+                focused = page.evaluate(
+                    """() => {
+                      const el = document.activeElement;
+                      if (!el || !el.closest('main')) return null;
+                      const style = getComputedStyle(el);
+                      return {name: (el.textContent || el.name || el.id).trim().slice(0, 40),
+                              visible: style.outlineStyle !== 'none'
+                                       && parseFloat(style.outlineWidth) >= 2};
+                    }"""
+                )
+                if focused is None:
+                    break
+                checked += 1
+                if not focused["visible"]:
+                    invisible.append(focused["name"])
+            flat = page.evaluate(
+                """() => [...document.querySelectorAll('main button')]
+                    .filter(el => el.getClientRects().length
+                            && !el.classList.contains('button--link')
+                            && parseFloat(getComputedStyle(el).borderTopWidth) < 1)
+                    .map(el => el.textContent.trim())"""
+            )
+        finally:
+            page.emulate_media(forced_colors="none", reduced_motion="no-preference")
+            page.evaluate("document.activeElement && document.activeElement.blur()")
+        assert not invisible, f"focus not visible on: {invisible}"
+        assert not flat, f"buttons without a border: {flat}"
+        return {"focus_stops_checked": checked}
+
+    # -- what a screen reader hears --------------------------------------------------------
+
+    def _aria_snapshot(self, page: Page, state: str) -> dict:
+        # <main> only: the header names who is signed in, the rest is the same everywhere.
+        snapshot = page.locator("main").aria_snapshot()
+        for pattern, replacement in VOLATILE:
+            snapshot = pattern.sub(replacement, snapshot)
+        mode = "js" if self.variant.javascript else "nojs"
+        path = SNAPSHOTS / f"{slug(state)}.{mode}.yml"
+        if UPDATE_SNAPSHOTS or not path.exists():
+            if os.environ.get("CI") and not path.exists():
+                raise AssertionError(f"no committed ARIA snapshot {path.name}")
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(snapshot + "\n", encoding="utf-8")
+            return {"snapshot": path.name, "written": True}
+        expected = path.read_text(encoding="utf-8").rstrip("\n")
+        assert snapshot == expected, (
+            f"what a screen reader hears changed ({path.name}); if intended, run "
+            "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + _diff(expected, snapshot)
+        )
+        return {"snapshot": path.name}
+
+
+def _diff(expected: str, actual: str) -> str:
+    import difflib
+
+    return "\n".join(
+        difflib.unified_diff(
+            expected.splitlines(), actual.splitlines(), "committed", "now", lineterm="", n=1
+        )
+    )

@@ -23,6 +23,7 @@ from models.db import database
 from models.demo import load_demo_data
 
 from .a11y import Accessibility
+from .report import Report, merge, report_dir
 
 CHROMIUM_CANDIDATES = [os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
@@ -168,6 +169,34 @@ def page(browser, fresh_service, variant) -> Page:
     context.close()
 
 
+@pytest.fixture(scope="session")
+def report(worker_id) -> Report:
+    return Report(report_dir(), worker_id)
+
+
 @pytest.fixture
-def a11y(browser, variant) -> Accessibility:
-    return Accessibility(browser, variant)
+def a11y(browser, variant, subtests, report) -> Accessibility:
+    return Accessibility(browser, variant, subtests, report)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the main process: start a fresh report
+        folder = report_dir()
+        for old in [*folder.glob("records-*.jsonl"), *folder.glob("screenshots/*.png")]:
+            old.unlink()
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        session.config._qa_summary = merge(report_dir())
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    summary = getattr(config, "_qa_summary", None)
+    if summary:
+        terminalreporter.write_sep("-", "accessibility report")
+        terminalreporter.write_line(
+            f"{summary['states']} states, {summary['state_visits']} state visits, "
+            f"{summary['checks']} checks: {summary['passed']} passed, {summary['failed']} failed"
+        )
+        terminalreporter.write_line(f"report: {report_dir() / 'index.html'}")

@@ -31,7 +31,7 @@ def expect_errors(page: Page, *messages: str) -> None:
         expect(summary.get_by_role("link", name=re.compile(re.escape(message)))).to_be_visible()
 
 
-def start_request(page: Page, a11y, kind: str) -> None:
+def start_request(page: Page, a11y, kind: str, check: bool = True) -> None:
     """From « Mes données » to the selection page, through every error on the way."""
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Demande"
@@ -42,29 +42,33 @@ def start_request(page: Page, a11y, kind: str) -> None:
     )
     terms = page.get_by_role("link", name=re.compile(r"Conditions Générales .*\(PDF, \d+ Ko\)"))
     expect(terms).to_be_visible()
-    a11y.check(page)
+    if check:
+        a11y.check(page, "Engagement : vide")
     submit(page, "Suivant")
     expect_errors(
         page, "Vous devez accepter les conditions générales d'utilisation et d'instruction."
     )
-    a11y.check(page)
+    if check:
+        a11y.check(page, "Engagement : erreur")
     page.get_by_label("J'accepte les Conditions Générales d'Utilisation et de Délivrance").check()
     submit(page, "Suivant")
 
     expect(heading(page, "Vous souhaitez effectuer une demande de")).to_be_visible()
     current = page.get_by_role("listitem").filter(has_text="Choix de la demande")
     expect(current).to_have_attribute("aria-current", "step")
-    a11y.check(page)
+    if check:
+        a11y.check(page, "Choix de la demande : vide")
     submit(page, "Suivant")
     expect_errors(page, "Choisissez le type de demande")
-    a11y.check(page)
+    if check:
+        a11y.check(page, "Choix de la demande : erreur")
     page.get_by_label(kind, exact=True).check()
     submit(page, "Suivant")
 
 
-def choose_address_then_pay(page: Page, a11y, variant, edit: bool) -> None:
+def choose_address_then_pay(page: Page, a11y, variant, edit: bool, who: str) -> None:
     expect(heading(page, "Adresse de livraison")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, f"Livraison : adresse affichée ({who})")
     if edit:
         page.get_by_label("Non", exact=True).check()
         if not variant.javascript:
@@ -74,7 +78,7 @@ def choose_address_then_pay(page: Page, a11y, variant, edit: bool) -> None:
         expect(page.get_by_label("Nom", exact=True)).to_have_attribute(
             "autocomplete", "shipping name"
         )
-        a11y.check(page)
+        a11y.check(page, f"Livraison : champs ouverts ({who})")
         postcode.fill("590")
         page.get_by_label("Ville").fill("")
         submit(page, "Valider")
@@ -84,20 +88,20 @@ def choose_address_then_pay(page: Page, a11y, variant, edit: bool) -> None:
             "Saisissez la ville",
         )
         expect(page.get_by_label("Code postal")).to_have_value("590")
-        a11y.check(page)
+        a11y.check(page, f"Livraison : erreurs d'adresse ({who})")
         page.get_by_label("Code postal").fill("59800")
         page.get_by_label("Ville").fill("LILLE")
         submit(page, "Valider")
         expect(heading(page, "Votre adresse de livraison a été modifiée")).to_be_visible()
         expect(page.get_by_text("59800 LILLE")).to_be_visible()
-        a11y.check(page)
+        a11y.check(page, f"Livraison : adresse modifiée ({who})")
         page.get_by_role("link", name="Ok").click()
     else:
         page.get_by_label("Oui", exact=True).check()
         submit(page, "Valider")
     expect(heading(page, "Paiement")).to_be_visible()
     expect(page.get_by_text("Montant à payer : 9,02")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, f"Paiement : montant ({who})")
 
 
 def pay(page: Page, card: str) -> None:
@@ -113,14 +117,14 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
 
     expect(heading(page, "Duplicata")).to_be_visible()
     expect(page).to_have_title("Étape 2 sur 5 : Sélection des cartes - Demande de duplicata - CMI")
-    a11y.check(page)
+    a11y.check(page, "Sélection duplicata : vide")
     submit(page, "Valider")
     expect_errors(
         page,
         "Sélectionnez au moins une carte",
         "Vous devez déclarer sur l'honneur votre demande de révocation de votre carte.",
     )
-    a11y.check(page)
+    a11y.check(page, "Sélection duplicata : erreurs")
     page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
     submit(page, "Valider")
     expect_errors(
@@ -132,7 +136,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
         "link", name=re.compile("motif de révocation")
     ).click()
     expect(page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}")).to_be_focused()
-    a11y.check(page)
+    a11y.check(page, "Sélection duplicata : motif manquant")
     page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
     page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
     submit(page, "Valider")
@@ -143,7 +147,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
         expect(
             dialog.get_by_text("ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA VALIDÉE")
         ).to_be_visible()
-        a11y.check(page)
+        a11y.check(page, "Confirmation duplicata : dialogue ouvert")
         dialog.get_by_role("button", name="Non").click()
         expect(dialog).to_be_hidden()
         expect(page.get_by_role("button", name="Valider", exact=True)).to_be_focused()
@@ -159,27 +163,27 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
         expect(
             page.get_by_text("ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA VALIDÉE")
         ).to_be_visible()
-        a11y.check(page)
+        a11y.check(page, "Confirmation duplicata : page")
         page.get_by_role("link", name="Non", exact=True).click()
         expect(page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}")).to_be_checked()
         submit(page, "Valider")
         submit(page, "Oui")
 
-    choose_address_then_pay(page, a11y, variant, edit=True)
+    choose_address_then_pay(page, a11y, variant, edit=True, who="alfred.depot")
 
     # A refused card, then a cancellation, then the accepted card.
     submit(page, "Payer 9,02\u00a0€")
     expect(heading(page, "Saisie de la carte bancaire")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Prestataire : saisie de la carte")
     submit(page, "Valider")
     expect_errors(page, "Saisissez le numéro de votre carte")
-    a11y.check(page)
+    a11y.check(page, "Prestataire : erreurs de carte")
     pay(page, "4000 0000 0000 0002")
     expect(heading(page, "Paiement refusé")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Prestataire : paiement refusé")
     page.get_by_role("link", name="Continuer").click()
     expect(page.get_by_text("Votre paiement a été refusé par votre banque")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Paiement : paiement refusé")
 
     submit(page, "Payer 9,02\u00a0€")
     submit(page, "Annuler")
@@ -189,17 +193,17 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
     pay(page, "4100 0000 0000 0001")
     expect(page.get_by_text("Votre paiement a été accepté.")).to_be_visible()
     expect(page.get_by_text("4100 #### #### ##01")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Prestataire : paiement accepté")
     page.get_by_role("link", name="Imprimer le reçu du paiement").click()
     expect(heading(page, "Reçu du paiement")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Prestataire : reçu")
     page.go_back()
     page.get_by_role("link", name="Continuer").click()
 
     expect(heading(page, "Votre demande est enregistrée")).to_be_visible()
     expect(page.get_by_text("Votre demande est enregistrée sous le numéro 10000")).to_be_visible()
     expect(page.get_by_role("cell", name="Invalidité (besoin d'accompagnement)")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Récapitulatif : duplicata payé")
 
     # The back button shows the paid request, never a second payment.
     page.go_back()
@@ -209,7 +213,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
 
     page.get_by_role("link", name="Lire l'attestation en page web").click()
     expect(heading(page, "ATTESTATION DE DEMANDE")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Attestation : page web")
     response = page.request.get("/demandes/10000/attestation.pdf")
     assert response.headers["content-type"] == "application/pdf"
     assert 'filename="attestation-demande-10000.pdf"' in response.headers["content-disposition"]
@@ -230,7 +234,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
     ).click()
     expect(page.get_by_role("cell", name="Révoquée le", exact=False).first).to_be_visible()
     expect(page.get_by_role("cell", name="En fabrication").first).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Mes données : alfred.depot après paiement")
 
     if fresh_service.can_reset:
         emails = [e for e in fresh_service.outbox() if "n° 10000" in e.subject]
@@ -246,12 +250,12 @@ def _pdf_text(content: bytes) -> str:
 
 def test_camille_orders_a_second_copy_of_leos_parking_card(page: Page, a11y, variant):
     sign_in(page, "camille.martin")
-    start_request(page, a11y, "2e exemplaire")
+    start_request(page, a11y, "2e exemplaire", check=False)
     expect(heading(page, "Second exemplaire")).to_be_visible()
     table = page.get_by_role("table", name="Cartes pouvant faire l'objet d'un second exemplaire")
     expect(table.get_by_role("row")).to_have_count(2)  # header and Léo's parking card
     expect(page.get_by_label(re.compile("^Motif pour"))).to_have_count(0)
-    a11y.check(page)
+    a11y.check(page, "Sélection second exemplaire : vide")
     page.get_by_label("Sélectionner la carte n° 0000 0000 0000 0040").check()
     submit(page, "Valider")
     expect_errors(page, "Vous devez déclarer sur l'honneur que les informations fournies")
@@ -261,13 +265,13 @@ def test_camille_orders_a_second_copy_of_leos_parking_card(page: Page, a11y, var
         dialog = page.get_by_role("dialog", name="Validation de la demande de second exemplaire")
         expect(dialog).to_be_visible()
         expect(dialog.get_by_text("ATTENTION")).to_have_count(0)
-        a11y.check(page)
+        a11y.check(page, "Confirmation second exemplaire : dialogue ouvert")
         dialog.get_by_role("button", name="Oui").click()
     else:
         expect(heading(page, "Validation de la demande de second exemplaire")).to_be_visible()
         expect(page.get_by_text("ATTENTION")).to_have_count(0)
         submit(page, "Oui")
-    choose_address_then_pay(page, a11y, variant, edit=False)
+    choose_address_then_pay(page, a11y, variant, edit=False, who="camille.martin")
     submit(page, "Payer 9,02\u00a0€")
     pay(page, "4100 0000 0000 0001")
     page.get_by_role("link", name="Continuer").click()
@@ -281,7 +285,7 @@ def test_camille_orders_a_second_copy_of_leos_parking_card(page: Page, a11y, var
 
 def test_navette_is_told_why_there_is_no_second_copy(page: Page, a11y):
     sign_in(page, "navette.pmr")
-    start_request(page, a11y, "2e exemplaire")
+    start_request(page, a11y, "2e exemplaire", check=False)
     expect(
         page.get_by_text(
             "uniquement les cartes mobilité inclusion stationnement destinées aux "
@@ -289,7 +293,7 @@ def test_navette_is_told_why_there_is_no_second_copy(page: Page, a11y):
         ).last
     ).to_be_visible()
     expect(page.get_by_role("table")).to_have_count(0)
-    a11y.check(page)
+    a11y.check(page, "Sélection second exemplaire : navette.pmr (personne morale)")
 
 
 def test_another_account_cannot_read_an_attestation(page: Page, browser, variant):

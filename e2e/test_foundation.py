@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from models.demo import DEMO_PASSWORDS
@@ -20,14 +19,14 @@ def sign_in(page: Page, username: str, password: str | None = None) -> None:
 def test_sign_in_page_empty_errors_and_success(page: Page, a11y):
     page.goto("/connexion")
     expect(page).to_have_title("Connexion - CMI")
-    a11y.check(page)
+    a11y.check(page, "Connexion : vide")
 
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_title("Erreur : Connexion - CMI")
     summary = page.get_by_role("heading", name="Il y a un problème")
     expect(summary).to_be_visible()
     expect(page.locator("#error-summary")).to_be_focused()
-    a11y.check(page)
+    a11y.check(page, "Connexion : champs vides")
 
     # Each summary link takes the user to the field.
     page.get_by_role("link", name=re.compile("Saisissez votre identifiant")).click()
@@ -55,7 +54,7 @@ def test_lockout_message_after_five_failures(page: Page, a11y):
         page.get_by_label("Mot de passe").fill("mauvais")
         page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_text("cet identifiant est bloqué pendant 15 minutes")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Connexion : identifiant bloqué")
 
 
 def test_my_data_of_camille_shows_both_children(page: Page, a11y):
@@ -67,7 +66,7 @@ def test_my_data_of_camille_shows_both_children(page: Page, a11y):
         for card in cards:
             expect(table.get_by_role("cell", name=f"0000 0000 0000 {card}")).to_be_visible()
     expect(page.get_by_role("cell", name="Révoquée le 02/03/2026 (Titre perdu)")).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Mes données : camille.martin")
 
 
 def test_my_data_reflows_at_320_px(page: Page, variant):
@@ -85,21 +84,21 @@ def test_marie_sees_the_mdph_guidance(page: Page, a11y):
     expect(
         page.get_by_text("adressez-vous à la maison départementale des personnes handicapées").first
     ).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Mes données : marie.durand (ancien format)")
 
 
 def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service):
     page.goto("/connexion")
     page.get_by_role("link", name="Mot de passe oublié").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe oublié")
-    a11y.check(page)
+    a11y.check(page, "Mot de passe oublié : vide")
     page.get_by_role("button", name="Recevoir un lien").click()
     expect(page).to_have_title(re.compile("^Erreur : "))
-    a11y.check(page)
+    a11y.check(page, "Mot de passe oublié : erreur")
     page.get_by_label("Identifiant").fill("alfred.depot")
     page.get_by_role("button", name="Recevoir un lien").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos courriels")
-    a11y.check(page)
+    a11y.check(page, "Courriel envoyé : mot de passe")
 
     link = re.search(r"https?://\S+/mot-de-passe/\S+", fresh_service.outbox()[-1].text).group(0)
     page.goto(link)
@@ -107,7 +106,7 @@ def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service)
     page.get_by_label("Confirmez le nouveau mot de passe").fill("Autre-chose-ici")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
     expect(page.get_by_text("Les deux mots de passe ne sont pas identiques").first).to_be_visible()
-    a11y.check(page)
+    a11y.check(page, "Nouveau mot de passe : erreur")
     page.get_by_label("Nouveau mot de passe", exact=True).fill("Trois-mots-ici")
     page.get_by_label("Confirmez le nouveau mot de passe").fill("Trois-mots-ici")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
@@ -120,30 +119,32 @@ def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service)
 def test_forgotten_identifier(page: Page, a11y):
     page.goto("/connexion")
     page.get_by_role("link", name="Identifiant oublié").click()
-    a11y.check(page)
+    a11y.check(page, "Identifiant oublié : vide")
     page.get_by_label("Adresse électronique").fill("pas une adresse")
     page.get_by_role("button", name="Recevoir mon identifiant").click()
     expect(page.get_by_label("Adresse électronique")).to_have_value("pas une adresse")
-    a11y.check(page)
+    a11y.check(page, "Identifiant oublié : erreur")
     page.get_by_label("Adresse électronique").fill("camille.martin@example.org")
     page.get_by_role("button", name="Recevoir mon identifiant").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos courriels")
 
 
-@pytest.mark.parametrize(
-    ("link", "heading"),
-    [
+def test_home_and_footer_pages(page: Page, a11y):
+    page.goto("/")
+    a11y.check(page, "Accueil")
+    for link, heading in [
         ("Accessibilité : non conforme", "Déclaration d'accessibilité"),
         ("Mentions légales", "Mentions légales"),
         ("Contact", "Contact"),
-    ],
-)
-def test_footer_pages(page: Page, a11y, link, heading):
-    page.goto("/")
-    a11y.check(page)
-    page.get_by_role("contentinfo").get_by_role("link", name=link).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    a11y.check(page)
+    ]:
+        page.get_by_role("contentinfo").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        a11y.check(page, heading)
+    page.goto("/documents/conditions-generales")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Conditions Générales d'Utilisation et de Délivrance"
+    )
+    a11y.check(page, "Conditions générales : page web")
 
 
 def test_skip_link_moves_focus_to_main(page: Page):

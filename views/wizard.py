@@ -386,10 +386,12 @@ def delivery_address_block(card_request):
 
 
 def show_delivery_changed(card_request):
+    context = step_context(card_request, "livraison")
+    context["title"] = page_title(
+        "Étape 3 sur 5 : Adresse de livraison modifiée", request_label(card_request)
+    )
     return render_page(
-        "wizard/delivery_changed.html",
-        delivery=card_request.delivery_address,
-        **step_context(card_request, "livraison"),
+        "wizard/delivery_changed.html", delivery=card_request.delivery_address, **context
     )
 
 
