@@ -14,6 +14,8 @@ def sign_in(page: Page, username: str, password: str | None = None) -> None:
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(password or DEMO_PASSWORDS[username])
     page.get_by_role("button", name="Se connecter").click()
+    # Signed in once the header offers to sign out (with htmx, the body is swapped).
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
 def test_sign_in_page_empty_errors_and_success(page: Page, a11y):
@@ -53,6 +55,8 @@ def test_lockout_message_after_five_failures(page: Page, a11y):
         page.get_by_label("Identifiant").fill("joseph.quinn")
         page.get_by_label("Mot de passe").fill("mauvais")
         page.get_by_role("button", name="Se connecter").click()
+        # The page comes back with the password field emptied: wait for it.
+        expect(page.get_by_label("Mot de passe")).to_have_value("")
     expect(page.get_by_text("cet identifiant est bloqué pendant 15 minutes")).to_be_visible()
     a11y.check(page, "Connexion : identifiant bloqué")
 

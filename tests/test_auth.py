@@ -315,3 +315,21 @@ def test_reset_rejects_weak_or_mismatched_passwords(client, db, password, confir
     # The link is still usable after a mistake.
     assert client.get(link).status_code == 200
     assert Account.get(Account.username == "alfred.depot").password_hash
+
+
+def test_a_page_rendered_in_the_sign_in_response_carries_the_new_session_token(client):
+    """With htmx, sign-in answers with the next page at once; its forms must still work."""
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "alfred.depot",
+            "password": "Tilleuls-2026",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == "/mes-donnees"
+    sign_out = client.post("/deconnexion", data={"csrf_token": csrf_token(response.text)})
+    assert sign_out.status_code == 303

@@ -34,6 +34,26 @@ def _after_sign_in_url() -> str:
     return safe_next(request.args.get("next"), default)
 
 
+def after_sign_in():
+    """Where to go once signed in: a redirect, or with htmx that page at once.
+
+    With htmx the sign-in form swaps the whole <body> (the header changes
+    too), so the next page is rendered in full in this same response.
+    """
+    target = _after_sign_in_url()
+    if not request.htmx:
+        return redirect(target, 303)
+    if target.startswith(url_for("wizard.start")):
+        response = current_app.view_functions["wizard.start"]()
+    elif target == url_for("account.my_data"):
+        response = current_app.view_functions["account.my_data"]()
+    else:
+        return redirect(target, 303)
+    response = current_app.make_response(response)
+    response.headers.setdefault("HX-Push-Url", target)
+    return response
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     form = SignInForm()
@@ -41,7 +61,7 @@ def login():
         result = auth.sign_in(form.username.data, form.password.data)
         if result.account is not None:
             start_session(result.account)
-            return redirect(_after_sign_in_url(), 303)
+            return after_sign_in()
         if result.locked_until is not None:
             until = to_paris(result.locked_until)
             form.form_errors.append(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import g, redirect, render_template, request, url_for
 from htmx_flask import make_response
+from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 
 SERVICE_SUFFIX = "CMI"
@@ -26,6 +28,10 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
         title = render_block(template, "title", **context)
         main = render_block(template, "main", **context)
         body = f"<title>{title}</title>\n{main}"
+        if g.get("account") is not None:
+            # The header's menu marks the current area: swap it out of band too.
+            with suppress(BlockNotFoundError):
+                body += render_block(template, "site_nav", oob_nav=True, **context)
         response = make_response(body, status, push_url=push_url)
     else:
         response = make_response(render_template(template, **context), status)

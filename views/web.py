@@ -133,6 +133,9 @@ def start_session(account) -> None:
     if old:
         auth.close_session(old)
     session.clear()
+    # Flask-WTF caches the signed form token for the request: forget it too, or
+    # a page rendered in this same response would carry the old session's token.
+    g.pop("csrf_token", None)
     session["sid"] = auth.open_session(account)
     session.permanent = False
     g.account = account
@@ -143,4 +146,5 @@ def end_session() -> None:
     if token:
         auth.close_session(token)
     session.clear()
+    g.pop("csrf_token", None)
     g.account = None

@@ -100,7 +100,7 @@ def step_context(card_request, key: str, errors: bool = False) -> dict:
 def go_to(key: str, card_request):
     """After a successful POST: redirect, or with htmx render the next step now."""
     url = url_for(ENDPOINTS[key])
-    if wants_fragment():
+    if request.htmx:
         response = SHOW[key](card_requests.CardRequest.get_by_id(card_request.id))
         response.headers["HX-Push-Url"] = url
         return response
@@ -114,7 +114,8 @@ def go_to(key: str, card_request):
 @login_required
 def start():
     card_request = card_requests.start_or_resume(g.account)
-    return redirect(url_for(ENDPOINTS[first_missing(card_request).key]), 303)
+    # With htmx the step is rendered at once (one request); without, a redirect.
+    return go_to(first_missing(card_request).key, card_request)
 
 
 # -- 1. Engagement --------------------------------------------------------------------
