@@ -217,9 +217,12 @@ def cards_of(account) -> list[Card]:
     )
 
 
-def eligible_cards(account, kind: str, day: date) -> Eligibility:
-    """The cards ``account`` may order a duplicate (or a second copy) of on ``day``."""
-    cards = cards_of(account)
+def eligible_cards(account, kind: str, day: date, cards: list[Card] | None = None) -> Eligibility:
+    """The cards ``account`` may order a duplicate (or a second copy) of on ``day``.
+
+    ``cards``: the account's cards when the caller already has them.
+    """
+    cards = cards_of(account) if cards is None else cards
     if kind == DUPLICATE:
         chosen = [card for card in cards if card.may_get_duplicate(day)]
     elif kind == SECOND_COPY:

@@ -189,3 +189,11 @@ def test_marie_gets_the_mdph_guidance_not_an_empty_table(client):
     html = client.get("/mes-donnees").text
     assert "Carte européenne de stationnement (ancien format)" in html
     assert "adressez-vous à la maison départementale des personnes handicapées" in html
+
+
+def test_save_data_gets_the_strongest_compression(client):
+    normal = client.get("/accessibilite", headers={"Accept-Encoding": "br"})
+    saving = client.get("/accessibilite", headers={"Accept-Encoding": "br", "Save-Data": "on"})
+    assert brotli.decompress(saving.data) == brotli.decompress(normal.data)
+    assert len(saving.data) <= len(normal.data)
+    assert "Save-Data" in saving.headers["Vary"]

@@ -26,8 +26,8 @@ def my_data():
         nav="account",
         today=today,
         by_beneficiary=by_beneficiary,
-        duplicate=eligible_cards(g.account, DUPLICATE, today),
-        second_copy=eligible_cards(g.account, SECOND_COPY, today),
+        duplicate=eligible_cards(g.account, DUPLICATE, today, cards),
+        second_copy=eligible_cards(g.account, SECOND_COPY, today, cards),
         open_request=open_request(g.account),
         requests=requests_of(g.account),
     )

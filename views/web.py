@@ -97,16 +97,18 @@ def compress(response: Response) -> Response:
         or response.mimetype not in COMPRESSED_TYPES
     ):
         return response
-    add_vary(response, "Accept-Encoding")
+    add_vary(response, "Accept-Encoding", "Save-Data")
     body = response.get_data()
     if len(body) < MIN_COMPRESS_SIZE:
         return response
+    # Save-Data: spend more server time to send fewer bytes.
+    save_data = request.headers.get("Save-Data", "").strip().lower() == "on"
     accepted = request.accept_encodings
     if accepted["br"]:
-        response.set_data(brotli.compress(body, quality=5))
+        response.set_data(brotli.compress(body, quality=11 if save_data else 5))
         response.headers["Content-Encoding"] = "br"
     elif accepted["gzip"]:
-        response.set_data(gzip.compress(body, 6))
+        response.set_data(gzip.compress(body, 9 if save_data else 6))
         response.headers["Content-Encoding"] = "gzip"
     return response
 
