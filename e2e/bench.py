@@ -110,21 +110,12 @@ def sqlite_url(folder: Path, name: str) -> str:
 
 
 def postgres_url(name: str) -> str | None:
-    import psycopg2
+    from tests.postgres import fresh_database
 
-    admin_url = os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    try:
-        admin = psycopg2.connect(admin_url, connect_timeout=3)
-    except psycopg2.OperationalError:
-        return None
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return fresh_database(name, os.environ.get("BENCH_POSTGRES_URL", ADMIN_URL_DEFAULT))
+
+
+ADMIN_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 # -- the browser: bytes, requests, round trips, time --------------------------------------

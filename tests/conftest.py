@@ -13,35 +13,17 @@ from models.clock import clock
 from models.db import database
 from models.demo import load_demo_data
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from .postgres import ADMIN_URL, fresh_database
+
 # The day the unit tests live in: after Inès's card was revoked (02/03/2026).
 TODAY = datetime(2026, 11, 22, 9, 30)
 
 
-def _postgres_database(worker: str) -> str | None:
-    """Create (once) a database for this test worker; None if PostgreSQL is not reachable."""
-    import psycopg2
-
-    name = f"cmi_test_{worker}"
-    try:
-        admin = psycopg2.connect(POSTGRES_ADMIN_URL, connect_timeout=3)
-    except psycopg2.OperationalError:
-        return None
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(scope="session")
 def postgres_url(worker_id):
-    url = _postgres_database(worker_id)
+    url = fresh_database(f"cmi_test_{worker_id}")
     if url is None:
-        message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}"
+        message = f"PostgreSQL not reachable at {ADMIN_URL}"
         if os.environ.get("CI"):
             pytest.fail(message + " (required under CI)")
         pytest.skip(message)
