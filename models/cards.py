@@ -95,6 +95,11 @@ class Card(BaseModel):
         return self.mention
 
     @property
+    def valid_until_label(self) -> str:
+        """« Date de fin de validité » as shown: a date, or « À titre définitif »."""
+        return self.valid_until.strftime("%d/%m/%Y") if self.valid_until else "À titre définitif"
+
+    @property
     def spaced_number(self) -> str:
         """The number in groups of four, easier to read and to hear."""
         if self.old_format:
