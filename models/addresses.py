@@ -7,8 +7,8 @@ import unicodedata
 
 from .people import ADDRESS_LINE_MAX
 
-FRENCH_POSTCODE = re.compile(r"\d{5}")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+FRENCH_POSTCODE = re.compile(r"[0-9]{5}")  # not \d, which takes any script's digits
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls
 
 LABELS = {
     "name": "Nom",

@@ -28,7 +28,7 @@ class Address(BaseModel):
     building = CharField(max_length=ADDRESS_LINE_MAX, default="")
     street = CharField(max_length=ADDRESS_LINE_MAX, default="")
     locality = CharField(max_length=ADDRESS_LINE_MAX, default="")
-    postcode = CharField(max_length=10, default="")
+    postcode = CharField(max_length=ADDRESS_LINE_MAX, default="")  # abroad: up to a line
     city = CharField(max_length=ADDRESS_LINE_MAX)
     country = CharField(max_length=ADDRESS_LINE_MAX, default="France")
 

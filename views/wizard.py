@@ -139,6 +139,8 @@ def show_engagement(card_request, form=None, status=200):
 def engagement(card_request):
     if not card_request.is_editable:
         return redirect(url_for(ENDPOINTS["selection"]), 303)
+    if request.method == "GET":
+        return show_engagement(card_request)  # the answer kept in the draft
     form = EngagementForm()
     if form.validate_on_submit():
         card_requests.accept_terms(card_request)
@@ -170,8 +172,10 @@ def show_choice(card_request, form=None, status=200):
 def choice(card_request):
     if not card_request.is_editable:
         return redirect(url_for(ENDPOINTS["selection"]), 303)
+    if request.method == "GET":
+        return show_choice(card_request)  # the answer kept in the draft
     form = ChoiceForm()
-    if request.method == "POST" and request.form.get("action") == "precedent":
+    if request.form.get("action") == "precedent":
         if form.kind.data in EXPLANATIONS:
             card_requests.choose_kind(card_request, form.kind.data)
         return go_to("engagement", card_request)
@@ -202,7 +206,7 @@ def choice_explanation():
 # -- 2 (continued). Selection and confirmation ----------------------------------------
 
 
-def show_selection(card_request, form=None, status=200, dialog=False):
+def show_selection(card_request, form=None, status=200, dialog=False, conflict=None):
     context = step_context(card_request, "selection", bool(form and form.errors))
     if not card_request.is_editable:
         return render_page(
@@ -228,6 +232,7 @@ def show_selection(card_request, form=None, status=200, dialog=False):
         eligibility=eligibility,
         reasons=REVOCATION_REASONS,
         dialog=dialog,
+        conflict=conflict,
         **context,
     )
 
@@ -288,20 +293,23 @@ def confirmation(card_request):
     return render_page("wizard/confirmation.html", in_dialog=False, **context)
 
 
+CONFLICT = (
+    "Une des cartes choisies ne peut plus faire l'objet de cette demande : une autre demande "
+    "la concerne déjà. Votre demande n'a pas été enregistrée et aucune carte n'a été révoquée."
+)
+
+
 def show_selection_after_conflict(card_request):
     eligibility = eligible_cards(g.account, card_request.kind, clock.today())
     if not eligibility.cards:
-        return show_selection(card_request, status=409)
+        return show_selection(card_request, status=409, conflict=CONFLICT)
     form = selection_form(
         eligibility.cards,
         card_request.kind,
         formdata=None,
         data=initial_data({}, card_request.honour_declared),
     )
-    form.form_errors.append(
-        "Une des cartes choisies ne peut plus faire l'objet de cette demande : une autre "
-        "demande la concerne déjà. Vérifiez votre sélection. Aucune carte n'a été révoquée."
-    )
+    form.form_errors.append(CONFLICT + " Vérifiez votre sélection.")
     return show_selection(card_request, form, 409)
 
 
