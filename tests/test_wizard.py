@@ -1,0 +1,1358 @@
+"""The request wizard through the Flask test client: guard, answers, errors, tables, htmx.
+
+Pages are read the way a user meets them: controls are found by their label,
+buttons and links by their text, and forms are sent with every value the
+browser would send (hidden fields, ticked boxes, chosen options).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+
+from models.cards import Card
+from models.people import Account, Beneficiary, Mandate
+from models.requests import CardRequest, Counter, RequestLine
+
+from .helpers import csrf_token, post_form, sign_in
+
+TODAY = date(2026, 11, 22)
+HTMX = {"HX-Request": "true", "HX-Target": "main"}
+
+DUPLICATA = "Duplicata"
+SECOND_COPY = "2e exemplaire"
+ACCEPT_TERMS = "J'accepte les Conditions Générales d'Utilisation et de Délivrance"
+HONOUR = "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."
+REMEMBER = (
+    "Enregistrer aussi cette adresse comme adresse de livraison pour mes prochaines "
+    "demandes (facultatif)"
+)
+
+# The messages product.md asks for, word for word.
+TERMS_REFUSED = "Vous devez accepter les conditions générales d'utilisation et d'instruction."
+MISSING_REASON = (
+    "Vous devez avoir sélectionné au moins un motif de révocation avant de pouvoir poursuivre."
+)
+NO_HONOUR = "Vous devez déclarer sur l'honneur votre demande de révocation de votre carte."
+# And the ones product.md leaves to the service ("nothing selected: say so").
+NOTHING_SELECTED = (
+    "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
+)
+REASON_WITHOUT_CARD = (
+    "Cochez la case de cette carte dans la colonne « Sélection » pour en demander le "
+    "duplicata, ou remettez « Motif » pour ne pas la choisir"
+)
+UNKNOWN_REASON = "Choisissez un des trois motifs de la liste"
+NO_KIND = "Choisissez le type de demande : duplicata ou 2e exemplaire"
+NO_HONOUR_SECOND_COPY = (
+    "Vous devez déclarer sur l'honneur que les informations fournies sont exactes."
+)
+CONFLICT = "Une des cartes choisies ne peut plus faire l'objet de cette demande"
+WARNING = (
+    "ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA VALIDÉE, LA CARTE INITIALE SERA "
+    "RÉVOQUÉE ET NE POURRA PLUS ÊTRE UTILISÉE"
+)
+DUPLICATE_EXPLANATION = (
+    "Nouvel exemplaire du titre fabriqué par l'Imprimerie Nationale suite à une perte, une "
+    "destruction ou un vol et reprenant les mêmes droits et la même durée que le titre qu'il "
+    "remplace. Après délivrance d'un duplicata, le titre qu'il remplace sera révoqué et "
+    "invalidé dans la base de données CMI."
+)
+
+
+# -- reading HTML ------------------------------------------------------------------------
+
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"}
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    parent: Node | None = None
+    children: list = field(default_factory=list)
+
+    def iter(self):
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.iter()
+
+    @property
+    def text(self) -> str:
+        parts = []
+
+        def collect(node):
+            for child in node.children:
+                if isinstance(child, str):
+                    parts.append(child)
+                elif child.tag == "br":
+                    parts.append(" ")
+                else:
+                    collect(child)
+
+        collect(self)
+        # Collapse spaces, but keep non-breaking ones (« 9,02 € »).
+        return re.sub(r"[ \t\r\n\f]+", " ", "".join(parts)).strip()
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        return [
+            node
+            for node in self.iter()
+            if (tag is None or node.tag == tag)
+            and all(node.attrs.get(name.replace("_", "-")) == v for name, v in attrs.items())
+        ]
+
+    def find(self, tag: str | None = None, **attrs: str) -> Node | None:
+        found = self.find_all(tag, **attrs)
+        return found[0] if found else None
+
+    def ancestor(self, tag: str) -> Node | None:
+        node = self.parent
+        while node is not None and node.tag != tag:
+            node = node.parent
+        return node
+
+    @property
+    def checked(self) -> bool:
+        return "checked" in self.attrs
+
+    @property
+    def selected(self) -> str:
+        """The value of a select's chosen option (the first one if none is marked)."""
+        options = self.find_all("option")
+        chosen = [o for o in options if "selected" in o.attrs] or options[:1]
+        return chosen[0].attrs.get("value", chosen[0].text)
+
+
+class _Builder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.stack[-1])
+        self.stack[-1].children.append(node)
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+class Page:
+    """A page (or an htmx fragment) as the user perceives it."""
+
+    def __init__(self, html: str):
+        builder = _Builder()
+        builder.feed(html)
+        builder.close()
+        self.root = builder.root
+
+    @property
+    def title(self) -> str:
+        return self.root.find("title").text
+
+    @property
+    def text(self) -> str:
+        return self.root.text
+
+    @property
+    def h1(self) -> str:
+        return self.root.find("h1").text
+
+    def labels(self) -> list[str]:
+        return [label.text for label in self.root.find_all("label")]
+
+    def control(self, label: str) -> Node:
+        """The input or select whose label reads exactly ``label``."""
+        found = [node for node in self.root.find_all("label") if node.text == label]
+        assert len(found) == 1, f"{len(found)} labels read {label!r}; labels: {self.labels()}"
+        control = self.root.find(id=found[0].attrs["for"])
+        assert control is not None, f"the label {label!r} points at nothing"
+        return control
+
+    def has_label(self, label: str) -> bool:
+        return label in self.labels()
+
+    def button(self, text: str) -> Node:
+        found = [node for node in self.root.find_all("button") if node.text == text]
+        assert len(found) == 1, f"{len(found)} buttons read {text!r}"
+        return found[0]
+
+    def link(self, text: str) -> str:
+        found = [node for node in self.root.find_all("a") if node.text == text]
+        assert found, f"no link reads {text!r}"
+        return found[0].attrs["href"]
+
+    def error_summary(self) -> list[str]:
+        summary = self.root.find(id="error-summary")
+        return [] if summary is None else [item.text for item in summary.find_all("li")]
+
+    def error_targets(self) -> list[str]:
+        summary = self.root.find(id="error-summary")
+        return [a.attrs["href"] for a in summary.find_all("a")]
+
+    def field_error(self, label: str) -> str | None:
+        """The message shown beside the control labelled ``label``, if any."""
+        control = self.control(label)
+        message = self.root.find(id=f"{control.attrs['id']}-error")
+        return None if message is None else message.text.removeprefix("Erreur : ")
+
+    def column(self, header: str) -> list[str]:
+        """The cells of a table column, found by its header (each cell repeats it)."""
+        return [cell.text for cell in self.root.find_all("td", data_label=header)]
+
+    def form_data(self, button: str, fields: dict[str, str | bool]) -> tuple[str, dict]:
+        """What the browser sends when ``button`` is pressed after filling ``fields``.
+
+        ``fields`` maps a label to a text, an option's text (select) or True/False
+        (checkbox, radio).
+        """
+        pressed = self.button(button)
+        form = pressed.ancestor("form")
+        data: dict[str, str] = {}
+        for node in form.iter():
+            name = node.attrs.get("name")
+            if not name or node.tag not in ("input", "select"):
+                continue
+            if node.tag == "select":
+                data[name] = node.selected
+            elif node.attrs.get("type") in ("checkbox", "radio"):
+                if node.checked:
+                    data[name] = node.attrs.get("value", "on")
+            else:
+                data[name] = node.attrs.get("value", "")
+        for label, value in fields.items():
+            control = self.control(label)
+            assert control.ancestor("form") is form, f"{label!r} is not in the form"
+            name = control.attrs["name"]
+            if control.tag == "select":
+                options = {o.text: o.attrs.get("value", o.text) for o in control.find_all("option")}
+                data[name] = options[value]
+            elif control.attrs.get("type") in ("checkbox", "radio"):
+                if value:
+                    data[name] = control.attrs.get("value", "on")
+                elif data.get(name) == control.attrs.get("value", "on"):
+                    del data[name]
+            else:
+                data[name] = value
+        if "name" in pressed.attrs:
+            data[pressed.attrs["name"]] = pressed.attrs.get("value", "")
+        return form.attrs.get("action", ""), data
+
+
+def submit(client, url: str, button: str, fields: dict | None = None, **kwargs):
+    """Open ``url``, fill ``fields`` by their labels, press ``button``."""
+    page = client.get(url)
+    assert page.status_code == 200, (url, page.status_code, page.headers.get("Location"))
+    action, data = Page(page.text).form_data(button, fields or {})
+    return client.post(action or url, data=data, **kwargs)
+
+
+# -- walking the wizard ------------------------------------------------------------------
+
+
+def spaced(number: str) -> str:
+    full = number.rjust(16, "0")
+    return " ".join(full[i : i + 4] for i in range(0, 16, 4))
+
+
+def select_label(number: str) -> str:
+    return f"Sélectionner la carte n° {spaced(number)}"
+
+
+def reason_label(number: str) -> str:
+    return f"Motif pour la carte n° {spaced(number)}"
+
+
+def accept_terms(client):
+    response = submit(client, "/demande/engagement", "Suivant", {ACCEPT_TERMS: True})
+    assert response.status_code == 303, Page(response.text).error_summary()
+    assert response.headers["Location"] == "/demande/choix"
+
+
+def choose(client, kind: str):
+    response = submit(client, "/demande/choix", "Suivant", {kind: True})
+    assert response.status_code == 303, Page(response.text).error_summary()
+    assert response.headers["Location"] == "/demande/selection"
+
+
+def start(client, username: str = "alfred.depot", kind: str = DUPLICATA):
+    """Signed in, terms accepted, kind chosen: on the selection page."""
+    sign_in(client, username)
+    accept_terms(client)
+    choose(client, kind)
+
+
+def select(client, cards: dict[str, str | None], honour=True, button="Valider", **kwargs):
+    """Tick ``cards`` ({"1": "Titre perdu"}: reason or None) on the selection page."""
+    fields: dict[str, str | bool] = {}
+    for number, reason in cards.items():
+        fields[select_label(number)] = True
+        if reason:
+            fields[reason_label(number)] = reason
+    fields[HONOUR] = honour
+    return submit(client, "/demande/selection", button, fields, **kwargs)
+
+
+def to_confirmation(client, username="alfred.depot", kind=DUPLICATA, cards=None):
+    start(client, username, kind)
+    response = select(client, cards or {"1": "Titre perdu"})
+    assert response.status_code == 303, Page(response.text).error_summary()
+    assert response.headers["Location"] == "/demande/confirmation"
+
+
+def confirm(client, **kwargs):
+    return submit(client, "/demande/confirmation", "Oui", **kwargs)
+
+
+def to_delivery(client, username="alfred.depot", kind=DUPLICATA, cards=None):
+    to_confirmation(client, username, kind, cards)
+    response = confirm(client)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/livraison"
+
+
+def resume(client) -> str:
+    response = client.get("/demande")
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+# -- the database, read back -------------------------------------------------------------
+
+
+def card(number: str) -> Card:
+    return Card.get(Card.number == number.rjust(16, "0"))
+
+
+def request_of(username: str) -> CardRequest | None:
+    return (
+        CardRequest.select()
+        .join(Account)
+        .where(Account.username == username)
+        .order_by(CardRequest.id.desc())
+        .first()
+    )
+
+
+def beneficiary(number: int) -> Beneficiary:
+    return Beneficiary.get(Beneficiary.number == number)
+
+
+# -- the guard ---------------------------------------------------------------------------
+
+
+def test_the_wizard_needs_a_signed_in_user(client):
+    response = client.get("/demande/choix")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/connexion?next=/demande/choix"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/demande/selection",
+        "/demande/confirmation",
+        "/demande/livraison",
+        "/demande/livraison/modifiee",
+        "/demande/paiement",
+    ],
+)
+def test_a_later_step_typed_in_leads_to_the_first_step_not_done(client, url):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = client.get(url)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/choix"
+
+
+@pytest.mark.parametrize(
+    "url", ["/demande/confirmation", "/demande/livraison", "/demande/paiement"]
+)
+def test_no_step_after_the_selection_opens_before_the_cards_are_confirmed(client, url):
+    start(client)
+    response = client.get(url)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/selection"
+
+
+def test_payment_waits_for_the_delivery_address_to_be_checked(client):
+    to_delivery(client)
+    response = client.get("/demande/paiement")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/livraison"
+
+
+def test_without_a_request_a_later_step_starts_one_at_the_engagement(client, db):
+    sign_in(client, "alfred.depot")
+    response = client.get("/demande/paiement")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande"
+    assert resume(client) == "/demande/engagement"
+    assert request_of("alfred.depot").state == "brouillon"
+
+
+def test_demande_resumes_at_the_first_missing_step(client):
+    sign_in(client, "alfred.depot")
+    assert resume(client) == "/demande/engagement"
+    accept_terms(client)
+    assert resume(client) == "/demande/choix"
+    choose(client, DUPLICATA)
+    assert resume(client) == "/demande/selection"
+    select(client, {"1": "Titre perdu"})
+    # The confirmation belongs to the selection step: not done until « Oui ».
+    assert resume(client) == "/demande/selection"
+    confirm(client)
+    assert resume(client) == "/demande/livraison"
+    submit(client, "/demande/livraison", "Valider", {"Oui": True})
+    assert resume(client) == "/demande/paiement"
+
+
+def test_the_step_indicator_marks_the_current_step(client):
+    start(client)
+    page = Page(client.get("/demande/selection").text)
+    current = page.root.find("li", aria_current="step")
+    assert current.text == "Choix de la demande"
+    assert page.root.find(id="step-count").text == "Étape 2 sur 5 : Choix de la demande"
+
+
+# -- « Précédent » keeps the answers -----------------------------------------------------
+
+
+def test_precedent_on_the_choice_keeps_the_kind(client, db):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = submit(client, "/demande/choix", "Précédent", {SECOND_COPY: True})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/engagement"
+    assert request_of("alfred.depot").kind == "second_exemplaire"
+    # Coming back (« Suivant », a link, a reload): the answer is still checked.
+    choice = Page(client.get("/demande/choix").text)
+    assert choice.control(SECOND_COPY).checked
+    assert not choice.control(DUPLICATA).checked
+
+
+def test_coming_back_to_the_engagement_shows_the_terms_accepted(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    submit(client, "/demande/choix", "Précédent")
+    assert Page(client.get("/demande/engagement").text).control(ACCEPT_TERMS).checked
+
+
+def test_htmx_precedent_on_the_choice_shows_the_terms_accepted(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = submit(client, "/demande/choix", "Précédent", {DUPLICATA: True}, headers=HTMX)
+    page = assert_fragment(response, 200, "Engagement")
+    assert response.headers["HX-Push-Url"] == "/demande/engagement"
+    assert page.control(ACCEPT_TERMS).checked
+
+
+def test_precedent_on_the_selection_saves_it_for_when_the_user_comes_back(client):
+    start(client)
+    response = select(client, {"2": "Titre volé"}, button="Précédent")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/choix"
+    choose(client, DUPLICATA)
+    page = Page(client.get("/demande/selection").text)
+    assert page.control(select_label("2")).checked
+    assert page.control(reason_label("2")).selected == "Titre volé"
+    assert not page.control(select_label("1")).checked
+    assert page.control(reason_label("1")).selected == ""
+    assert page.control(HONOUR).checked
+
+
+def test_choosing_the_other_kind_starts_a_new_selection(client):
+    start(client)
+    select(client, {"2": "Titre volé"}, button="Précédent")
+    choose(client, SECOND_COPY)
+    assert not Page(client.get("/demande/selection").text).control(select_label("2")).checked
+
+
+def test_precedent_with_an_unfinished_selection_shows_no_error(client, db):
+    start(client)
+    response = select(client, {"1": None}, honour=False, button="Précédent")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/choix"
+    assert request_of("alfred.depot").selection == {"0000000000000001": ""}
+
+
+# -- error messages ----------------------------------------------------------------------
+
+
+def assert_error_page(response, message: str, label: str | None = None):
+    """422, « Erreur : » in the title, the message in the summary and beside its field."""
+    assert response.status_code == 422
+    page = Page(response.text)
+    assert page.title.startswith("Erreur : ")
+    assert message in page.error_summary()
+    for target in page.error_targets():
+        assert page.root.find(id=target.removeprefix("#")) is not None, target
+    if label is not None:
+        assert page.field_error(label) == message
+        control = page.control(label)
+        if control.attrs.get("type") != "radio":  # a radio group's fieldset points at it
+            assert control.attrs.get("aria-invalid") == "true"
+    return page
+
+
+def test_engagement_without_the_terms_says_they_must_be_accepted(client, db):
+    sign_in(client, "alfred.depot")
+    response = submit(client, "/demande/engagement", "Suivant")
+    page = assert_error_page(response, TERMS_REFUSED, ACCEPT_TERMS)
+    assert not page.control(ACCEPT_TERMS).checked
+    assert request_of("alfred.depot").terms_accepted_at is None
+
+
+def test_choice_without_an_answer_asks_for_one(client, db):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = submit(client, "/demande/choix", "Suivant")
+    assert_error_page(response, NO_KIND)
+    assert request_of("alfred.depot").kind is None
+
+
+def test_the_choice_page_explains_both_kinds_without_javascript(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    page = Page(client.get("/demande/choix").text)
+    assert page.h1 == "Vous souhaitez effectuer une demande de"
+    explanation = page.control(DUPLICATA).attrs["aria-describedby"]
+    assert page.root.find(id=explanation).text == DUPLICATE_EXPLANATION
+
+
+def test_selection_with_nothing_ticked_says_so_and_keeps_the_declaration(client):
+    start(client)
+    response = select(client, {}, honour=True)
+    page = assert_error_page(response, NOTHING_SELECTED, select_label("1"))
+    assert page.control(HONOUR).checked
+
+
+def test_selection_of_a_card_without_a_reason_asks_for_one(client, db):
+    start(client)
+    response = select(client, {"1": None})
+    message = f"Carte n° 0000 0000 0000 0001 : {MISSING_REASON}"
+    page = assert_error_page(response, message, reason_label("1"))
+    assert page.control(select_label("1")).checked
+    assert page.control(HONOUR).checked
+    assert request_of("alfred.depot").selection == {}
+
+
+def test_one_card_tables_give_the_message_without_the_card_number(client):
+    start(client, "joseph.quinn")
+    response = select(client, {"30": None})
+    assert_error_page(response, MISSING_REASON, reason_label("30"))
+
+
+def test_selection_without_the_honour_declaration_asks_for_it(client):
+    start(client)
+    response = select(client, {"1": "Titre détruit ou détérioré"}, honour=False)
+    page = assert_error_page(response, NO_HONOUR, HONOUR)
+    assert page.control(select_label("1")).checked
+    assert page.control(reason_label("1")).selected == "Titre détruit ou détérioré"
+
+
+def test_a_reason_without_its_checkbox_points_at_the_checkbox(client):
+    start(client)
+    response = submit(
+        client,
+        "/demande/selection",
+        "Valider",
+        {reason_label("2"): "Titre volé", HONOUR: True},
+    )
+    message = f"Carte n° 0000 0000 0000 0002 : {REASON_WITHOUT_CARD}"
+    page = assert_error_page(response, message, select_label("2"))
+    assert page.control(reason_label("2")).selected == "Titre volé"
+    assert not page.control(select_label("2")).checked
+
+
+def test_several_mistakes_are_all_listed_in_the_order_of_the_page(client):
+    start(client, "camille.martin")
+    response = submit(
+        client,
+        "/demande/selection",
+        "Valider",
+        {select_label("40"): True, reason_label("42"): "Titre perdu"},
+    )
+    assert response.status_code == 422
+    assert Page(response.text).error_summary() == [
+        f"Carte n° 0000 0000 0000 0040 : {MISSING_REASON}",
+        f"Carte n° 0000 0000 0000 0042 : {REASON_WITHOUT_CARD}",
+        NO_HONOUR,
+    ]
+
+
+def test_second_copy_without_the_honour_declaration_asks_for_it(client):
+    start(client, kind=SECOND_COPY)
+    response = select(client, {"2": None}, honour=False)
+    page = assert_error_page(response, NO_HONOUR_SECOND_COPY, HONOUR)
+    assert page.control(select_label("2")).checked
+
+
+def test_a_failed_selection_changes_nothing(client, db):
+    start(client)
+    select(client, {"1": "Titre perdu"}, honour=False)
+    assert card("1").revoked_on is None
+    assert RequestLine.select().count() == 0
+    assert request_of("alfred.depot").state == "brouillon"
+
+
+# -- the selection table of each persona -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "kind", "numbers"),
+    [
+        ("alfred.depot", DUPLICATA, ["1", "2"]),
+        ("alfred.depot", SECOND_COPY, ["2"]),
+        ("camille.martin", DUPLICATA, ["40", "41", "42"]),
+        ("camille.martin", SECOND_COPY, ["40"]),
+        ("navette.pmr", DUPLICATA, ["50"]),
+        ("joseph.quinn", DUPLICATA, ["30"]),
+        ("joseph.quinn", SECOND_COPY, ["30"]),
+    ],
+)
+def test_each_persona_sees_the_cards_they_may_order(client, username, kind, numbers):
+    start(client, username, kind)
+    page = Page(client.get("/demande/selection").text)
+    assert page.column("Numéro de carte") == [spaced(n) for n in numbers]
+    ticks = [label for label in page.labels() if label.startswith("Sélectionner la carte n°")]
+    assert ticks == [select_label(n) for n in numbers]
+    reasons = [label for label in page.labels() if label.startswith("Motif pour la carte n°")]
+    assert reasons == ([reason_label(n) for n in numbers] if kind == DUPLICATA else [])
+    assert ("Motifs" in [th.text for th in page.root.find_all("th")]) == (kind == DUPLICATA)
+
+
+def test_camille_sees_each_child_and_the_revoked_card(client):
+    start(client, "camille.martin")
+    page = Page(client.get("/demande/selection").text)
+    assert page.column("Prénom") == ["Léo", "Léo", "Inès"]
+    assert page.column("Date de naissance") == ["03/05/2014", "03/05/2014", "12/11/2017"]
+    assert page.column("Type de titre") == [
+        "Stationnement",
+        "Invalidité (cécité)",
+        "Invalidité Révoquée le 02/03/2026",
+    ]
+    assert page.column("Date de fin de validité") == ["31/12/2030", "31/12/2030", "31/12/2031"]
+
+
+def test_a_permanent_card_says_so_in_the_end_date_column(client):
+    start(client, "joseph.quinn")
+    page = Page(client.get("/demande/selection").text)
+    assert page.column("Date de fin de validité") == ["À titre définitif"]
+
+
+def test_a_legal_person_is_told_why_no_second_copy_is_possible(client):
+    start(client, "navette.pmr", SECOND_COPY)
+    response = client.get("/demande/selection")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert (
+        "Le second exemplaire concerne uniquement les cartes mobilité inclusion stationnement "
+        "destinées aux personnes physiques. Une personne morale peut en revanche commander un "
+        "duplicata" in page.text
+    )
+    assert page.root.find("table") is None
+    assert page.link("Précédent") == "/demande/choix"
+
+
+@pytest.mark.parametrize("kind", [DUPLICATA, SECOND_COPY])
+def test_an_old_format_card_holder_is_sent_to_the_mdph(client, kind):
+    start(client, "marie.durand", kind)
+    page = Page(client.get("/demande/selection").text)
+    assert "Ce service ne concerne que les cartes mobilité inclusion (CMI)" in page.text
+    assert "adressez-vous à la maison départementale des personnes handicapées (MDPH)" in page.text
+    assert page.root.find("table") is None
+
+
+def test_each_row_control_names_its_card(client):
+    start(client)
+    page = Page(client.get("/demande/selection").text)
+    reason = page.control("Motif pour la carte n° 0000 0000 0000 0001")
+    assert reason.tag == "select"
+    assert [option.text for option in reason.find_all("option")] == [
+        "Motif",
+        "Titre perdu",
+        "Titre volé",
+        "Titre détruit ou détérioré",
+    ]
+    tick = page.control("Sélectionner la carte n° 0000 0000 0000 0001")
+    assert (tick.tag, tick.attrs["type"]) == ("input", "checkbox")
+    # The control of a row is the one of that row's card.
+    row = tick.ancestor("tr")
+    assert row.find("td", data_label="Numéro de carte").text == "0000 0000 0000 0001"
+    assert reason.ancestor("tr") is row
+
+
+# -- confirmation and « Oui » ------------------------------------------------------------
+
+
+def test_the_confirmation_asks_before_revoking_and_revokes_nothing_yet(client, db):
+    to_confirmation(client)
+    response = client.get("/demande/confirmation")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.h1 == "Validation de la demande de duplicata"
+    assert "Êtes-vous sûr de vouloir lancer la demande de duplicata ?" in page.text
+    assert WARNING in page.text
+    assert "Carte n° 0000 0000 0000 0001, Invalidité (besoin d'accompagnement), " in page.text
+    assert "Alfred DEPOT : Titre perdu" in page.text
+    page.button("Oui")
+    assert page.link("Non") == "/demande/selection"
+    assert page.title.startswith("Étape 2 sur 5 : Validation de la demande")
+    assert card("1").revoked_on is None
+    assert RequestLine.select().count() == 0
+
+
+def test_non_goes_back_to_the_selection_with_the_answers(client):
+    to_confirmation(client)
+    page = Page(client.get("/demande/selection").text)
+    assert page.control(select_label("1")).checked
+    assert page.control(reason_label("1")).selected == "Titre perdu"
+    assert page.control(HONOUR).checked
+
+
+def test_the_second_copy_confirmation_has_no_revocation_warning(client):
+    to_confirmation(client, "camille.martin", SECOND_COPY, {"40": None})
+    page = Page(client.get("/demande/confirmation").text)
+    assert page.h1 == "Validation de la demande de second exemplaire"
+    assert "Êtes-vous sûr de vouloir lancer la demande de second exemplaire ?" in page.text
+    assert "ATTENTION" not in page.text
+    assert "Carte n° 0000 0000 0000 0040, Stationnement, Léo MARTIN" in page.text
+
+
+def test_oui_revokes_the_selected_card_today_and_numbers_the_request(client, db):
+    to_confirmation(client)
+    response = confirm(client)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/livraison"
+    revoked = card("1")
+    assert (revoked.revoked_on, revoked.revocation_reason) == (TODAY, "Titre perdu")
+    assert card("2").revoked_on is None
+    recorded = request_of("alfred.depot")
+    assert (recorded.state, recorded.number) == ("enregistrée", 10000)
+    lines = recorded.lines_with_cards()
+    assert [(line.card.number, line.kind, line.reason) for line in lines] == [
+        ("0000000000000001", "duplicata", "Titre perdu")
+    ]
+
+
+def test_oui_on_a_second_copy_revokes_nothing(client, db):
+    to_confirmation(client, "camille.martin", SECOND_COPY, {"40": None})
+    assert confirm(client).headers["Location"] == "/demande/livraison"
+    assert card("40").revoked_on is None
+    recorded = request_of("camille.martin")
+    assert (recorded.state, recorded.number) == ("enregistrée", 10000)
+    assert [(line.card.number, line.kind, line.reason) for line in recorded.lines_with_cards()] == [
+        ("0000000000000040", "second_exemplaire", None)
+    ]
+
+
+def test_several_cards_of_two_children_in_one_request(client, db):
+    to_confirmation(
+        client,
+        "camille.martin",
+        DUPLICATA,
+        {"41": "Titre volé", "42": "Titre détruit ou détérioré"},
+    )
+    confirm(client)
+    assert (card("41").revoked_on, card("41").revocation_reason) == (TODAY, "Titre volé")
+    lines = request_of("camille.martin").lines_with_cards()
+    assert [(line.card.number, line.reason) for line in lines] == [
+        ("0000000000000041", "Titre volé"),
+        ("0000000000000042", "Titre détruit ou détérioré"),
+    ]
+
+
+def test_a_card_revoked_earlier_keeps_its_first_revocation(client, db):
+    to_confirmation(client, "camille.martin", DUPLICATA, {"42": "Titre volé"})
+    confirm(client)
+    ines = card("42")
+    assert (ines.revoked_on, ines.revocation_reason) == (date(2026, 3, 2), "Titre perdu")
+
+
+def test_a_second_oui_changes_nothing(client, db):
+    to_confirmation(client)
+    page = client.get("/demande/confirmation")
+    action, data = Page(page.text).form_data("Oui", {})
+    first = client.post(action, data=data)
+    second = client.post(action, data=data)  # the double click
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == "/demande/livraison"
+    assert RequestLine.select().count() == 1
+    assert CardRequest.select().where(CardRequest.number.is_null(False)).count() == 1
+    assert Counter.get_by_id("request").value == 10000
+    assert card("1").revoked_on == TODAY
+
+
+def test_the_next_request_gets_the_next_number(app, db):
+    first = app.test_client()
+    to_delivery(first)
+    second = app.test_client()
+    to_delivery(second, "joseph.quinn", DUPLICATA, {"30": "Titre volé"})
+    assert request_of("alfred.depot").number == 10000
+    assert request_of("joseph.quinn").number == 10001
+
+
+@pytest.mark.parametrize("url", ["/demande/engagement", "/demande/choix"])
+def test_a_recorded_request_can_no_longer_be_edited(client, db, url):
+    to_delivery(client)
+    response = client.get(url)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/selection"
+    page = Page(client.get("/demande/selection").text)
+    assert page.h1 == "Duplicata : demande validée"
+    assert "Votre demande n° 10000 a été validée le 22/11/2026." in page.text
+    assert "Elle ne peut plus être modifiée." in page.text
+    assert not [label for label in page.labels() if label.startswith("Sélectionner")]
+    assert page.link("Suivant") == "/demande/livraison"
+
+
+def test_posting_old_answers_to_a_recorded_request_changes_nothing(client, db):
+    start(client)
+    selection_page = client.get("/demande/selection")
+    _, stale = Page(selection_page.text).form_data(
+        "Valider", {select_label("2"): True, reason_label("2"): "Titre volé", HONOUR: True}
+    )
+    select(client, {"1": "Titre perdu"})
+    confirm(client)
+    token = csrf_token(selection_page.text)
+    response = client.post("/demande/selection", data=stale)
+    assert response.status_code == 200
+    assert "Elle ne peut plus être modifiée." in Page(response.text).text
+    again = client.post("/demande/choix", data={"csrf_token": token, "kind": "second_exemplaire"})
+    assert again.headers["Location"] == "/demande/selection"
+    recorded = request_of("alfred.depot")
+    assert (recorded.kind, recorded.selection) == ("duplicata", {"0000000000000001": "Titre perdu"})
+    assert card("2").revoked_on is None
+    assert RequestLine.select().count() == 1
+
+
+# -- signing out in the middle -----------------------------------------------------------
+
+
+def test_signing_out_mid_flow_then_in_again_resumes_at_the_same_step(client):
+    start(client)
+    select(client, {"2": "Titre volé"}, button="Précédent")
+    page = client.get("/demande/choix")
+    signed_out = client.post("/deconnexion", data={"csrf_token": csrf_token(page.text)})
+    assert signed_out.status_code == 303
+    assert client.get("/demande/choix").status_code == 303  # signed out indeed
+    response = sign_in(client, "alfred.depot")
+    assert response.headers["Location"] == "/demande"
+    assert resume(client) == "/demande/selection"
+    page = Page(client.get("/demande/selection").text)
+    assert page.h1 == "Duplicata"
+    assert page.control(select_label("2")).checked
+    assert page.control(reason_label("2")).selected == "Titre volé"
+
+
+def test_without_a_request_sign_in_opens_my_data(client):
+    assert sign_in(client, "alfred.depot").headers["Location"] == "/mes-donnees"
+
+
+# -- Livraison ---------------------------------------------------------------------------
+
+NEW_ADDRESS = {
+    "Nom": "Alfred DEPOT",
+    "N° Appartement ou boîte aux lettres, étage, couloir, escalier (facultatif)": "",
+    "Entrée, bâtiment, immeuble, résidence (facultatif)": "",
+    "Numéro, libellé de la voie (RUE, AVENUE, ...)": "3  rue   des Arts",
+    "Boîte postale, lieu-dit (facultatif)": "",
+    "Code postal": "59 800",
+    "Ville": "LILLE",
+    "Pays": "france",
+}
+ADDRESS_LABELS = [
+    "Nom",
+    "N° Appartement ou boîte aux lettres, étage, couloir, escalier (facultatif)",
+    "Entrée, bâtiment, immeuble, résidence (facultatif)",
+    "Numéro, libellé de la voie (RUE, AVENUE, ...)",
+    "Boîte postale, lieu-dit (facultatif)",
+    "Code postal",
+    "Ville",
+    "Pays",
+]
+
+
+def open_address_fields(client):
+    response = submit(client, "/demande/livraison", "Valider", {"Non": True})
+    assert response.status_code == 200
+    return response
+
+
+def test_the_delivery_page_shows_both_addresses_and_asks(client):
+    to_delivery(client)
+    page = Page(client.get("/demande/livraison").text)
+    assert page.h1 == "Adresse de livraison"
+    assert (
+        "Veuillez vérifier si l'adresse de livraison de votre demande de carte mobilité est "
+        "correcte" in page.text
+    )
+    terms = [dt.text for dt in page.root.find_all("dt")]
+    assert terms == ["Adresse", "Adresse de livraison"]
+    assert page.root.find("legend").text == "L'adresse de livraison est correcte"
+    assert page.control("Oui").attrs["type"] == page.control("Non").attrs["type"] == "radio"
+    assert not page.has_label("Code postal")  # the fields stay closed until « Non »
+
+
+def test_delivery_oui_goes_to_payment(client, db):
+    to_delivery(client)
+    response = submit(client, "/demande/livraison", "Valider", {"Oui": True})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/paiement"
+    assert request_of("alfred.depot").delivery_checked_at is not None
+    payment = Page(client.get("/demande/paiement").text)
+    assert "Montant à payer : 9,02\u00a0€" in payment.text
+
+
+def test_delivery_without_an_answer_asks_for_one(client):
+    to_delivery(client)
+    response = submit(client, "/demande/livraison", "Valider")
+    assert_error_page(
+        response, "Indiquez si l'adresse de livraison est correcte : oui ou non", "Oui"
+    )
+
+
+def test_delivery_non_without_javascript_opens_the_prefilled_fields_in_postal_order(client):
+    to_delivery(client)
+    page = Page(open_address_fields(client).text)
+    assert [label for label in page.labels() if label in ADDRESS_LABELS] == ADDRESS_LABELS
+    assert page.control("Nom").attrs["value"] == "Alfred DEPOT"
+    assert page.control(ADDRESS_LABELS[1]).attrs["value"] == "App 22"
+    assert page.control("Code postal").attrs["value"] == "59000"
+    assert page.control("Non").checked
+    # Each field's help is visible text tied to the field, not a mouse-hover tooltip.
+    postcode = page.control("Code postal")
+    hint = page.root.find(id=postcode.attrs["aria-describedby"])
+    assert hint.text == "5 chiffres pour la France, par exemple 59000"
+
+
+def test_an_invalid_address_is_refused_with_each_message_and_the_values_kept(client, db):
+    to_delivery(client)
+    open_address_fields(client)
+    response = submit(
+        client,
+        "/demande/livraison?modifier=1",
+        "Valider",
+        {
+            "Nom": "",
+            "Numéro, libellé de la voie (RUE, AVENUE, ...)": "",
+            "Boîte postale, lieu-dit (facultatif)": "",
+            "Code postal": "5900",
+            "Ville": "L" * 39,
+        },
+    )
+    assert response.status_code == 422
+    page = Page(response.text)
+    assert page.title.startswith("Erreur : ")
+    assert page.field_error("Nom") == "Saisissez le nom du destinataire, par exemple Alfred DEPOT"
+    assert page.field_error("Numéro, libellé de la voie (RUE, AVENUE, ...)").startswith(
+        "Saisissez le numéro et le libellé de la voie, ou une boîte postale ou un lieu-dit"
+    )
+    assert page.field_error("Code postal") == (
+        "Le code postal doit comporter 5 chiffres, par exemple 59000"
+    )
+    assert "au plus 38 caractères (actuellement 39)" in page.field_error("Ville")
+    assert len(page.error_summary()) == 4
+    assert page.control("Code postal").attrs["value"] == "5900"
+    assert page.control("Ville").attrs["value"] == "L" * 39
+    assert page.control(ADDRESS_LABELS[1]).attrs["value"] == "App 22"
+    assert page.control("Non").checked
+    recorded = request_of("alfred.depot")
+    assert recorded.delivery_checked_at is None
+    assert recorded.delivery_address.postcode == "59000"
+
+
+def test_a_valid_new_address_is_kept_for_this_request_only(client, db):
+    to_delivery(client)
+    open_address_fields(client)
+    response = submit(client, "/demande/livraison?modifier=1", "Valider", NEW_ADDRESS)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/livraison/modifiee"
+    changed = Page(client.get("/demande/livraison/modifiee").text)
+    assert changed.h1 == "Votre adresse de livraison a été modifiée"
+    assert "Alfred DEPOT 3 rue des Arts 59800 LILLE France" in changed.text
+    assert changed.link("Ok") == "/demande/paiement"
+    recorded = request_of("alfred.depot")
+    assert recorded.delivery_checked_at is not None
+    delivery = recorded.delivery_address
+    assert (delivery.street, delivery.postcode, delivery.country, delivery.apartment) == (
+        "3 rue des Arts",
+        "59800",
+        "France",
+        "",
+    )
+    alfred = beneficiary(1)
+    assert alfred.delivery_address.street == "25 route de la Libertine"
+    assert alfred.delivery_address_id != delivery.id
+    assert client.get("/demande/paiement").status_code == 200
+
+
+def test_remembering_the_new_address_changes_the_beneficiary_delivery_address(client, db):
+    to_delivery(client)
+    open_address_fields(client)
+    response = submit(
+        client, "/demande/livraison?modifier=1", "Valider", {**NEW_ADDRESS, REMEMBER: True}
+    )
+    assert response.headers["Location"] == "/demande/livraison/modifiee"
+    alfred = beneficiary(1)
+    assert alfred.delivery_address.street == "3 rue des Arts"
+    assert alfred.address.street == "25 route de la Libertine"  # the postal address stays
+
+
+def test_an_address_abroad_is_priced_with_its_postage(client):
+    to_delivery(client)
+    open_address_fields(client)
+    abroad = {
+        **NEW_ADDRESS,
+        "Numéro, libellé de la voie (RUE, AVENUE, ...)": "Rue de la Loi 16",
+        "Code postal": "B-1000",
+        "Ville": "BRUXELLES",
+        "Pays": "Belgique",
+    }
+    response = submit(client, "/demande/livraison?modifier=1", "Valider", abroad)
+    assert response.status_code == 303
+    payment = Page(client.get("/demande/paiement").text)
+    assert "Montant à payer : 10,32\u00a0€" in payment.text
+
+
+def test_precedent_on_the_delivery_goes_back_to_the_recorded_selection(client):
+    to_delivery(client)
+    response = submit(client, "/demande/livraison", "Précédent")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/selection"
+
+
+# -- htmx: one request per step ----------------------------------------------------------
+
+
+def assert_fragment(response, status: int, title_part: str):
+    assert response.status_code == status
+    assert response.text.startswith("<title>")
+    assert "<html" not in response.text and "<body" not in response.text
+    page = Page(response.text)
+    assert title_part in page.title
+    return page
+
+
+def test_htmx_engagement_answers_with_the_choice_fragment(client):
+    sign_in(client, "alfred.depot")
+    response = submit(client, "/demande/engagement", "Suivant", {ACCEPT_TERMS: True}, headers=HTMX)
+    page = assert_fragment(response, 200, "Choix de la demande")
+    assert response.headers["HX-Push-Url"] == "/demande/choix"
+    assert page.h1 == "Vous souhaitez effectuer une demande de"
+
+
+def test_htmx_errors_answer_422_with_the_fragment(client):
+    sign_in(client, "alfred.depot")
+    response = submit(client, "/demande/engagement", "Suivant", headers=HTMX)
+    page = assert_fragment(response, 422, "Erreur : ")
+    assert page.error_summary() == [TERMS_REFUSED]
+    assert "HX-Push-Url" not in response.headers
+
+
+def test_htmx_choice_answers_with_the_selection_fragment(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = submit(client, "/demande/choix", "Suivant", {DUPLICATA: True}, headers=HTMX)
+    page = assert_fragment(response, 200, "Sélection des cartes")
+    assert response.headers["HX-Push-Url"] == "/demande/selection"
+    assert page.has_label(select_label("1"))
+
+
+def test_htmx_selection_opens_the_confirmation_dialog_without_recording(client, db):
+    start(client)
+    response = select(client, {"1": "Titre perdu"}, headers=HTMX)
+    page = assert_fragment(response, 200, "Sélection des cartes")
+    dialog = page.root.find("dialog")
+    assert dialog is not None
+    assert "Validation de la demande de duplicata" in dialog.text
+    assert WARNING in dialog.text
+    assert page.control(select_label("1")).checked  # the page behind keeps the answers
+    assert card("1").revoked_on is None
+    assert request_of("alfred.depot").honour_declared
+
+
+def test_htmx_selection_errors_answer_422_with_the_fragment(client):
+    start(client)
+    response = select(client, {"1": None}, headers=HTMX)
+    page = assert_fragment(response, 422, "Erreur : ")
+    assert f"Carte n° 0000 0000 0000 0001 : {MISSING_REASON}" in page.error_summary()
+    assert page.root.find("dialog") is None
+
+
+def test_htmx_oui_answers_with_the_delivery_fragment(client, db):
+    to_confirmation(client)
+    response = confirm(client, headers=HTMX)
+    page = assert_fragment(response, 200, "Livraison")
+    assert response.headers["HX-Push-Url"] == "/demande/livraison"
+    assert page.h1 == "Adresse de livraison"
+    assert card("1").revoked_on == TODAY
+
+
+def test_htmx_delivery_oui_answers_with_the_payment_fragment(client):
+    to_delivery(client)
+    response = submit(client, "/demande/livraison", "Valider", {"Oui": True}, headers=HTMX)
+    page = assert_fragment(response, 200, "Paiement")
+    assert response.headers["HX-Push-Url"] == "/demande/paiement"
+    assert "9,02\u00a0€" in page.text
+
+
+def test_htmx_demande_renders_the_current_step_at_once(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = client.get("/demande", headers=HTMX)
+    assert_fragment(response, 200, "Choix de la demande")
+    assert response.headers["HX-Push-Url"] == "/demande/choix"
+
+
+def test_the_choice_explanation_comes_out_of_band_and_is_announced(client):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = client.get("/demande/choix/explication?kind=duplicata", headers=HTMX)
+    assert response.status_code == 200
+    page = Page(response.text)
+    chosen = page.root.find(id="explanation-duplicata")
+    other = page.root.find(id="explanation-second_exemplaire")
+    assert chosen.attrs["hx-swap-oob"] == other.attrs["hx-swap-oob"] == "true"
+    assert chosen.text == DUPLICATE_EXPLANATION
+    assert other.text == ""
+    assert json.loads(response.headers["HX-Trigger"]) == {"announce": DUPLICATE_EXPLANATION}
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/demande/choix/explication?kind=duplicata", {}),
+        ("/demande/choix/explication?kind=triplicata", HTMX),
+    ],
+    ids=["without htmx", "unknown kind"],
+)
+def test_the_choice_explanation_falls_back_to_the_choice_page(client, url, headers):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demande/choix"
+
+
+def test_htmx_delivery_non_swaps_in_the_fields_and_announces_it(client):
+    to_delivery(client)
+    response = client.get("/demande/livraison/adresse?correct=non", headers=HTMX)
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.control("Code postal").attrs["value"] == "59000"
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        "announce": "Adresse de livraison modifiable"
+    }
+
+
+# -- tampered forms: a clear message, never a 500 ---------------------------------------
+
+
+def test_an_unknown_card_number_is_not_selected(client, db):
+    start(client)
+    response = post_form(
+        client,
+        "/demande/selection",
+        {
+            "action": "valider",
+            "select_0000000000000099": "y",
+            "reason_0000000000000099": "Titre perdu",
+            "honour": "y",
+        },
+    )
+    assert_error_page(response, NOTHING_SELECTED, select_label("1"))
+    assert RequestLine.select().count() == 0
+
+
+def test_another_account_card_cannot_be_slipped_in(client, db):
+    start(client)
+    response = post_form(
+        client,
+        "/demande/selection",
+        {
+            "action": "valider",
+            "select_0000000000000001": "y",
+            "reason_0000000000000001": "Titre perdu",
+            "select_0000000000000030": "y",
+            "reason_0000000000000030": "Titre perdu",
+            "honour": "y",
+        },
+    )
+    assert response.status_code == 303
+    assert request_of("alfred.depot").selection == {"0000000000000001": "Titre perdu"}
+    confirm(client)
+    assert card("30").revoked_on is None
+    assert [line.card.number for line in RequestLine.select()] == ["0000000000000001"]
+
+
+def test_a_bogus_reason_is_refused(client, db):
+    start(client)
+    response = post_form(
+        client,
+        "/demande/selection",
+        {
+            "action": "valider",
+            "select_0000000000000001": "y",
+            "reason_0000000000000001": "Titre mangé",
+            "honour": "y",
+        },
+    )
+    assert_error_page(
+        response, f"Carte n° 0000 0000 0000 0001 : {UNKNOWN_REASON}", reason_label("1")
+    )
+    assert request_of("alfred.depot").selection == {}
+
+
+@pytest.mark.parametrize("kind", ["triplicata", "", "duplicata' OR 1=1"])
+def test_a_bogus_kind_is_refused(client, db, kind):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = post_form(client, "/demande/choix", {"kind": kind, "action": "suivant"})
+    assert_error_page(response, NO_KIND)
+    assert request_of("alfred.depot").kind is None
+
+
+def test_a_bogus_kind_with_precedent_is_ignored(client, db):
+    sign_in(client, "alfred.depot")
+    accept_terms(client)
+    response = post_form(client, "/demande/choix", {"kind": "triplicata", "action": "precedent"})
+    assert response.status_code == 303
+    assert request_of("alfred.depot").kind is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"correct": "peut-être"}, "Indiquez si l'adresse de livraison est correcte"),
+        (
+            {
+                "correct": "non",
+                "editing": "1",
+                "name": "Alfred\x00DEPOT",
+                "street": "1 rue",
+                "postcode": "59000",
+                "city": "LILLE",
+                "country": "France",
+            },
+            "« Nom » contient un caractère non autorisé",
+        ),
+    ],
+    ids=["bogus answer", "control character"],
+)
+def test_a_tampered_delivery_form_gets_a_message(client, db, data, message):
+    to_delivery(client)
+    response = post_form(client, "/demande/livraison", {"action": "valider", **data})
+    assert response.status_code == 422
+    assert any(message in item for item in Page(response.text).error_summary())
+    assert request_of("alfred.depot").delivery_checked_at is None
+
+
+def test_a_long_postcode_abroad_never_breaks_the_page(client, db):
+    """Any postcode the form accepts must fit where it is stored (any database)."""
+    to_delivery(client)
+    response = post_form(
+        client,
+        "/demande/livraison",
+        {
+            "action": "valider",
+            "correct": "non",
+            "editing": "1",
+            "name": "Alfred DEPOT",
+            "street": "12 avenue Vali-Asr",
+            "postcode": "11936-53471",  # Iran: ten digits, written 5-5
+            "city": "TÉHÉRAN",
+            "country": "Iran",
+        },
+    )
+    assert response.status_code in (303, 422), response.status_code
+    if response.status_code == 303:
+        assert request_of("alfred.depot").delivery_address.postcode == "11936-53471"
+    else:
+        assert Page(response.text).field_error("Code postal")
+
+
+def test_a_selection_page_without_cards_ignores_a_forged_post(client, db):
+    start(client, "marie.durand")
+    response = post_form(
+        client,
+        "/demande/selection",
+        {"action": "valider", "select_CES-59-2009-004512": "y", "honour": "y"},
+    )
+    assert response.status_code == 200
+    assert "MDPH" in Page(response.text).text
+    assert request_of("marie.durand").selection == {}
+    assert client.get("/demande/confirmation").headers["Location"] == "/demande/selection"
+
+
+def give_joseph_a_mandate_on_leo():
+    """Léo's other parent: joseph.quinn now acts for Léo MARTIN too."""
+    joseph = Account.get(Account.username == "joseph.quinn")
+    Mandate.create(account=joseph, beneficiary=beneficiary(40), role=Mandate.LEGAL_REPRESENTATIVE)
+
+
+def test_a_card_taken_meanwhile_by_another_account_gives_a_clear_409(app, db):
+    """Two parents: the second one's « Oui » finds the card already in a request."""
+    give_joseph_a_mandate_on_leo()
+    other_parent = app.test_client()
+    to_confirmation(other_parent, "joseph.quinn", SECOND_COPY, {"40": None})
+    camille = app.test_client()
+    to_delivery(camille, "camille.martin", SECOND_COPY, {"40": None})
+    response = confirm(other_parent)
+    assert response.status_code == 409
+    page = Page(response.text)
+    assert any(CONFLICT in message for message in page.error_summary())
+    # Joseph's own card is still offered; Léo's is no longer.
+    assert page.column("Numéro de carte") == [spaced("30")]
+    assert RequestLine.select().where(RequestLine.card == card("40")).count() == 1
+    loser = request_of("joseph.quinn")
+    assert (loser.state, loser.number) == ("brouillon", None)
+
+
+def test_a_card_taken_meanwhile_leaving_nothing_to_order_says_why(app, db):
+    give_joseph_a_mandate_on_leo()
+    camille = app.test_client()
+    to_confirmation(camille, "camille.martin", SECOND_COPY, {"40": None})
+    other_parent = app.test_client()
+    to_delivery(other_parent, "joseph.quinn", SECOND_COPY, {"40": None})
+    response = confirm(camille)
+    assert response.status_code == 409
+    assert "Un second exemplaire a déjà été commandé" in Page(response.text).text
+    assert RequestLine.select().where(RequestLine.card == card("40")).count() == 1
+    assert request_of("camille.martin").number is None
+
+
+def test_a_duplicate_taken_meanwhile_revokes_nothing_more(app, db):
+    give_joseph_a_mandate_on_leo()
+    camille = app.test_client()
+    to_confirmation(camille, "camille.martin", DUPLICATA, {"40": "Titre volé"})
+    other_parent = app.test_client()
+    to_delivery(other_parent, "joseph.quinn", DUPLICATA, {"40": "Titre perdu"})
+    response = confirm(camille)
+    assert response.status_code == 409
+    page = Page(response.text)
+    assert any(CONFLICT in message for message in page.error_summary())
+    assert "Votre demande n'a pas été enregistrée et aucune carte n'a été révoquée." in page.text
+    leo = card("40")
+    assert (leo.revoked_on, leo.revocation_reason) == (TODAY, "Titre perdu")
+    assert RequestLine.select().where(RequestLine.card == leo).count() == 1
