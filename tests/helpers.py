@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -16,7 +17,26 @@ def csrf_token(html: str) -> str:
 def post_form(client, url: str, data: dict, **kwargs):
     """Post a form the way a browser does: the token comes from the page itself."""
     page = client.get(url)
-    return client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+    response = client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+    return follow_retry(client, response)
+
+
+def follow_retry(client, response):
+    """A refused form comes back by a redirect to its own page (POST, redirect, GET):
+    follow it, as a browser would, and mark the page so that tests can say so."""
+    location = response.headers.get("Location", "")
+    if response.status_code == 303 and urlsplit(location).path == response.request.path:
+        page = client.get(location)
+        page.shown_again = True
+        return page
+    return response
+
+
+def assert_shown_again_with_errors(response):
+    """Without JavaScript, errors come back on a GET of the same page, never a POST."""
+    assert getattr(response, "shown_again", False), response.status_code
+    assert response.status_code == 200
+    assert "<title>Erreur : " in response.text
 
 
 def sign_in(client, username: str, password: str | None = None):

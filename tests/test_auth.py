@@ -13,7 +13,12 @@ from models.db import database
 from models.mail import OutboxEmail
 from models.people import Account
 
-from .helpers import csrf_token, post_form, sign_in
+from .helpers import (
+    assert_shown_again_with_errors,
+    csrf_token,
+    post_form,
+    sign_in,
+)
 
 
 def outbox() -> list[OutboxEmail]:
@@ -41,7 +46,7 @@ def test_identifier_is_not_case_sensitive_and_ignores_spaces(client):
 )
 def test_bad_credentials_say_the_same_thing_and_keep_the_identifier(client, username, password):
     response = post_form(client, "/connexion", {"username": username, "password": password})
-    assert response.status_code == 422
+    assert_shown_again_with_errors(response)
     assert "L&#39;identifiant ou le mot de passe est incorrect" in response.text
     assert f'value="{username}"' in response.text
     assert 'aria-invalid="true"' in response.text
@@ -58,7 +63,7 @@ def test_bad_credentials_say_the_same_thing_and_keep_the_identifier(client, user
 )
 def test_empty_fields_are_named_in_the_summary_and_beside_the_field(client, data, message):
     response = post_form(client, "/connexion", data)
-    assert response.status_code == 422
+    assert_shown_again_with_errors(response)
     assert response.text.count(message) == 2  # summary link and field message
     assert 'href="#' in response.text
 
@@ -77,7 +82,7 @@ def test_five_failures_lock_the_identifier_for_fifteen_minutes(client, frozen_cl
     response = post_form(
         client, "/connexion", {"username": "alfred.depot", "password": "Tilleuls-2026"}
     )
-    assert response.status_code == 422
+    assert_shown_again_with_errors(response)
     assert "Vous pourrez réessayer à partir de 10:45" in response.text  # 09:30 UTC = 10:30 Paris
     frozen_clock.advance(timedelta(minutes=15, seconds=1))
     sign_in(client, "alfred.depot")
@@ -251,7 +256,7 @@ def test_forgotten_identifier_page_says_the_same_for_an_unknown_address(client):
 @pytest.mark.parametrize("email", ["", "not-an-email", "a@", "@example.org"])
 def test_forgotten_identifier_rejects_a_malformed_address_and_keeps_it(client, email):
     response = post_form(client, "/identifiant-oublie", {"email": email})
-    assert response.status_code == 422
+    assert_shown_again_with_errors(response)
     assert f'value="{email}"' in response.text
     assert outbox() == []
 
@@ -310,7 +315,7 @@ def test_reset_clears_a_lock(client):
 def test_reset_rejects_weak_or_mismatched_passwords(client, db, password, confirmation, message):
     link = _reset_link(client)
     response = post_form(client, link, {"password": password, "confirmation": confirmation})
-    assert response.status_code == 422
+    assert_shown_again_with_errors(response)
     assert message in response.text
     # The link is still usable after a mistake.
     assert client.get(link).status_code == 200
@@ -333,3 +338,23 @@ def test_a_page_rendered_in_the_sign_in_response_carries_the_new_session_token(c
     assert response.headers["HX-Push-Url"] == "/mes-donnees"
     sign_out = client.post("/deconnexion", data={"csrf_token": csrf_token(response.text)})
     assert sign_out.status_code == 303
+
+
+def test_a_refused_form_keeps_no_password_in_the_session(client):
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "alfred.depot",
+            "password": "Secret-1",
+        },
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/connexion"
+    with client.session_transaction() as session:
+        assert "Secret-1" not in repr(dict(session))
+        assert "alfred.depot" in repr(session["retry"])
+    shown = client.get("/connexion")
+    assert 'value="alfred.depot"' in shown.text
+    # Shown once: a later visit is a clean page.
+    assert "<title>Connexion - CMI</title>" in client.get("/connexion").text

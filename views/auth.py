@@ -20,7 +20,7 @@ from models.people import Account
 from models.requests import open_request
 
 from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
-from .render import login_required, render_page, safe_next
+from .render import form_to_retry, login_required, render_page, safe_next, show_errors
 from .web import end_session, start_session
 
 bp = Blueprint("auth", __name__)
@@ -56,6 +56,10 @@ def after_sign_in():
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
+    if request.method == "GET":
+        if g.account is not None:
+            return redirect(_after_sign_in_url(), 303)
+        return show_login(form_to_retry(SignInForm) or SignInForm(formdata=None))
     form = SignInForm()
     if form.validate_on_submit():
         result = auth.sign_in(form.username.data, form.password.data)
@@ -74,9 +78,10 @@ def login():
                 "L'identifiant ou le mot de passe est incorrect. Vérifiez-les sur le "
                 "courrier de demande de photo, puis réessayez."
             )
-    elif request.method == "GET" and g.account is not None:
-        return redirect(_after_sign_in_url(), 303)
-    status = 422 if form.errors or form.form_errors else 200
+    return show_errors(form, show_login)
+
+
+def show_login(form, status=200):
     return render_page(
         "auth/login.html",
         status=status,
@@ -103,8 +108,15 @@ def signed_out():
     return render_page("auth/signed_out.html")
 
 
+def show_form(template, form, status=200):
+    return render_page(template, status=status, form=form)
+
+
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
 def forgotten_username():
+    if request.method == "GET":
+        form = form_to_retry(ForgottenUsernameForm) or ForgottenUsernameForm(formdata=None)
+        return show_form("auth/forgotten_username.html", form)
     form = ForgottenUsernameForm()
     if form.validate_on_submit():
         email = form.email.data.strip()
@@ -119,12 +131,16 @@ def forgotten_username():
                 email, "Votre identifiant - Carte mobilité inclusion", body
             )
         return redirect(url_for("auth.email_sent", sujet="identifiant"), 303)
-    status = 422 if form.errors else 200
-    return render_page("auth/forgotten_username.html", status=status, form=form)
+    return show_errors(
+        form, lambda form, status: show_form("auth/forgotten_username.html", form, status)
+    )
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 def forgotten_password():
+    if request.method == "GET":
+        form = form_to_retry(ForgottenPasswordForm) or ForgottenPasswordForm(formdata=None)
+        return show_form("auth/forgotten_password.html", form)
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
         username = auth.normalise_username(form.username.data)
@@ -143,8 +159,9 @@ def forgotten_password():
                 body,
             )
         return redirect(url_for("auth.email_sent", sujet="mot-de-passe"), 303)
-    status = 422 if form.errors else 200
-    return render_page("auth/forgotten_password.html", status=status, form=form)
+    return show_errors(
+        form, lambda form, status: show_form("auth/forgotten_password.html", form, status)
+    )
 
 
 @bp.route("/courriel-envoye")
@@ -157,6 +174,9 @@ def email_sent():
 def reset_password(token: str):
     if auth.find_password_reset(token) is None:
         return render_page("auth/reset_invalid.html", status=404)
+    if request.method == "GET":
+        form = form_to_retry(NewPasswordForm) or NewPasswordForm(formdata=None)
+        return show_form("auth/reset_password.html", form)
     form = NewPasswordForm()
     if form.validate_on_submit():
         account = auth.use_password_reset(token, form.password.data)
@@ -164,8 +184,9 @@ def reset_password(token: str):
             return render_page("auth/reset_invalid.html", status=404)
         end_session()
         return redirect(url_for("auth.password_changed"), 303)
-    status = 422 if form.errors else 200
-    return render_page("auth/reset_password.html", status=status, form=form)
+    return show_errors(
+        form, lambda form, status: show_form("auth/reset_password.html", form, status)
+    )
 
 
 @bp.route("/mot-de-passe-modifie")

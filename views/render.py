@@ -6,10 +6,11 @@ from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import MultiDict
 
 SERVICE_SUFFIX = "CMI"
 
@@ -68,3 +69,44 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# -- a form with errors, without JavaScript: POST, redirect, GET as well ---------------------
+#
+# Answering a failed POST with the page itself leaves a POST in the browser's
+# history, and the back button would later offer to send the form again. So
+# the answers and their errors wait in the session for the one next GET of
+# the same page. Passwords and card details never go there.
+
+NEVER_KEPT = {"csrf_token", "password", "confirmation", "number", "security_code", "expiry"}
+
+
+def retry_later(form):
+    """Keep the answers and errors of ``form``, then redirect to the same page."""
+    session["retry"] = {
+        "path": request.path,
+        "data": [(k, v) for k, v in request.form.items(multi=True) if k not in NEVER_KEPT],
+        "errors": {field.name: list(field.errors) for field in form if field.errors},
+        "form_errors": list(form.form_errors),
+    }
+    return redirect(request.full_path.rstrip("?"), 303)
+
+
+def form_to_retry(make_form):
+    """The form kept by ``retry_later`` for this page, with its errors, or None."""
+    kept = session.pop("retry", None)
+    if not kept or kept["path"] != request.path:
+        return None
+    form = make_form(formdata=MultiDict(kept["data"]))
+    for name, errors in kept["errors"].items():
+        if name in form:
+            form[name].errors = list(errors)
+    form.form_errors = list(kept["form_errors"])
+    return form
+
+
+def show_errors(form, show):
+    """Errors: with htmx, the step at once (422); without, POST-redirect-GET."""
+    if request.htmx:
+        return show(form, 422)
+    return retry_later(form)

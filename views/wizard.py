@@ -23,7 +23,14 @@ from models.wizard import BY_KEY, INDICATOR, blocking_step, first_missing, reque
 
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
 from .payment import send_to_provider
-from .render import login_required, page_title, render_page, wants_fragment
+from .render import (
+    form_to_retry,
+    login_required,
+    page_title,
+    render_page,
+    show_errors,
+    wants_fragment,
+)
 from .selection import initial_data, selection_form
 
 bp = Blueprint("wizard", __name__, url_prefix="/demande")
@@ -140,12 +147,13 @@ def engagement(card_request):
     if not card_request.is_editable:
         return redirect(url_for(ENDPOINTS["selection"]), 303)
     if request.method == "GET":
-        return show_engagement(card_request)  # the answer kept in the draft
+        # The answer kept in the draft, or the one just refused with its error.
+        return show_engagement(card_request, form_to_retry(EngagementForm))
     form = EngagementForm()
     if form.validate_on_submit():
         card_requests.accept_terms(card_request)
         return go_to("choix", card_request)
-    return show_engagement(card_request, form, 422 if form.errors else 200)
+    return show_errors(form, lambda form, status: show_engagement(card_request, form, status))
 
 
 # -- 2. Choix de la demande -----------------------------------------------------------
@@ -173,7 +181,7 @@ def choice(card_request):
     if not card_request.is_editable:
         return redirect(url_for(ENDPOINTS["selection"]), 303)
     if request.method == "GET":
-        return show_choice(card_request)  # the answer kept in the draft
+        return show_choice(card_request, form_to_retry(ChoiceForm))
     form = ChoiceForm()
     if request.form.get("action") == "precedent":
         if form.kind.data in EXPLANATIONS:
@@ -182,7 +190,7 @@ def choice(card_request):
     if form.validate_on_submit():
         card_requests.choose_kind(card_request, form.kind.data)
         return go_to("selection", card_request)
-    return show_choice(card_request, form, 422 if form.errors else 200)
+    return show_errors(form, lambda form, status: show_choice(card_request, form, status))
 
 
 @bp.route("/choix/explication")
@@ -209,6 +217,9 @@ def choice_explanation():
 def show_selection(card_request, form=None, status=200, dialog=False, conflict=None):
     context = step_context(card_request, "selection", bool(form and form.errors))
     if not card_request.is_editable:
+        context["title"] = page_title(
+            "Étape 2 sur 5 : Demande validée", request_label(card_request)
+        )
         return render_page(
             "wizard/selection_recorded.html",
             lines=card_request.lines_with_cards(),
@@ -240,18 +251,23 @@ def show_selection(card_request, form=None, status=200, dialog=False, conflict=N
 @bp.route("/selection", methods=["GET", "POST"])
 @wizard_step("selection")
 def selection(card_request):
-    if request.method == "GET" or not card_request.is_editable:
+    if not card_request.is_editable:
         return show_selection(card_request)
     eligibility = eligible_cards(g.account, card_request.kind, clock.today())
     if not eligibility.cards:
         return show_selection(card_request)
+    if request.method == "GET":
+        kept = form_to_retry(
+            lambda **kwargs: selection_form(eligibility.cards, card_request.kind, **kwargs)
+        )
+        return show_selection(card_request, kept)
     form = selection_form(eligibility.cards, card_request.kind)
     if request.form.get("action") == "precedent":
         if form.is_submitted():
             card_requests.save_selection(card_request, form.chosen(), form.honour.data)
         return go_to("choix", card_request)
     if not form.validate_on_submit():
-        return show_selection(card_request, form, 422)
+        return show_errors(form, lambda form, status: show_selection(card_request, form, status))
     card_requests.save_selection(card_request, form.chosen(), True)
     if wants_fragment():
         # With JavaScript the confirmation opens as a modal dialog over the page,
@@ -276,7 +292,9 @@ def confirm_context(card_request) -> dict:
 @wizard_step("selection")
 def confirmation(card_request):
     if not card_request.is_editable:
-        return go_to("livraison", card_request)
+        # A second « Oui » (double click, other tab) goes on; the back button
+        # shows the validated selection, which can no longer change.
+        return go_to("livraison" if request.method == "POST" else "selection", card_request)
     if not card_request.selection or not card_request.honour_declared:
         return redirect(url_for(ENDPOINTS["selection"]), 303)
     if request.method == "POST":
@@ -350,26 +368,33 @@ def delivery(card_request):
     if card_request.state != card_requests.RECORDED:
         return go_to("paiement", card_request)
     if request.method == "GET":
+        kept = form_to_retry(DeliveryForm)
+        if kept is not None:
+            return show_delivery(card_request, kept, editing=kept.editing.data == "1")
         return show_delivery(card_request, editing=request.args.get("modifier") == "1")
     form = DeliveryForm()
     if request.form.get("action") == "precedent":
         return go_to("selection", card_request)
+
+    def again(form, status):
+        return show_delivery(card_request, form, status, editing=form.editing.data == "1")
+
     if not form.validate_on_submit():
-        return show_delivery(card_request, form, 422, editing=form.editing.data == "1")
+        return show_errors(form, again)
     if form.correct.data == "oui":
         card_requests.check_delivery(card_request)
         return go_to("paiement", card_request)
     if form.editing.data != "1":
         # « Non » without JavaScript: the same page again, the fields now open.
-        return show_delivery(card_request, editing=True)
+        if request.htmx:
+            return show_delivery(card_request, editing=True)
+        return redirect(url_for(ENDPOINTS["livraison"], modifier="1"), 303)
     address = clean_address(form.address_data())
     errors = address_errors(address)
     if errors:
         for field, message in errors.items():
             form[field].errors.append(message)
-        for field, value in address.items():
-            form[field].data = value
-        return show_delivery(card_request, form, 422, editing=True)
+        return show_errors(form, again)
     card_requests.change_delivery(card_request, address, remember=form.remember.data)
     return go_to("livraison_modifiee", card_request)
 

@@ -49,7 +49,7 @@
     var dialog = target.querySelector("dialog[data-modal]:not([open])");
     if (dialog) {
       openDialog(dialog);
-    } else if (target.id === "main") {
+    } else if (target.id === "main" || target === document.body) {
       var first = target.querySelector("#error-summary") || target.querySelector("h1");
       if (first) first.focus();
     } else if (!target.contains(document.activeElement) &&
