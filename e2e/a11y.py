@@ -171,6 +171,18 @@ class Accessibility:
             assert field.count() == 1, f"error link {target} points nowhere"
             tag = field.evaluate("el => el.tagName")
             assert tag in ("INPUT", "SELECT", "TEXTAREA"), f"{target} is a {tag}"
+            # Followed with the keyboard, the link puts the focus on its field.
+            link.focus()
+            page.keyboard.press("Enter")
+            focused = page.evaluate("() => document.activeElement && document.activeElement.id")
+            assert focused == target[1:], f"error link {target} left the focus on #{focused}"
+        if errors_shown:
+            # Leave the page as it was: focus back on the summary, no #fragment in the URL.
+            page.evaluate(
+                "() => { history.replaceState(history.state, '',"
+                " location.pathname + location.search);"
+                " document.getElementById('error-summary').focus(); }"
+            )
 
     # -- layout under magnification ---------------------------------------------------------
 
