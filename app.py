@@ -22,7 +22,7 @@ from models.clock import to_paris
 from models.db import open_database
 from models.demo import load_demo_data
 from models.mail import Mailer
-from models.pricing import VAT_RATE_PERCENT, euros
+from models.pricing import VAT_RATE_PERCENT, euros, price
 from views import account, auth, documents, pages, payment, provider, wizard
 from views.assets import StaticAssets
 from views.render import page_title, render_page
@@ -78,6 +78,10 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'cmi.sqlite3'}"
 
 
+def uses_builtin_provider(app: Flask) -> bool:
+    return not app.config["PAYMENT_URL"] and (app.config["DEMO"] or app.config["TESTING"])
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -107,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
         page_title=page_title,
         euros=euros,
         vat_rate=VAT_RATE_PERCENT,
+        france=price(1, "France"),  # one card sent in France, as the texts quote it
         terms_label=documents.terms_link_label,
         to_paris=to_paris,
         attestation_label=payment.attestation_label,
@@ -114,16 +119,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    for blueprint in (
-        pages.bp,
-        auth.bp,
-        account.bp,
-        wizard.bp,
-        documents.bp,
-        payment.bp,
-        provider.bp,
-    ):
+    for blueprint in (pages.bp, auth.bp, account.bp, wizard.bp, documents.bp, payment.bp):
         app.register_blueprint(blueprint)
+    if uses_builtin_provider(app):
+        # The built-in card page takes no money: it only exists for demonstrations
+        # and tests, never beside a real provider.
+        app.register_blueprint(provider.bp)
+        csrf.exempt(provider.card_page)
 
     app.add_url_rule(
         "/favicon.ico",
@@ -133,7 +135,6 @@ def create_app(config: dict | None = None) -> Flask:
     # The provider's answers are vouched for by their seal, not by a form token.
     csrf.exempt(payment.browser_return)
     csrf.exempt(payment.notification)
-    csrf.exempt(provider.card_page)
     register_error_pages(app)
     return app
 
@@ -251,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "Refusing to start: PAYMENT_SECRET is not set, and the built-in one is public.\n"
             "Set PAYMENT_SECRET to the key shared with the payment provider.",
+            file=sys.stderr,
+        )
+        return 2
+    if not app.config["PAYMENT_URL"] and not args.demo:
+        print(
+            "Refusing to start: PAYMENT_URL is not set. The built-in payment page takes\n"
+            "no money and only runs with --demo; set PAYMENT_URL, PAYMENT_MERCHANT_ID and\n"
+            "PAYMENT_SECRET to those of the payment provider.",
             file=sys.stderr,
         )
         return 2

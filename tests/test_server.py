@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from app import create_app
+
 from .test_mail import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEMO", "DATABASE_URL")}
+    kept_out = ("SECRET_KEY", "DEMO", "DATABASE_URL", "PAYMENT_SECRET", "PAYMENT_URL")
+    env = {k: v for k, v in os.environ.items() if k not in kept_out}
     env.update(extra)
     return env
 
@@ -33,6 +36,31 @@ def test_refuses_to_start_on_the_built_in_secret_key(tmp_path):
     )
     assert result.returncode == 2
     assert "Refusing to start: SECRET_KEY is not set" in result.stderr
+
+
+def test_refuses_to_start_without_a_real_payment_provider(tmp_path):
+    # Real keys, but no PAYMENT_URL: the built-in card page takes no money.
+    result = subprocess.run(
+        [sys.executable, "app.py", "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}"],
+        cwd=ROOT,
+        env=_env(SECRET_KEY="k" * 64, PAYMENT_SECRET="p" * 64),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Refusing to start: PAYMENT_URL is not set" in result.stderr
+
+
+def test_the_built_in_payment_page_exists_only_for_demonstrations_and_tests(tmp_path):
+    database = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    real = create_app({"DATABASE_URL": database, "PAYMENT_URL": "https://pay.example.org/"})
+    bare = create_app({"DATABASE_URL": database})
+    demo = create_app({"DATABASE_URL": database, "DEMO": True})
+    for app in (real, bare):
+        assert "provider" not in app.blueprints
+        assert app.test_client().get("/paiement-securise").status_code == 404
+    assert "provider" in demo.blueprints
 
 
 def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30):
