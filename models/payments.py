@@ -20,6 +20,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from .clock import clock
 from .db import BaseModel, write_transaction
+from .pricing import price
 from .requests import PAID, RECORDED, CardRequest
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,12 @@ PENDING = "en attente"
 ACCEPTED = "acceptée"
 REFUSED = "refusée"
 CANCELLED = "annulée"
+# An attempt whose amount no longer applies (the delivery changed after « Payer »):
+# the provider may still answer it, so it is not cancelled on our side.
+SUPERSEDED = "remplacée"
+# Money taken that does not pay the request (superseded amount, or the request was
+# already paid by another attempt): kept and logged so that it is refunded.
+REFUND_DUE = "à rembourser"
 
 # Sips response codes: 00 accepted, 05 refused by the bank, 17 cancelled by the user.
 RESPONSE_ACCEPTED = "00"
@@ -121,6 +128,11 @@ class HostedPaymentPage:
 # -- the service's side ------------------------------------------------------------------
 
 
+def amount_due(request: CardRequest) -> int:
+    """What the request costs now, in cents: its cards and its delivery address."""
+    return price(len(request.lines_with_cards()), request.delivery_address.country).total
+
+
 def start_payment(request: CardRequest, amount: int) -> Payment:
     """The attempt to send the browser with; an unfinished attempt is reused.
 
@@ -138,7 +150,7 @@ def start_payment(request: CardRequest, amount: int) -> Payment:
         if pending is not None and pending.amount == amount:
             return pending
         if pending is not None:
-            Payment.update(state=CANCELLED, completed_at=clock.now()).where(
+            Payment.update(state=SUPERSEDED).where(
                 (Payment.id == pending.id) & (Payment.state == PENDING)
             ).execute()
         attempt = Payment.select().where(Payment.request == request).count() + 1
@@ -188,23 +200,30 @@ def apply_response(data: str, given_seal: str, secret: str, on_paid) -> Outcome:
                 authorisation_number=fields.get("authorisationId") or None,
                 completed_at=clock.now(),
             )
-            .where((Payment.id == payment.id) & (Payment.state == PENDING))
+            .where((Payment.id == payment.id) & Payment.state.in_([PENDING, SUPERSEDED]))
             .execute()
         )
         newly_paid, after_paid = False, None
         if moved == 1 and outcome == ACCEPTED:
-            paid = (
-                CardRequest.update(state=PAID, paid_at=clock.now(), updated_at=clock.now())
-                .where((CardRequest.id == payment.request_id) & (CardRequest.state == RECORDED))
-                .execute()
-            )
+            paid = 0
+            if payment.amount == amount_due(CardRequest.get_by_id(payment.request_id)):
+                paid = (
+                    CardRequest.update(state=PAID, paid_at=clock.now(), updated_at=clock.now())
+                    .where((CardRequest.id == payment.request_id) & (CardRequest.state == RECORDED))
+                    .execute()
+                )
             if paid == 1:
                 newly_paid = True
                 after_paid = on_paid(CardRequest.get_by_id(payment.request_id))
             else:
+                # Taken, but it pays nothing: the request was already paid, or its
+                # amount changed since this attempt began.
+                Payment.update(state=REFUND_DUE).where(Payment.id == payment.id).execute()
                 log.error(
-                    "Payment %s accepted for request %s that was not awaiting payment",
+                    "Payment %s of %s cents accepted for request %s but not applied: "
+                    "to be refunded",
                     payment.transaction_reference,
+                    payment.amount,
                     payment.request_id,
                 )
     return Outcome(Payment.get_by_id(payment.id), newly_paid, after_paid)
@@ -217,6 +236,15 @@ def latest_payment(request: CardRequest) -> Payment | None:
 def accepted_payment(request: CardRequest) -> Payment | None:
     return (
         Payment.select().where((Payment.request == request) & (Payment.state == ACCEPTED)).first()
+    )
+
+
+def refunds_due(request: CardRequest) -> list[Payment]:
+    """Accepted payments that paid nothing and are to be refunded."""
+    return list(
+        Payment.select()
+        .where((Payment.request == request) & (Payment.state == REFUND_DUE))
+        .order_by(Payment.id)
     )
 
 

@@ -68,6 +68,10 @@ class CardRequest(BaseModel):
     def is_duplicate(self) -> bool:
         return self.kind == DUPLICATE
 
+    @property
+    def is_paid(self) -> bool:
+        return self.state == PAID
+
     def lines_with_cards(self) -> list[RequestLine]:
         return list(
             RequestLine.select(RequestLine, Card)

@@ -23,7 +23,6 @@ from models.cards import DUPLICATE
 from models.clock import to_paris
 from models.documents import size_label
 from models.mail import queue
-from models.pricing import price
 from models.wizard import BY_KEY, INDICATOR, request_label
 
 from .documents import pdf_response
@@ -43,14 +42,9 @@ def hosted_page() -> payments.HostedPaymentPage:
     )
 
 
-def amount_due(card_request) -> int:
-    lines = card_request.lines_with_cards()
-    return price(len(lines), card_request.delivery_address.country).total
-
-
 def send_to_provider(card_request):
     """« Payer »: the attempt (reused while unfinished) and the sealed order."""
-    payment = payments.start_payment(card_request, amount_due(card_request))
+    payment = payments.start_payment(card_request, payments.amount_due(card_request))
     redirection = hosted_page().redirection(
         payment,
         return_url=url_for("payment.browser_return", _external=True),
@@ -163,6 +157,7 @@ def summary(number: int):
         card_request=card_request,
         lines=card_request.lines_with_cards(),
         payment=payments.accepted_payment(card_request),
+        refunds=payments.refunds_due(card_request),
         attestation_label=attestation_label(card_request),
         step=BY_KEY["recapitulatif"],
         indicator=INDICATOR,

@@ -464,6 +464,7 @@ def show_payment(card_request, result: str | None = None):
         lines=lines,
         breakdown=price(len(lines), card_request.delivery_address.country),
         message=PAYMENT_MESSAGES.get(result),
+        refunds=payments.refunds_due(card_request),
         **step_context(card_request, "paiement"),
     )
 
