@@ -87,7 +87,10 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
     for person, cards in by_beneficiary.values():
         statement, own = _statement(request.account, person, organisation)
         titles = " et ".join(card.title for card in cards)
-        whose = "ma carte" if own else "la carte"
+        if len(cards) == 1:
+            whose = "ma carte" if own else "la carte"
+        else:
+            whose = "mes cartes" if own else "les cartes"
         suffix = "" if own else f" de {person.display_name}"
         declarations.append(
             Declaration(

@@ -7,6 +7,7 @@ WinAnsi encoding, so every character extracts back exactly) on A4 pages.
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from pypdf import PdfWriter
@@ -26,17 +27,41 @@ _METRICS = {style: Font.from_core_font_name(name) for style, name in FONTS.items
 
 # Characters WinAnsi lacks, replaced by their nearest equivalent.
 _REPLACEMENTS = {"\u202f": "\u00a0", "\u2009": " ", "\u2011": "-", "\u2212": "-"}
+# Letters with no accent to take off (see ``_nearest`` for the others).
+_REPLACEMENTS |= {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"}
+
+
+def _fits(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _nearest(char: str) -> str:
+    """A character WinAnsi lacks: its letter without the accent, or « ? »."""
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base if base and _fits(base) else "?"
+
+
+def winansi(text: str) -> str:
+    """``text`` as the standard fonts can show it (« Ștefan » becomes « Stefan »)."""
+    for char, replacement in _REPLACEMENTS.items():
+        text = text.replace(char, replacement)
+    if _fits(text):
+        return text
+    return "".join(char if _fits(char) else _nearest(char) for char in text)
 
 
 def _encode(text: str) -> bytes:
-    for char, replacement in _REPLACEMENTS.items():
-        text = text.replace(char, replacement)
-    raw = text.encode("cp1252")
+    raw = winansi(text).encode("cp1252")
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
 def text_width(text: str, style: str, size: float) -> float:
-    return _METRICS[style].get_text_width(text) * size / 1000
+    return _METRICS[style].get_text_width(winansi(text)) * size / 1000
 
 
 def wrap(text: str, style: str, size: float, width: float) -> list[str]:

@@ -56,6 +56,16 @@ class ProviderTransaction(BaseModel):
     def accepted(self) -> bool:
         return self.response_code == RESPONSE_ACCEPTED
 
+    @property
+    def cancelled(self) -> bool:
+        return self.response_code == RESPONSE_CANCELLED
+
+    @property
+    def outcome_label(self) -> str:
+        if self.accepted:
+            return "Paiement accepté"
+        return "Paiement annulé" if self.cancelled else "Paiement refusé"
+
 
 class BadOrder(Exception):
     """The merchant's order is not sealed with the shared key."""

@@ -178,6 +178,50 @@ def test_a_new_attempt_after_a_refusal(db):
     assert second.transaction_reference == f"{request.number}02"
 
 
+def deliver_to(request, country: str, postcode: str):
+    address = request.delivery_address.as_dict() | {"country": country, "postcode": postcode}
+    assert card_requests.change_delivery(request, address, remember=False)
+    return card_requests.CardRequest.get_by_id(request.id)
+
+
+def test_an_attempt_for_an_amount_no_longer_due_pays_nothing_and_is_kept_for_refund(db):
+    """« Payer », then back to Livraison to send the card abroad: the first page may
+    still be paid in another tab, but 9,02 € no longer pays the request."""
+    request = recorded_request()
+    first = payments.start_payment(request, payments.amount_due(request))
+    request = deliver_to(request, "Canada", "H2X 1Y4")
+    assert payments.amount_due(request) == 1062
+    second = payments.start_payment(request, payments.amount_due(request))
+    assert payments.Payment.get_by_id(first.id).state == payments.SUPERSEDED
+
+    late = payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    assert not late.newly_paid
+    assert late.payment.state == payments.REFUND_DUE
+    assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
+    assert [p.id for p in payments.refunds_due(request)] == [first.id]
+
+    paid = payments.apply_response(*provider_answer(second), SECRET, no_side_effect)
+    assert paid.newly_paid
+    assert payments.accepted_payment(request).id == second.id
+
+
+def test_a_superseded_attempt_still_pays_when_its_amount_is_due_again(db):
+    request = recorded_request()
+    first = payments.start_payment(request, 902)
+    request = deliver_to(request, "Canada", "H2X 1Y4")
+    payments.start_payment(request, payments.amount_due(request))
+    request = deliver_to(request, "France", "59000")
+    third = payments.start_payment(request, payments.amount_due(request))
+
+    outcome = payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    assert outcome.newly_paid and outcome.payment.state == payments.ACCEPTED
+    # The other page, paid too: the request is charged once, the second sum is refunded.
+    twice = payments.apply_response(*provider_answer(third), SECRET, no_side_effect)
+    assert not twice.newly_paid
+    assert twice.payment.state == payments.REFUND_DUE
+    assert payments.accepted_payment(request).id == first.id
+
+
 def test_request_numbers_are_sequential_from_10000(db):
     first = recorded_request("alfred.depot")
     second = recorded_request("joseph.quinn", selection={"0000000000000030": "Titre volé"})
@@ -359,6 +403,10 @@ def test_the_confirmation_email_is_sent_once_with_what_was_ordered(client, db):
         "révoquée",
     ]:
         assert expected in email.text, expected
+    # One line per card, and a blank line between the parts of the message.
+    assert re.search(r"^- .*0000 0000 0000 0001, .*\(motif : Titre perdu\)$", email.text, re.M)
+    for part in ["Montant payé : 9,02", "La carte d'origine a été révoquée", "Votre attestation"]:
+        assert f"\n\n{part}" in email.text, part
     assert email.html and '<html lang="fr">' in email.html
 
 
@@ -390,3 +438,58 @@ def test_the_terms_pdf_is_real_text_with_a_title_and_language(client):
     assert "révoquée à la date de la demande" in text
     label = f"(PDF, {max(1, round(len(response.data) / 1024))} Ko)"
     assert label in client.get("/documents/conditions-generales").text
+
+
+def test_a_name_beyond_the_pdf_fonts_loses_only_its_accent():
+    from models.documents import Block, build_pdf, winansi
+
+    assert winansi("Ștefan Łukasz Ørsted Ñúñez 漢") == "Stefan Lukasz Ørsted Ñúñez ?"
+    content = build_pdf("Attestation", [Block("Je soussigné(e) M/Mme Ștefan POPESCU")], "CMI")
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "Je soussigné(e) M/Mme Stefan POPESCU" in text
+
+
+def test_two_cards_of_one_person_read_in_the_plural_on_the_attestation(db):
+    from models.attestation import attestation_for
+
+    request = recorded_request(
+        selection={"0000000000000001": "Titre perdu", "0000000000000002": "Titre volé"}
+    )
+    payment = payments.start_payment(request, payments.amount_due(request))
+    assert payments.apply_response(*provider_answer(payment), SECRET, no_side_effect).newly_paid
+    request = card_requests.CardRequest.get_by_id(request.id)
+    (declaration,) = attestation_for(request, "Imprimerie Nationale", []).declarations
+    assert declaration.duplicate_label == (
+        "Duplicata de mes cartes mobilité inclusion "
+        "Invalidité (besoin d'accompagnement) et Stationnement"
+    )
+
+
+def test_a_cancelled_payment_is_not_called_refused_by_the_bank(client, db):
+    sign_in(client, "alfred.depot")
+    card_requests.check_delivery(recorded_request())
+    provider_url = post_form(client, "/demande/paiement", {"action": "payer"}).headers["Location"]
+    page = client.get(provider_url)
+    reference = re.search(r'action="/paiement-securise/(\d+)"', page.text).group(1)
+    client.post(
+        f"/paiement-securise/{reference}",
+        data={"csrf_token": csrf_token(page.text), "action": "annuler"},
+    )
+    result = client.get(f"/paiement-securise/{reference}/resultat")
+    assert '<h1 tabindex="-1">Paiement annulé</h1>' in result.text
+    assert "Vous avez annulé le paiement." in result.text
+    assert "refusé" not in result.text
+
+
+def test_the_payment_page_says_which_sum_will_be_refunded(client, db):
+    sign_in(client, "alfred.depot")
+    request = recorded_request()
+    card_requests.check_delivery(request)
+    first = payments.start_payment(request, payments.amount_due(request))
+    request = deliver_to(request, "Belgique", "1000")
+    payments.start_payment(request, payments.amount_due(request))
+    payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    page = client.get("/demande/paiement").text
+    assert f"Le paiement de 9,02\u00a0€ (transaction {first.transaction_reference})" in page
+    assert "son montant avait changé depuis. Il vous sera remboursé" in page
+    assert "Montant à payer : <strong>10,32\u00a0€</strong>" in page

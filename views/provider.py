@@ -137,11 +137,10 @@ def result(reference: str):
     transaction = transaction_of_account(reference)
     if transaction.state != provider.FINISHED:
         abort(404)
-    heading = "Paiement accepté" if transaction.accepted else "Paiement refusé"
     return render_page(
         "provider/result.html",
         continue_url=return_url(transaction),
-        **context(transaction, heading),
+        **context(transaction, transaction.outcome_label),
     )
 
 
