@@ -227,6 +227,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gunicorn worker processes (default 2)",
     )
     parser.add_argument("--threads", type=int, default=int(env.get("THREADS", "4")))
+    parser.add_argument(
+        "--send-outbox",
+        action="store_true",
+        help="send again the emails an SMTP failure left in the outbox, then exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -239,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.database:
         config["DATABASE_URL"] = args.database
     app = create_app(config)
+    if args.send_outbox:
+        models.create_tables()
+        with models.database.connection_context():
+            sent, waiting = app.extensions["mailer"].send_waiting()
+        print(f"{sent} email(s) sent, {waiting} still waiting.")
+        return 0 if waiting == 0 else 1
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not args.demo:
         print(
             "Refusing to start: SECRET_KEY is not set, and the built-in key is public.\n"

@@ -63,9 +63,25 @@ class Mailer:
             log.error("Email %s to %s not sent: %s", email.id, email.recipient, error)
             OutboxEmail.update(error=str(error)).where(OutboxEmail.id == email.id).execute()
         else:
-            email.sent_at = clock.now()
-            OutboxEmail.update(sent_at=email.sent_at).where(OutboxEmail.id == email.id).execute()
+            email.sent_at, email.error = clock.now(), None
+            OutboxEmail.update(sent_at=email.sent_at, error=None).where(
+                OutboxEmail.id == email.id
+            ).execute()
         return email
+
+    def send_waiting(self) -> tuple[int, int]:
+        """Try again every email an SMTP failure left in the outbox: (sent, still waiting).
+
+        For an operator's periodic job (``python app.py --send-outbox``), run
+        from one machine only. Emails never tried (no SMTP_URL) are left alone.
+        """
+        waiting = list(
+            OutboxEmail.select()
+            .where(OutboxEmail.sent_at.is_null() & OutboxEmail.error.is_null(False))
+            .order_by(OutboxEmail.id)
+        )
+        sent = sum(1 for email in waiting if self.deliver(email).sent_at is not None)
+        return sent, len(waiting) - sent
 
     def _message(self, email: OutboxEmail) -> EmailMessage:
         message = EmailMessage()

@@ -73,3 +73,18 @@ def test_without_smtp_the_email_is_logged_for_the_demo(app, caplog):
     caplog.set_level("INFO")
     post_form(app.test_client(), "/identifiant-oublie", {"email": "joseph.quinn@example.org"})
     assert "Votre identifiant : joseph.quinn" in caplog.text
+
+
+def test_an_email_left_by_an_outage_is_sent_when_tried_again(app, db, smtp_server):
+    down = Mailer(f"smtp://127.0.0.1:{free_port()}", "s@example.org", 2)
+    failed = down.send("a@example.org", "Votre demande 10000", "Texte")
+    assert failed.sent_at is None
+    assert down.send_waiting() == (0, 1)  # still down: still waiting
+
+    controller, inbox = smtp_server
+    up = Mailer(f"smtp://127.0.0.1:{controller.port}", "s@example.org")
+    assert up.send_waiting() == (1, 0)
+    assert [m["Subject"] for m in inbox.messages] == ["Votre demande 10000"]
+    assert up.send_waiting() == (0, 0)  # sent once only
+    email = OutboxEmail.get_by_id(failed.id)
+    assert email.sent_at is not None and email.error is None

@@ -63,6 +63,19 @@ def test_the_built_in_payment_page_exists_only_for_demonstrations_and_tests(tmp_
     assert "provider" in demo.blueprints
 
 
+def test_send_outbox_tries_the_waiting_emails_then_exits(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "app.py", "--send-outbox", "--database", f"sqlite:///{tmp_path / 'x.db'}"],
+        cwd=ROOT,
+        env=_env(SMTP_URL=f"smtp://127.0.0.1:{free_port()}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0 email(s) sent, 0 still waiting." in result.stdout
+
+
 def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
