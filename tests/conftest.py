@@ -13,7 +13,7 @@ from models.clock import clock
 from models.db import database
 from models.demo import load_demo_data
 
-from .postgres import ADMIN_URL, fresh_database
+from .postgres import ADMIN_URL, drop_database, fresh_database
 
 # The day the unit tests live in: after Inès's card was revoked (02/03/2026).
 TODAY = datetime(2026, 11, 22, 9, 30)
@@ -21,13 +21,17 @@ TODAY = datetime(2026, 11, 22, 9, 30)
 
 @pytest.fixture(scope="session")
 def postgres_url(worker_id):
-    url = fresh_database(f"cmi_test_{worker_id}")
+    name = f"cmi_test_{worker_id}_{os.getpid()}"  # runs side by side never collide
+    url = fresh_database(name)
     if url is None:
         message = f"PostgreSQL not reachable at {ADMIN_URL}"
         if os.environ.get("CI"):
             pytest.fail(message + " (required under CI)")
         pytest.skip(message)
-    return url
+    yield url
+    if not database.is_closed():
+        database.close()
+    drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
