@@ -155,6 +155,9 @@ def test_a_reload_stays_on_the_step_with_the_answers(page: Page, a11y, variant):
         reload_and_expect(page, "/demande/selection", SELECTION_TITLE, "Duplicata")
         expect(page.get_by_role("dialog")).to_have_count(0)
     else:
+        # The POST, its redirect and the new page first: a reload in mid-navigation
+        # would reload nothing.
+        expect(heading(page, "Validation de la demande de duplicata")).to_be_visible()
         reload_and_expect(
             page,
             "/demande/confirmation",
