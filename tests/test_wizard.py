@@ -1363,3 +1363,15 @@ def test_a_duplicate_taken_meanwhile_revokes_nothing_more(app, db):
     leo = card("40")
     assert (leo.revoked_on, leo.revocation_reason) == (TODAY, "Titre perdu")
     assert RequestLine.select().where(RequestLine.card == leo).count() == 1
+
+
+def test_a_pasted_page_of_text_keeps_the_session(client, db):
+    """The refused answers wait in the session cookie: a huge one must not overflow it."""
+    to_delivery(client)
+    open_address_fields(client)
+    response = submit(client, "/demande/livraison?modifier=1", "Valider", {"Ville": "L" * 5000})
+    assert_shown_again_with_errors(response)
+    page = Page(response.text)
+    assert "au plus 38 caractères (actuellement 5000)" in page.field_error("Ville")
+    assert page.control("Ville").attrs["value"] == "L" * 200
+    assert client.get("/mes-donnees").status_code == 200  # still signed in

@@ -79,13 +79,20 @@ def login_required(view):
 # the same page. Passwords and card details never go there.
 
 NEVER_KEPT = {"csrf_token", "password", "confirmation", "number", "security_code", "expiry"}
+# The session is a cookie (4 KB at most in browsers): a pasted page of text is
+# kept only in part, its error already counted on the whole of it.
+KEPT_VALUE_MAX = 200
 
 
 def retry_later(form):
     """Keep the answers and errors of ``form``, then redirect to the same page."""
     session["retry"] = {
         "path": request.path,
-        "data": [(k, v) for k, v in request.form.items(multi=True) if k not in NEVER_KEPT],
+        "data": [
+            (k, v[:KEPT_VALUE_MAX])
+            for k, v in request.form.items(multi=True)
+            if k not in NEVER_KEPT
+        ],
         "errors": {field.name: list(field.errors) for field in form if field.errors},
         "form_errors": list(form.form_errors),
     }
