@@ -13,20 +13,22 @@ import sys
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from werkzeug.exceptions import HTTPException
 
 import models
-from models.clock import to_paris
-from models.db import open_database
-from models.demo import load_demo_data
-from models.mail import Mailer
-from models.pricing import VAT_RATE_PERCENT, euros, price
-from views import account, auth, documents, pages, payment, provider, wizard
-from views.assets import StaticAssets
-from views.render import page_title, render_page
-from views.web import init_web
+from models.demo.data import load_demo_data
+from models.pricing import euros, price
+from models.shared.clock import to_paris
+from models.shared.db import open_database
+from models.shared.mail import Mailer
+from views.citizen import account, auth, payment, wizard
+from views.demo import provider
+from views.shared import documents, pages
+from views.shared.assets import StaticAssets
+from views.shared.errors import register_error_pages
+from views.shared.render import page_title
+from views.shared.web import init_web
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"  # noqa: S105 (refused outside --demo)
@@ -110,8 +112,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(
         page_title=page_title,
         euros=euros,
-        vat_rate=VAT_RATE_PERCENT,
-        france=price(1, "France"),  # one card sent in France, as the texts quote it
+        france=lambda: price(1, "France"),  # one card sent in France, as the texts quote it
         terms_label=documents.terms_link_label,
         to_paris=to_paris,
         attestation_label=payment.attestation_label,
@@ -137,66 +138,6 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(payment.notification)
     register_error_pages(app)
     return app
-
-
-ERROR_PAGES = {
-    400: ("Demande incorrecte", ["Le formulaire envoyé n'a pas pu être lu. Réessayez."]),
-    403: ("Accès refusé", ["Vous n'avez pas accès à cette page."]),
-    404: (
-        "Page non trouvée",
-        [
-            "Si vous avez saisi l'adresse de la page, vérifiez qu'elle est correcte.",
-            "Si vous avez suivi un lien, il ne mène vers aucune page que vous pouvez voir.",
-        ],
-    ),
-    405: ("Page non trouvée", ["Cette adresse ne s'utilise pas de cette façon."]),
-    413: ("Envoi trop volumineux", ["Les informations envoyées sont trop longues."]),
-    500: (
-        "Désolé, le service rencontre un problème",
-        [
-            "Votre demande en cours est conservée. Réessayez dans quelques minutes.",
-            "Si le problème continue, contactez-nous.",
-        ],
-    ),
-}
-
-
-def register_error_pages(app: Flask) -> None:
-    def render_error(status: int, retry_url: str | None = None):
-        heading, paragraphs = ERROR_PAGES.get(status, ERROR_PAGES[500])
-        return render_page(
-            "pages/error.html",
-            status=status,
-            heading=heading,
-            paragraphs=paragraphs,
-            retry_url=retry_url,
-        )
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(_error):
-        from flask import request
-
-        response = render_page(
-            "pages/error.html",
-            status=400,
-            heading="La page a expiré",
-            paragraphs=[
-                "Pour protéger vos données, ce formulaire n'a pas été pris en compte : "
-                "il a été envoyé depuis une page trop ancienne ou depuis une autre session.",
-                "Rien n'a été modifié. Rechargez la page, puis recommencez.",
-            ],
-            retry_url=request.path if request.method == "POST" else None,
-        )
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return render_error(error.code or 500)
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
-        app.logger.exception("Unexpected error", exc_info=error)
-        return render_error(500)
 
 
 # -- command line --------------------------------------------------------------

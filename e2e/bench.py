@@ -11,7 +11,6 @@ runs can be compared. The tests never time anything; this does.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -26,6 +25,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from tests.http_client import HttpClient, form_token
 
 ROOT = Path(__file__).resolve().parent.parent
 KB = 1024
@@ -385,77 +386,14 @@ def drive_flow(browser, base: str, javascript: bool, network: dict | None = None
 # -- server load ------------------------------------------------------------------------
 
 
-class Client:
-    """One simulated user: a keep-alive connection and its cookies."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-        self.latencies: list[float] = []
-        self.errors = 0
-
-    def request(self, method: str, path: str, form: dict | None = None, follow: bool = True):
-        headers = {"Accept-Encoding": "gzip, br"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            self.errors += 1
-            return 0, ""
-        self.latencies.append(time.perf_counter() - started)
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        if response.status >= 500:
-            self.errors += 1
-        text = decode(data, response.getheader("Content-Encoding"))
-        location = response.getheader("Location")
-        if follow and location and response.status in (301, 302, 303):
-            target = urllib.parse.urlsplit(location)
-            return self.request("GET", target.path + (f"?{target.query}" if target.query else ""))
-        return response.status, text
-
-
-def decode(data: bytes, encoding: str | None) -> str:
-    import gzip
-
-    import brotli
-
-    if encoding == "br":
-        data = brotli.decompress(data)
-    elif encoding == "gzip":
-        data = gzip.decompress(data)
-    return data.decode("utf-8", "replace")
-
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def token(html: str) -> str:
-    match = TOKEN.search(html)
-    return match.group(1) if match else ""
-
-
-def whole_flow(client: Client, username: str, card_number: str) -> bool:
+def whole_flow(client: HttpClient, username: str, card_number: str) -> bool:
     """Sign-in to the récapitulatif, through the forms as a browser without JavaScript."""
-    _status, page = client.request("GET", "/connexion")
-    _status, page = client.request(
-        "POST",
+    page = client.request("GET", "/connexion", follow=True).text
+    page = client.post(
         "/connexion",
-        {"csrf_token": token(page), "username": username, "password": "Charge-2026"},
-    )
+        {"csrf_token": form_token(page), "username": username, "password": "Charge-2026"},
+        follow=True,
+    ).text
     steps = [
         ("/demande/engagement", {"accept": "y"}),
         ("/demande/choix", {"kind": "duplicata"}),
@@ -467,32 +405,32 @@ def whole_flow(client: Client, username: str, card_number: str) -> bool:
         ("/demande/livraison", {"correct": "oui"}),
     ]
     for path, form in steps:
-        _status, page = client.request("GET", path)
-        _status, page = client.request("POST", path, {"csrf_token": token(page), **form})
-    _status, page = client.request("GET", "/demande/paiement")
+        page = client.request("GET", path, follow=True).text
+        page = client.post(path, {"csrf_token": form_token(page), **form}, follow=True).text
+    page = client.request("GET", "/demande/paiement", follow=True).text
     # « Payer »: the service sends the browser on to the provider's card page.
-    _status, page = client.request(
-        "POST", "/demande/paiement", {"csrf_token": token(page), "action": "payer"}
-    )
+    page = client.post(
+        "/demande/paiement", {"csrf_token": form_token(page), "action": "payer"}, follow=True
+    ).text
     match = re.search(r'action="(/paiement-securise/\d+)"', page)
     if match is None:
         return False
-    _status, page = client.request(
-        "POST",
+    page = client.post(
         match.group(1),
         {
-            "csrf_token": token(page),
+            "csrf_token": form_token(page),
             "action": "valider",
             "number": "4100000000000001",
             "expiry": "12/29",
             "security_code": "123",
         },
-    )
+        follow=True,
+    ).text
     back = re.search(r'href="([^"]*/paiement/retour\?[^"]+)"', page)
     if back is None:
         return False
     url = urllib.parse.urlsplit(back.group(1).replace("&amp;", "&"))
-    _status, page = client.request("GET", f"{url.path}?{url.query}")
+    page = client.request("GET", f"{url.path}?{url.query}", follow=True).text
     return "Votre demande est enregistrée" in page
 
 
@@ -502,10 +440,10 @@ def create_load_accounts(database_url: str, count: int) -> list[tuple[str, str]]
     from datetime import date
 
     import models
-    from models.auth import hash_password
     from models.cards import INVALIDITE, Card
-    from models.db import database, open_database
     from models.people import Account, Address, Beneficiary, Mandate
+    from models.shared.db import database, open_database
+    from models.shared.security import hash_password
 
     open_database(database_url)
     models.create_tables()
@@ -563,15 +501,15 @@ def load_pages(server: Server, users: int, seconds: float) -> dict:
         ("Mes données", "/mes-donnees", True),
         ("Engagement", "/demande/engagement", True),
     ]:
-        clients = [Client(server.port) for _ in range(users)]
+        clients = [HttpClient(server.port, keep_alive=True, timeout=30) for _ in range(users)]
         if signed_in:
             for client in clients:
-                _status, page = client.request("GET", "/connexion")
+                page = client.request("GET", "/connexion", follow=True).text
                 client.request(
                     "POST",
                     "/connexion",
                     {
-                        "csrf_token": token(page),
+                        "csrf_token": form_token(page),
                         "username": "joseph.quinn",
                         "password": "Liberte-2026",
                     },
@@ -612,7 +550,7 @@ def load_flows(server: Server, accounts: list[tuple[str, str]], users: int) -> d
                 if not queue:
                     return
                 username, card = queue.pop()
-            client = Client(server.port)
+            client = HttpClient(server.port, keep_alive=True, timeout=30)
             clients.append(client)
             started = time.perf_counter()
             ok = whole_flow(client, username, card)

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from models.demo import DEMO_PASSWORDS
+from models.demo.data import DEMO_PASSWORDS
 
 
 def sign_in(page: Page, username: str, password: str | None = None) -> None:

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
-from models.demo import DEMO_PASSWORDS
+from models.demo.data import DEMO_PASSWORDS
 
 from .conftest import VARIANTS, Variant
 

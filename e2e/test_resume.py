@@ -15,8 +15,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 import models
-from models.clock import clock
-from models.demo import DEMO_PASSWORDS
+from models.demo.data import DEMO_PASSWORDS
+from models.shared.clock import clock
 
 from .test_flows import heading, submit
 from .test_foundation import sign_in

@@ -1,13 +1,19 @@
-"""The service's data and the rules that belong to it."""
+"""The service's data and the rules that belong to it.
 
-from .auth import LoginFailure, PasswordReset, UserSession
+The domain both citizens and agents work on is at this level (people, cards,
+eligibility, requests, ordering, pricing, payments and their protocol,
+documents); ``shared`` holds what any part relies on, ``citizen`` what only
+citizens use, ``demo`` what exists only for demonstrations and tests.
+"""
+
 from .cards import Card
-from .db import database, open_database
-from .mail import OutboxEmail
+from .citizen.auth import LoginFailure, PasswordReset, UserSession
+from .demo.provider import ProviderTransaction
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
-from .provider import ProviderTransaction
 from .requests import CardRequest, Counter, RequestLine
+from .shared.db import database, open_database
+from .shared.mail import OutboxEmail
 
 ALL_MODELS = [
     Address,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cards import DUPLICATE
-from .clock import to_paris
-from .documents import Block, build_pdf
+from .payments import accepted_payment
 from .people import Beneficiary, Mandate
-from .requests import CardRequest, attestation_valid_until
+from .pricing import euros
+from .requests import ATTESTATION_VALIDITY_MONTHS, CardRequest, attestation_valid_until
+from .shared.clock import to_paris
+from .shared.pdf import Block, build_pdf
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -41,6 +43,7 @@ class Attestation:
     declarations: list[Declaration]
     closing: str
     reference: str
+    paid: str
 
     @property
     def document_title(self) -> str:
@@ -104,17 +107,20 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
         )
     recorded = to_paris(request.paid_at or request.recorded_at).date()
     until = attestation_valid_until(request)
+    payment = accepted_payment(request)
     # Beyond the paper form: the request number and the day the validity ends.
     return Attestation(
         organisation=[organisation, *address],
         dated=f"Le {french_date(recorded)}",
         title="ATTESTATION DE DEMANDE",
         validity=(
-            f"Valable pour une durée de 3 mois, jusqu'au {until.strftime('%d/%m/%Y')} inclus"
+            f"Valable pour une durée de {ATTESTATION_VALIDITY_MONTHS} mois, "
+            f"jusqu'au {until.strftime('%d/%m/%Y')} inclus"
         ),
         declarations=declarations,
         closing="Pour faire valoir ce que de droit,",
         reference=str(request.number),
+        paid=f"Montant payé : {euros(payment.amount)}" if payment else "",
     )
 
 
@@ -129,6 +135,8 @@ def attestation_pdf(attestation: Attestation) -> bytes:
         Block(attestation.validity, "regular", 11, "center", space_before=4),
         Block(f"Demande n° {attestation.reference}", "bold", 11, "center", space_before=4),
     ]
+    if attestation.paid:
+        blocks.append(Block(attestation.paid, "regular", 11, "center", space_before=4))
     for declaration in attestation.declarations:
         blocks += [
             Block(declaration.statement, space_before=28),

@@ -1,16 +1,17 @@
-"""Cards and the rules that decide what may be ordered for each of them."""
+"""Cards as manufactured: what each one is and its state on a given day.
+
+Which cards may be ordered again is decided in ``eligibility``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from peewee import BooleanField, CharField, DateField, ForeignKeyField
 
-from .db import BaseModel
 from .people import Beneficiary
+from .shared.db import BaseModel
 
 INVALIDITE = "Invalidité"
 PRIORITE = "Priorité"
@@ -122,53 +123,6 @@ class Card(BaseModel):
     def within_validity(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
-    def _live_request_line(self, kind: str) -> bool:
-        from .requests import RequestLine  # requests build on cards
-
-        return (
-            RequestLine.select()
-            .where((RequestLine.card == self) & (RequestLine.kind == kind) & RequestLine.active)
-            .exists()
-        )
-
-    def has_duplicate(self) -> bool:
-        """A duplicate was made, or a live request for one exists."""
-        return Card.select().where(Card.replaces == self).exists() or self._live_request_line(
-            DUPLICATE
-        )
-
-    def has_second_copy(self) -> bool:
-        """A second copy was made, or a live request for one exists."""
-        return Card.select().where(Card.copy_of == self).exists() or self._live_request_line(
-            SECOND_COPY
-        )
-
-    def may_get_duplicate(self, day: date) -> bool:
-        """A valid CMI, or a revoked one whose duplicate was never ordered.
-
-        A revoked card stays eligible until a duplicate replaces it, so that a
-        user who revoked a card and then abandoned the payment can come back
-        and finish. A duplicate keeps the validity of the card it replaces, so
-        a card past its end date gets none.
-        """
-        if not self.is_cmi or not self.within_validity(day):
-            return False
-        state = self.state_on(day)
-        if state is CardState.VALID:
-            return True
-        return state is CardState.REVOKED and not self.has_duplicate()
-
-    def may_get_second_copy(self, day: date) -> bool:
-        """Only a valid Stationnement CMI of a natural person, copied at most once."""
-        return (
-            self.is_cmi
-            and self.mention == STATIONNEMENT
-            and self.beneficiary.is_natural_person
-            and self.copy_of_id is None
-            and self.state_on(day) is CardState.VALID
-            and not self.has_second_copy()
-        )
-
     def state_label(self, day: date) -> str:
         """The state in words, with its date where it has one."""
         state = self.state_on(day)
@@ -186,73 +140,3 @@ class Card(BaseModel):
         if self.old_format:
             return "Valide (ancien format)"
         return "Valide"
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    """The cards an account may order for, or why there are none."""
-
-    cards: list[Card]
-    reason_if_none: str | None
-
-    def __bool__(self) -> bool:
-        return bool(self.cards)
-
-
-# Why a table would be empty, most specific first; the views word each one.
-NO_CARD = "no_card"
-ONLY_OLD_FORMAT = "only_old_format"
-ONLY_EXPIRED = "only_expired"
-LEGAL_PERSON_ONLY = "legal_person_only"
-NO_PARKING_CARD = "no_parking_card"
-ALREADY_COPIED = "already_copied"
-NOTHING_ELIGIBLE = "nothing_eligible"
-
-
-def cards_of(account) -> list[Card]:
-    """Every card of every beneficiary the account acts for, in table order."""
-    beneficiaries = list(account.beneficiaries())
-    if not beneficiaries:
-        return []
-    return list(
-        Card.select(Card, Beneficiary)
-        .join(Beneficiary)
-        .where(Card.beneficiary.in_(beneficiaries))
-        .order_by(Beneficiary.number, Card.number)
-    )
-
-
-def eligible_cards(account, kind: str, day: date, cards: list[Card] | None = None) -> Eligibility:
-    """The cards ``account`` may order a duplicate (or a second copy) of on ``day``.
-
-    ``cards``: the account's cards when the caller already has them.
-    """
-    cards = cards_of(account) if cards is None else cards
-    if kind == DUPLICATE:
-        chosen = [card for card in cards if card.may_get_duplicate(day)]
-    elif kind == SECOND_COPY:
-        chosen = [card for card in cards if card.may_get_second_copy(day)]
-    else:
-        raise ValueError(f"unknown request kind {kind!r}")
-    if chosen:
-        return Eligibility(chosen, None)
-    return Eligibility([], _why_none(cards, kind, day))
-
-
-def _why_none(cards: list[Card], kind: str, day: date) -> str:
-    if not cards:
-        return NO_CARD
-    cmis = [card for card in cards if card.is_cmi]
-    if not cmis:
-        return ONLY_OLD_FORMAT
-    if kind == SECOND_COPY:
-        parking = [card for card in cmis if card.mention == STATIONNEMENT]
-        if not parking:
-            return NO_PARKING_CARD
-        if not any(card.beneficiary.is_natural_person for card in parking):
-            return LEGAL_PERSON_ONLY
-        if any(card.has_second_copy() or card.copy_of_id for card in parking):
-            return ALREADY_COPIED
-    if all(card.state_on(day) is CardState.EXPIRED for card in cmis):
-        return ONLY_EXPIRED
-    return NOTHING_ELIGIBLE

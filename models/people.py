@@ -10,8 +10,8 @@ from peewee import (
     IntegerField,
 )
 
-from .clock import clock
-from .db import BaseModel
+from .shared.clock import clock
+from .shared.db import BaseModel
 
 # AFNOR NF Z10-011: a postal address line holds at most 38 characters.
 ADDRESS_LINE_MAX = 38
@@ -108,13 +108,6 @@ class Account(BaseModel):
             .order_by(Beneficiary.number)
         )
 
-    def acts_for(self, beneficiary: Beneficiary) -> bool:
-        return (
-            Mandate.select()
-            .where((Mandate.account == self) & (Mandate.beneficiary == beneficiary))
-            .exists()
-        )
-
 
 class Mandate(BaseModel):
     """Links an account to a beneficiary it acts for."""
@@ -128,3 +121,18 @@ class Mandate(BaseModel):
 
     class Meta:
         indexes = ((("account", "beneficiary"), True),)
+
+
+def beneficiaries_with_addresses(account: Account) -> list[Beneficiary]:
+    """The beneficiaries ``account`` acts for, with both their addresses, in one query."""
+    postal, delivery = Address.alias(), Address.alias()
+    return list(
+        Beneficiary.select(Beneficiary, postal, delivery)
+        .join(Mandate)
+        .switch(Beneficiary)
+        .join(postal, on=(Beneficiary.address == postal.id))
+        .switch(Beneficiary)
+        .join(delivery, on=(Beneficiary.delivery_address == delivery.id))
+        .where(Mandate.account == account)
+        .order_by(Beneficiary.number)
+    )

@@ -44,6 +44,7 @@ class Breakdown:
     vat_per_card: int
     postage_per_card: int
     destination: str
+    vat_rate_percent: int
 
     @property
     def per_card(self) -> int:
@@ -81,6 +82,7 @@ def price(cards: int, country: str) -> Breakdown:
         vat_per_card=vat_on(PRICE_PER_CARD),
         postage_per_card=POSTAGE_TARIFFS[zone],
         destination=zone,
+        vat_rate_percent=VAT_RATE_PERCENT,
     )
 
 

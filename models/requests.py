@@ -1,9 +1,8 @@
-"""A request for duplicates or second copies: the draft the wizard fills, then its record.
+"""A request for duplicates or second copies: its record, its lines and what reads them.
 
 A request moves forward only: draft -> recorded (the user confirmed: cards
-revoked, lines written, number given) -> paid; or -> cancelled. Each move is a
-conditional UPDATE checked by its row count, so a double click, a second tab
-or a second server process can never apply it twice.
+revoked, lines written, number given) -> paid; or -> cancelled. The moves
+themselves are in ``ordering`` (the citizen's answers) and ``payments``.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from __future__ import annotations
 import calendar
 import json
 from datetime import date, timedelta
+from enum import StrEnum
 
 from peewee import (
     BigIntegerField,
@@ -19,19 +19,27 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    IntegrityError,
     TextField,
 )
 
-from .cards import DUPLICATE, REVOCATION_REASONS, SECOND_COPY, Card, eligible_cards
-from .clock import clock, to_paris
-from .db import BaseModel, database, write_transaction
-from .people import Account, Address
+from .cards import DUPLICATE, Card
+from .people import Account, Address, Beneficiary
+from .shared.clock import clock, to_paris
+from .shared.db import BaseModel, write_transaction
+from .shared.mail import OutboxEmail
 
-DRAFT = "brouillon"
-RECORDED = "enregistrée"
-PAID = "payée"
-CANCELLED = "annulée"
+
+class RequestState(StrEnum):
+    DRAFT = "brouillon"
+    RECORDED = "enregistrée"
+    PAID = "payée"
+    CANCELLED = "annulée"
+
+
+DRAFT = RequestState.DRAFT
+RECORDED = RequestState.RECORDED
+PAID = RequestState.PAID
+CANCELLED = RequestState.CANCELLED
 OPEN_STATES = (DRAFT, RECORDED)
 
 FIRST_REQUEST_NUMBER = 10000
@@ -52,8 +60,15 @@ class CardRequest(BaseModel):
     delivery_address = ForeignKeyField(Address, null=True)
     delivery_checked_at = DateTimeField(null=True)
     paid_at = DateTimeField(null=True)
+    # The confirmation email, queued once the request is paid (exactly once).
+    confirmation_email = ForeignKeyField(OutboxEmail, null=True)
+    # Bytes of the attestation PDF, known once built, so that a list of requests
+    # can say each file's size without building every PDF again.
+    attestation_size = IntegerField(null=True)
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
+
+    _prefetched_lines: list[RequestLine] | None = None
 
     @property
     def selection(self) -> dict[str, str]:
@@ -65,20 +80,23 @@ class CardRequest(BaseModel):
         return self.state == DRAFT
 
     @property
-    def is_duplicate(self) -> bool:
-        return self.kind == DUPLICATE
+    def is_recorded(self) -> bool:
+        """Confirmed, waiting for its payment."""
+        return self.state == RECORDED
 
     @property
     def is_paid(self) -> bool:
         return self.state == PAID
 
+    @property
+    def is_duplicate(self) -> bool:
+        return self.kind == DUPLICATE
+
     def lines_with_cards(self) -> list[RequestLine]:
-        return list(
-            RequestLine.select(RequestLine, Card)
-            .join(Card, on=(RequestLine.card == Card.id))
-            .where(RequestLine.request == self)
-            .order_by(Card.number)
-        )
+        """The request's lines with their cards and holders (one query, or none if prefetched)."""
+        if self._prefetched_lines is not None:
+            return self._prefetched_lines
+        return list(_lines_query().where(RequestLine.request == self))
 
 
 class RequestLine(BaseModel):
@@ -101,6 +119,26 @@ RequestLine.add_index(
 )
 
 
+def _lines_query():
+    return (
+        RequestLine.select(RequestLine, Card, Beneficiary)
+        .join(Card, on=(RequestLine.card == Card.id))
+        .join(Beneficiary)
+        .order_by(Card.number)
+    )
+
+
+def prefetch_lines(requests: list[CardRequest]) -> list[CardRequest]:
+    """Load the lines of every request in one query (a list of requests shows them all)."""
+    by_id: dict[int, list[RequestLine]] = {request.id: [] for request in requests}
+    if by_id:
+        for line in _lines_query().where(RequestLine.request.in_(list(by_id))):
+            by_id[line.request_id].append(line)
+    for request in requests:
+        request._prefetched_lines = by_id[request.id]
+    return requests
+
+
 class Counter(BaseModel):
     """Named sequences that stay gap-free per increment and safe across processes."""
 
@@ -115,7 +153,7 @@ def next_number(name: str, first: int) -> int:
     return Counter.get_by_id(name).value
 
 
-# -- the wizard's draft ------------------------------------------------------------------
+# -- reading requests ----------------------------------------------------------------------
 
 
 def open_request(account: Account) -> CardRequest | None:
@@ -128,191 +166,14 @@ def open_request(account: Account) -> CardRequest | None:
     )
 
 
-def start_or_resume(account: Account) -> CardRequest:
-    with write_transaction():
-        found = open_request(account)
-        if found is not None:
-            return found
-        return CardRequest.create(account=account)
-
-
-def _update_draft(request: CardRequest, **changes) -> bool:
-    """Change answers of a draft; False if it is no longer a draft."""
-    changes["updated_at"] = clock.now()
-    updated = (
-        CardRequest.update(**changes)
-        .where((CardRequest.id == request.id) & (CardRequest.state == DRAFT))
-        .execute()
-    )
-    if updated == 1:
-        for field, value in changes.items():
-            setattr(request, field, value)
-    return updated == 1
-
-
-def accept_terms(request: CardRequest) -> bool:
-    return _update_draft(request, terms_accepted_at=clock.now())
-
-
-def choose_kind(request: CardRequest, kind: str) -> bool:
-    if kind not in (DUPLICATE, SECOND_COPY):
-        raise ValueError(kind)
-    changes = {"kind": kind}
-    if kind != request.kind:
-        # A different kind lists different cards: the earlier selection no longer applies.
-        changes.update(selection_json="{}", honour_declared=False)
-    return _update_draft(request, **changes)
-
-
-def save_selection(request: CardRequest, selection: dict[str, str], honour: bool) -> bool:
-    return _update_draft(
-        request,
-        selection_json=json.dumps(selection, sort_keys=True),
-        honour_declared=honour,
-    )
-
-
-class SelectionError(Exception):
-    """The selection cannot be recorded any more (a card changed meanwhile)."""
-
-
-def record(request: CardRequest, today: date) -> bool:
-    """« Oui »: revoke the selected cards (duplicata), write the lines, give a number.
-
-    All in one transaction, and exactly once: the draft -> recorded move is a
-    conditional update; a second call (double click, other tab) changes
-    nothing and returns False. Raises SelectionError, changing nothing, when a
-    selected card may no longer be ordered (e.g. another account ordered it).
-    """
-    with write_transaction():
-        moved = (
-            CardRequest.update(state=RECORDED, recorded_at=clock.now(), updated_at=clock.now())
-            .where(
-                (CardRequest.id == request.id)
-                & (CardRequest.state == DRAFT)
-                & CardRequest.terms_accepted_at.is_null(False)
-                & CardRequest.kind.is_null(False)
-                & (CardRequest.honour_declared == True)  # noqa: E712
-            )
-            .execute()
-        )
-        if moved != 1:
-            return False
-        request = CardRequest.get_by_id(request.id)
-        selection = request.selection
-        allowed = {
-            card.number: card for card in eligible_cards(request.account, request.kind, today).cards
-        }
-        if not selection or not set(selection) <= set(allowed):
-            raise SelectionError("a selected card may no longer be ordered")
-        for number, reason in sorted(selection.items()):
-            card = allowed[number]
-            if request.kind == DUPLICATE:
-                if reason not in REVOCATION_REASONS:
-                    raise SelectionError("missing revocation reason")
-                # A card revoked earlier (lost, then payment abandoned) keeps its first
-                # revocation; a valid one is revoked today, once.
-                Card.update(revoked_on=today, revocation_reason=reason).where(
-                    (Card.id == card.id) & Card.revoked_on.is_null()
-                ).execute()
-            try:
-                with database.atomic():
-                    RequestLine.create(
-                        request=request,
-                        card=card,
-                        kind=request.kind,
-                        reason=reason if request.kind == DUPLICATE else None,
-                    )
-            except IntegrityError as error:
-                # Someone else's live request holds this card (two parents at once).
-                raise SelectionError("the card is already in another request") from error
-        delivery = request.delivery_address
-        if delivery is None:
-            first_card = allowed[min(selection)]
-            delivery = first_card.beneficiary.delivery_address.copy()
-        CardRequest.update(
-            number=next_number("request", FIRST_REQUEST_NUMBER),
-            delivery_address=delivery,
-        ).where(CardRequest.id == request.id).execute()
-        return True
-
-
-# -- delivery (the request is recorded; its address may still change until paid) -------
-
-
-def check_delivery(request: CardRequest) -> bool:
-    """« L'adresse de livraison est correcte : Oui »."""
-    return (
-        CardRequest.update(delivery_checked_at=clock.now(), updated_at=clock.now())
-        .where((CardRequest.id == request.id) & (CardRequest.state == RECORDED))
-        .execute()
-        == 1
-    )
-
-
-def change_delivery(request: CardRequest, address: dict[str, str], remember: bool) -> bool:
-    """Store the corrected address on the request; on the beneficiaries only if asked."""
-    with write_transaction():
-        if not check_delivery(request):
-            return False
-        Address.update(**address).where(Address.id == request.delivery_address_id).execute()
-        if remember:
-            for line in request.lines_with_cards():
-                Address.update(**address).where(
-                    Address.id == line.card.beneficiary.delivery_address_id
-                ).execute()
-        return True
-
-
-# -- after payment ---------------------------------------------------------------------
-
-
-def make_new_cards(request: CardRequest) -> list[Card]:
-    """The cards to manufacture, recorded « en fabrication » (call once, when paid).
-
-    A duplicate keeps the mention, sub-mentions and validity of the card it
-    replaces, with a new number; a second copy is the same card, new number.
-    """
-    made = []
-    for line in request.lines_with_cards():
-        original = line.card
-        number = next_number("card", FIRST_NEW_CARD_NUMBER)
-        card = Card.create(
-            number=f"{number:016d}",
-            beneficiary=original.beneficiary_id,
-            mention=original.mention,
-            needs_companion=original.needs_companion,
-            blindness=original.blindness,
-            valid_from=original.valid_from,
-            valid_until=original.valid_until,
-            replaces=original if line.kind == DUPLICATE else None,
-            copy_of=original if line.kind == SECOND_COPY else None,
-            in_production=True,
-        )
-        RequestLine.update(new_card=card).where(RequestLine.id == line.id).execute()
-        made.append(card)
-    return made
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31/08 + 3 months = 30/11)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def attestation_valid_until(request: CardRequest) -> date:
-    return add_months(to_paris(request.paid_at).date(), ATTESTATION_VALIDITY_MONTHS)
-
-
 def requests_of(account: Account) -> list[CardRequest]:
-    """The account's requests that went beyond the draft, newest first."""
-    return list(
-        CardRequest.select()
-        .where((CardRequest.account == account) & CardRequest.number.is_null(False))
-        .order_by(CardRequest.number.desc())
+    """The account's requests that went beyond the draft, newest first, with their lines."""
+    return prefetch_lines(
+        list(
+            CardRequest.select()
+            .where((CardRequest.account == account) & CardRequest.number.is_null(False))
+            .order_by(CardRequest.number.desc())
+        )
     )
 
 
@@ -336,3 +197,57 @@ def recently_paid(account: Account, within_minutes: int = 60) -> CardRequest | N
         .order_by(CardRequest.paid_at.desc())
         .first()
     )
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31/08 + 3 months = 30/11)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def attestation_valid_until(request: CardRequest) -> date:
+    return add_months(to_paris(request.paid_at).date(), ATTESTATION_VALIDITY_MONTHS)
+
+
+# -- after payment: what the citizen receives ----------------------------------------------
+
+
+def confirmation_missing(request: CardRequest) -> bool:
+    """Paid, and its confirmation email not queued yet."""
+    return request.is_paid and request.confirmation_email_id is None
+
+
+def attach_confirmation(
+    request: CardRequest, recipient: str, subject: str, text: str, html: str | None
+) -> OutboxEmail | None:
+    """Queue the confirmation of a paid request once, however many callers race for it.
+
+    The provider's browser return and its notification may both arrive, and a
+    server may die between paying and queueing: whoever comes next queues it.
+    Returns the email to deliver, or None when it was already queued.
+    """
+    with write_transaction() as transaction:
+        email = OutboxEmail.create(recipient=recipient, subject=subject, text=text, html=html)
+        claimed = (
+            CardRequest.update(confirmation_email=email)
+            .where(
+                (CardRequest.id == request.id)
+                & (CardRequest.state == PAID)
+                & CardRequest.confirmation_email.is_null()
+            )
+            .execute()
+        )
+        if claimed != 1:
+            transaction.rollback()
+            return None
+    request.confirmation_email = email
+    return email
+
+
+def record_attestation_size(request: CardRequest, size: int) -> None:
+    if request.attestation_size != size:
+        CardRequest.update(attestation_size=size).where(CardRequest.id == request.id).execute()
+        request.attestation_size = size

@@ -9,9 +9,9 @@ import pytest
 
 import models
 from app import create_app
-from models.clock import clock
-from models.db import database
-from models.demo import load_demo_data
+from models.demo.data import load_demo_data
+from models.shared.clock import clock
+from models.shared.db import database
 
 from .postgres import ADMIN_URL, drop_database, fresh_database
 
@@ -40,7 +40,7 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     url = request.getfixturevalue("postgres_url")
     # Same database for the whole session: empty it before each test.
-    from models.db import open_database
+    from models.shared.db import open_database
 
     open_database(url)
     with database.connection_context():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -40,7 +41,7 @@ def assert_shown_again_with_errors(response):
 
 
 def sign_in(client, username: str, password: str | None = None):
-    from models.demo import DEMO_PASSWORDS
+    from models.demo.data import DEMO_PASSWORDS
 
     response = post_form(
         client,
@@ -49,3 +50,33 @@ def sign_in(client, username: str, password: str | None = None):
     )
     assert response.status_code == 303, response.text
     return response
+
+
+class QueryLog(logging.Handler):
+    """Every SQL statement peewee sends while the block runs (peewee logs each one)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.msg
+        self.statements.append(message[0] if isinstance(message, tuple) else str(message))
+
+    def __enter__(self) -> QueryLog:
+        logger = logging.getLogger("peewee")
+        self._level = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        logger = logging.getLogger("peewee")
+        logger.removeHandler(self)
+        logger.setLevel(self._level)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def touching(self, table: str) -> list[str]:
+        return [sql for sql in self.statements if f'"{table}"' in sql]

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from app import create_app
-from models.auth import LoginFailure, PasswordReset, UserSession
-from models.db import database
-from models.mail import OutboxEmail
+from models.citizen.auth import LoginFailure, PasswordReset, UserSession
 from models.people import Account
+from models.shared.db import database
+from models.shared.mail import OutboxEmail
 
 from .helpers import (
     assert_shown_again_with_errors,

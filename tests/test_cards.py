@@ -7,17 +7,22 @@ from datetime import date
 import pytest
 
 from models.cards import (
-    ALREADY_COPIED,
     DUPLICATE,
     INVALIDITE,
-    LEGAL_PERSON_ONLY,
-    ONLY_EXPIRED,
-    ONLY_OLD_FORMAT,
     SECOND_COPY,
     STATIONNEMENT,
     Card,
     CardState,
+)
+from models.eligibility import (
+    ALREADY_COPIED,
+    LEGAL_PERSON_ONLY,
+    ONLY_EXPIRED,
+    ONLY_OLD_FORMAT,
+    account_cards,
     eligible_cards,
+    may_get_duplicate,
+    may_get_second_copy,
 )
 from models.people import Account
 
@@ -144,15 +149,16 @@ def test_a_card_gets_one_second_copy_at_most(db):
 
 def test_a_revoked_card_past_its_end_date_gets_no_duplicate(db):
     ines_card = card("42")
-    assert ines_card.may_get_duplicate(date(2031, 12, 31))
-    assert not ines_card.may_get_duplicate(date(2032, 1, 1))
+    held = account_cards(account("camille.martin"))
+    assert may_get_duplicate(ines_card, held, date(2031, 12, 31))
+    assert not may_get_duplicate(ines_card, held, date(2032, 1, 1))
 
 
 def test_a_revoked_card_gets_no_second_copy(db):
     ines_card = card("42")
     ines_card.mention = STATIONNEMENT
     ines_card.save()
-    assert not ines_card.may_get_second_copy(TODAY)
+    assert not may_get_second_copy(ines_card, account_cards(account("camille.martin")), TODAY)
 
 
 def test_a_cmi_number_has_sixteen_digits(db):

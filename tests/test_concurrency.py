@@ -8,13 +8,9 @@ requests really run side by side, each on its own database connection.
 from __future__ import annotations
 
 import html
-import http.client
 import re
 import threading
-import urllib.parse
-from dataclasses import dataclass
 from datetime import date
-from http.cookies import SimpleCookie
 
 import pytest
 from werkzeug.serving import make_server
@@ -24,64 +20,13 @@ from models.people import Account, Beneficiary, Mandate
 from models.requests import CardRequest, Counter, RequestLine
 
 from .helpers import csrf_token
+from .http_client import Answer, HttpClient
 
 TODAY = date(2026, 11, 22)
 CONCURRENT_CLICKS = 8
 CONFLICT = "Une des cartes choisies ne peut plus faire l'objet de cette demande"
 # Camille's only parking card is Léo's: losing it leaves her nothing to copy.
 ALREADY_COPIED = "Un second exemplaire a déjà été commandé pour chacune de vos cartes"
-
-
-@dataclass
-class Answer:
-    status: int
-    location: str | None
-    text: str
-
-
-class Browser:
-    """A browser without JavaScript: keeps its cookies, never follows redirects."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def request(self, method: str, path: str, form: dict | None = None) -> Answer:
-        headers = {}
-        with self._lock:
-            if self.cookies:
-                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                cookie = SimpleCookie()
-                cookie.load(header)
-                with self._lock:
-                    for name, morsel in cookie.items():
-                        self.cookies[name] = morsel.value
-            return Answer(response.status, response.headers.get("Location"), text)
-        finally:
-            connection.close()
-
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
-
-    def post(self, path: str, form: dict) -> Answer:
-        return self.request("POST", path, form)
-
-    def submit(self, path: str, form: dict) -> Answer:
-        """Open the page at ``path``, then post ``form`` with the page's token."""
-        page = self.get(path)
-        assert page.status == 200, (path, page.status, page.location)
-        return self.post(path, {"csrf_token": csrf_token(page.text), **form})
 
 
 @pytest.fixture
@@ -95,10 +40,10 @@ def server(app):
     thread.join(timeout=10)
 
 
-def signed_in(server, username: str) -> Browser:
-    from models.demo import DEMO_PASSWORDS
+def signed_in(server, username: str) -> HttpClient:
+    from models.demo.data import DEMO_PASSWORDS
 
-    browser = Browser(server.server_port)
+    browser = HttpClient(server.server_port)
     answer = browser.submit(
         "/connexion", {"username": username, "password": DEMO_PASSWORDS[username]}
     )
@@ -106,7 +51,7 @@ def signed_in(server, username: str) -> Browser:
     return browser
 
 
-def to_confirmation(browser: Browser, kind: str, number: str, reason: str | None) -> str:
+def to_confirmation(browser: HttpClient, kind: str, number: str, reason: str | None) -> str:
     """Walk the wizard to the confirmation page; return the « Oui » form's token."""
     assert browser.get("/demande").location == "/demande/engagement"
     answer = browser.submit("/demande/engagement", {"accept": "y", "action": "suivant"})

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
-from models.mail import Mailer, OutboxEmail
+from models.shared.mail import Mailer, OutboxEmail
 
 from .helpers import post_form
 

@@ -13,12 +13,15 @@ import pytest
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
-from models import payments, provider
+from models import ordering, payments, sips
 from models import requests as card_requests
 from models.cards import DUPLICATE, SECOND_COPY, Card
-from models.mail import OutboxEmail
+from models.demo import provider
+from models.eligibility import account_cards, may_get_duplicate, may_get_second_copy
 from models.people import Account
 from models.pricing import euros, price, vat_on
+from models.shared import security
+from models.shared.mail import OutboxEmail
 
 from .helpers import csrf_token, post_form, sign_in
 
@@ -29,21 +32,19 @@ TODAY = date(2026, 11, 22)
 def recorded_request(username="alfred.depot", kind=DUPLICATE, selection=None):
     """A request taken through the wizard's rules up to « Oui » (recorded, unpaid)."""
     account = Account.get(Account.username == username)
-    request = card_requests.start_or_resume(account)
-    card_requests.accept_terms(request)
-    card_requests.choose_kind(request, kind)
-    card_requests.save_selection(
-        request, selection or {"0000000000000001": "Titre perdu"}, honour=True
-    )
-    assert card_requests.record(request, TODAY)
+    request = ordering.start_or_resume(account)
+    ordering.accept_terms(request)
+    ordering.choose_kind(request, kind)
+    ordering.save_selection(request, selection or {"0000000000000001": "Titre perdu"}, honour=True)
+    assert ordering.record(request, TODAY)
     return card_requests.CardRequest.get_by_id(request.id)
 
 
-def provider_answer(payment, code=payments.RESPONSE_ACCEPTED, **overrides):
+def provider_answer(payment, code=sips.RESPONSE_ACCEPTED, **overrides):
     """What the provider would send back for ``payment``, sealed unless overridden."""
     fields = {
         "amount": str(payment.amount),
-        "currencyCode": payments.CURRENCY_EURO,
+        "currencyCode": sips.CURRENCY_EURO,
         "merchantId": "002001000000001",
         "transactionReference": payment.transaction_reference,
         "orderId": str(payment.request.number),
@@ -52,12 +53,13 @@ def provider_answer(payment, code=payments.RESPONSE_ACCEPTED, **overrides):
         "authorisationId": "123456",
     }
     fields.update(overrides)
-    data = payments.encode_data(fields)
-    return data, payments.seal(data, SECRET)
+    data = sips.encode_data(fields)
+    return data, sips.seal(data, SECRET)
 
 
-def no_side_effect(_request):
-    return None
+def apply(data, seal):
+    """The provider's answer, read as the service reads it, then applied."""
+    return payments.apply_response(sips.read_response(data, seal, SECRET))
 
 
 # -- prices ------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def test_a_request_has_at_least_one_card():
 def test_a_good_seal_pays_the_request_once(db):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
-    outcome = payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    outcome = apply(*provider_answer(payment))
     assert outcome.newly_paid
     assert outcome.payment.state == payments.ACCEPTED
     assert outcome.payment.masked_card == "4100 #### #### ##01"
@@ -106,7 +108,7 @@ def test_a_good_seal_pays_the_request_once(db):
         lambda data, seal: (data.replace("amount=902", "amount=1"), seal),
         lambda data, seal: (data, seal[:-1] + ("0" if seal[-1] != "0" else "1")),
         lambda data, seal: (data, ""),
-        lambda data, seal: (data, payments.seal(data, "another secret")),
+        lambda data, seal: (data, sips.seal(data, "another secret")),
     ],
     ids=["amount changed", "seal changed", "no seal", "other key"],
 )
@@ -114,7 +116,7 @@ def test_a_tampered_response_changes_nothing(db, tamper):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
     with pytest.raises(payments.InvalidResponse):
-        payments.apply_response(*tamper(*provider_answer(payment)), SECRET, no_side_effect)
+        apply(*tamper(*provider_answer(payment)))
     assert payments.Payment.get_by_id(payment.id).state == payments.PENDING
     assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
 
@@ -124,36 +126,34 @@ def test_a_sealed_response_with_the_wrong_amount_is_refused(db):
     payment = payments.start_payment(request, 902)
     data, seal = provider_answer(payment, amount="1")
     with pytest.raises(payments.InvalidResponse, match="amount"):
-        payments.apply_response(data, seal, SECRET, no_side_effect)
+        apply(data, seal)
     assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
 
 
 def test_a_replayed_response_is_a_no_op(db):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
-    calls = []
     answer = provider_answer(payment)
-    first = payments.apply_response(*answer, SECRET, calls.append)
-    again = payments.apply_response(*answer, SECRET, calls.append)
+    first = apply(*answer)
+    again = apply(*answer)
     assert first.newly_paid and not again.newly_paid
-    assert len(calls) == 1
+    # The new card is made once, by the answer that paid.
+    assert Card.select().where(Card.replaces.is_null(False)).count() == 1
 
 
 def test_an_accepted_answer_after_a_refusal_of_the_same_attempt_changes_nothing(db):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
-    payments.apply_response(
-        *provider_answer(payment, payments.RESPONSE_REFUSED), SECRET, no_side_effect
-    )
-    outcome = payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    apply(*provider_answer(payment, sips.RESPONSE_REFUSED))
+    outcome = apply(*provider_answer(payment))
     assert outcome.payment.state == payments.REFUSED
     assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
 
 
 def test_seal_comparison_is_constant_time(monkeypatch):
     compared = []
-    monkeypatch.setattr(payments.hmac, "compare_digest", lambda a, b: compared.append(1) or a == b)
-    assert payments.seal_is_valid("x", payments.seal("x", SECRET), SECRET)
+    monkeypatch.setattr(security.hmac, "compare_digest", lambda a, b: compared.append(1) or a == b)
+    assert sips.seal_is_valid("x", sips.seal("x", SECRET), SECRET)
     assert compared
 
 
@@ -171,16 +171,14 @@ def test_an_unfinished_attempt_is_reused_so_two_tabs_pay_once(db):
 def test_a_new_attempt_after_a_refusal(db):
     request = recorded_request()
     first = payments.start_payment(request, 902)
-    payments.apply_response(
-        *provider_answer(first, payments.RESPONSE_REFUSED), SECRET, no_side_effect
-    )
+    apply(*provider_answer(first, sips.RESPONSE_REFUSED))
     second = payments.start_payment(request, 902)
     assert second.transaction_reference == f"{request.number}02"
 
 
 def deliver_to(request, country: str, postcode: str):
     address = request.delivery_address.as_dict() | {"country": country, "postcode": postcode}
-    assert card_requests.change_delivery(request, address, remember=False)
+    assert ordering.change_delivery(request, address, remember=False)
     return card_requests.CardRequest.get_by_id(request.id)
 
 
@@ -194,13 +192,13 @@ def test_an_attempt_for_an_amount_no_longer_due_pays_nothing_and_is_kept_for_ref
     second = payments.start_payment(request, payments.amount_due(request))
     assert payments.Payment.get_by_id(first.id).state == payments.SUPERSEDED
 
-    late = payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    late = apply(*provider_answer(first))
     assert not late.newly_paid
     assert late.payment.state == payments.REFUND_DUE
     assert card_requests.CardRequest.get_by_id(request.id).state == card_requests.RECORDED
     assert [p.id for p in payments.refunds_due(request)] == [first.id]
 
-    paid = payments.apply_response(*provider_answer(second), SECRET, no_side_effect)
+    paid = apply(*provider_answer(second))
     assert paid.newly_paid
     assert payments.accepted_payment(request).id == second.id
 
@@ -213,10 +211,10 @@ def test_a_superseded_attempt_still_pays_when_its_amount_is_due_again(db):
     request = deliver_to(request, "France", "59000")
     third = payments.start_payment(request, payments.amount_due(request))
 
-    outcome = payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    outcome = apply(*provider_answer(first))
     assert outcome.newly_paid and outcome.payment.state == payments.ACCEPTED
     # The other page, paid too: the request is charged once, the second sum is refunded.
-    twice = payments.apply_response(*provider_answer(third), SECRET, no_side_effect)
+    twice = apply(*provider_answer(third))
     assert not twice.newly_paid
     assert twice.payment.state == payments.REFUND_DUE
     assert payments.accepted_payment(request).id == first.id
@@ -232,7 +230,7 @@ def test_request_numbers_are_sequential_from_10000(db):
 def test_once_paid_the_new_card_is_made_and_the_original_stays_revoked(db):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
-    payments.apply_response(*provider_answer(payment), SECRET, card_requests.make_new_cards)
+    apply(*provider_answer(payment))
     original = Card.get(Card.number == "0000000000000001")
     duplicate = Card.get(Card.replaces == original)
     assert original.revoked_on == TODAY and original.revocation_reason == "Titre perdu"
@@ -242,23 +240,23 @@ def test_once_paid_the_new_card_is_made_and_the_original_stays_revoked(db):
         original.needs_companion,
         original.valid_until,
     )
-    assert not original.may_get_duplicate(TODAY)
+    assert not may_get_duplicate(original, account_cards(request.account), TODAY)
 
 
 def test_a_paid_second_copy_does_not_revoke_the_original(db):
     request = recorded_request("camille.martin", SECOND_COPY, {"0000000000000040": ""})
     payment = payments.start_payment(request, 902)
-    payments.apply_response(*provider_answer(payment), SECRET, card_requests.make_new_cards)
+    apply(*provider_answer(payment))
     original = Card.get(Card.number == "0000000000000040")
     assert original.revoked_on is None
     assert Card.get(Card.copy_of == original).in_production
-    assert not original.may_get_second_copy(TODAY)
+    assert not may_get_second_copy(original, account_cards(request.account), TODAY)
 
 
 def test_the_card_number_is_never_stored(db):
     request = recorded_request()
     payment = payments.start_payment(request, 902)
-    payments.apply_response(*provider_answer(payment), SECRET, no_side_effect)
+    apply(*provider_answer(payment))
     for model in (payments.Payment, provider.ProviderTransaction):
         for row in model.select().dicts():
             assert "4100000000000001" not in str(row)
@@ -289,7 +287,7 @@ def test_the_test_cards_pass_the_checks():
 
 
 def test_masked_number_keeps_four_first_and_two_last_digits():
-    assert payments.mask_card_number("4100 0000 0000 0001") == "4100 #### #### ##01"
+    assert provider.mask_card_number("4100 0000 0000 0001") == "4100 #### #### ##01"
 
 
 # -- return and notification racing against each other, through a real server -----------------
@@ -334,10 +332,11 @@ def test_return_and_notification_at_once_pay_exactly_once(app, db):
 # -- access control and documents through the app --------------------------------------------
 
 
-def pay_through_the_app(client):
+def pay_through_the_app(client, request=None):
     """Alfred's duplicata, recorded with the models, paid through the provider's pages."""
-    request = recorded_request()
-    card_requests.check_delivery(request)
+    if request is None:
+        request = recorded_request()
+        ordering.check_delivery(request)
     response = post_form(client, "/demande/paiement", {"action": "payer"})
     provider_url = response.headers["Location"]
     assert provider_url.startswith("http://localhost/paiement-securise?")
@@ -441,7 +440,7 @@ def test_the_terms_pdf_is_real_text_with_a_title_and_language(client):
 
 
 def test_a_name_beyond_the_pdf_fonts_loses_only_its_accent():
-    from models.documents import Block, build_pdf, winansi
+    from models.shared.pdf import Block, build_pdf, winansi
 
     assert winansi("Ștefan Łukasz Ørsted Ñúñez 漢") == "Stefan Lukasz Ørsted Ñúñez ?"
     content = build_pdf("Attestation", [Block("Je soussigné(e) M/Mme Ștefan POPESCU")], "CMI")
@@ -456,7 +455,7 @@ def test_two_cards_of_one_person_read_in_the_plural_on_the_attestation(db):
         selection={"0000000000000001": "Titre perdu", "0000000000000002": "Titre volé"}
     )
     payment = payments.start_payment(request, payments.amount_due(request))
-    assert payments.apply_response(*provider_answer(payment), SECRET, no_side_effect).newly_paid
+    assert apply(*provider_answer(payment)).newly_paid
     request = card_requests.CardRequest.get_by_id(request.id)
     (declaration,) = attestation_for(request, "Imprimerie Nationale", []).declarations
     assert declaration.duplicate_label == (
@@ -467,7 +466,7 @@ def test_two_cards_of_one_person_read_in_the_plural_on_the_attestation(db):
 
 def test_a_cancelled_payment_is_not_called_refused_by_the_bank(client, db):
     sign_in(client, "alfred.depot")
-    card_requests.check_delivery(recorded_request())
+    ordering.check_delivery(recorded_request())
     provider_url = post_form(client, "/demande/paiement", {"action": "payer"}).headers["Location"]
     page = client.get(provider_url)
     reference = re.search(r'action="/paiement-securise/(\d+)"', page.text).group(1)
@@ -484,12 +483,42 @@ def test_a_cancelled_payment_is_not_called_refused_by_the_bank(client, db):
 def test_the_payment_page_says_which_sum_will_be_refunded(client, db):
     sign_in(client, "alfred.depot")
     request = recorded_request()
-    card_requests.check_delivery(request)
+    ordering.check_delivery(request)
     first = payments.start_payment(request, payments.amount_due(request))
     request = deliver_to(request, "Belgique", "1000")
     payments.start_payment(request, payments.amount_due(request))
-    payments.apply_response(*provider_answer(first), SECRET, no_side_effect)
+    apply(*provider_answer(first))
     page = client.get("/demande/paiement").text
     assert f"Le paiement de 9,02\u00a0€ (transaction {first.transaction_reference})" in page
     assert "son montant avait changé depuis. Il vous sera remboursé" in page
     assert "Montant à payer : <strong>10,32\u00a0€</strong>" in page
+
+
+def test_a_new_price_is_read_everywhere_the_price_is_stated(client, db, monkeypatch):
+    """Change the rule in ``models.pricing`` only: every text that states it follows."""
+    from models import pricing
+
+    monkeypatch.setattr(pricing, "PRICE_PER_CARD", 800)
+    monkeypatch.setitem(pricing.POSTAGE_TARIFFS, "France", 60)
+    per_card = 800 + 160 + 60
+    terms = client.get("/documents/conditions-generales").text
+    assert f"Le prix est de {euros(800)} par carte" in terms
+    assert f"({euros(60)} pour un envoi en France), soit {euros(per_card)} par carte" in terms
+    pdf = PdfReader(io.BytesIO(client.get("/documents/conditions-generales.pdf").data))
+    pdf_text = " ".join(page.extract_text() for page in pdf.pages).replace("\n", " ")
+    assert "Le prix est de 8,00" in pdf_text and "soit 10,20" in pdf_text
+    assert euros(per_card) in client.get("/").text
+
+    sign_in(client, "alfred.depot")
+    assert euros(per_card) in client.get("/demande/engagement").text
+    request = recorded_request()
+    ordering.check_delivery(request)
+    payment_page = client.get("/demande/paiement").text
+    assert f"Payer {euros(per_card)}" in payment_page
+    assert euros(902) not in payment_page
+
+    number, _ = pay_through_the_app(client, request)
+    attestation = PdfReader(io.BytesIO(client.get(f"/demandes/{number}/attestation.pdf").data))
+    assert "Montant payé : 10,20" in attestation.pages[0].extract_text()
+    email = OutboxEmail.get(OutboxEmail.subject.contains(str(number)))
+    assert "Montant payé : 10,20" in email.text

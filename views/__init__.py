@@ -1,0 +1,1 @@
+"""Blueprints, by who they serve: ``citizen``, ``shared`` and ``demo`` (see README « Code »)."""

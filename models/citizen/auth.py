@@ -1,0 +1,173 @@
+"""Signing in: password hashes, the lock after repeated failures, reset links, sessions.
+
+Everything that must hold across server processes (failure counts, sessions,
+reset links) lives in the database, not in process memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from peewee import CharField, DateTimeField, ForeignKeyField
+
+from ..people import Account
+from ..shared.clock import clock
+from ..shared.db import BaseModel, write_transaction
+from ..shared.security import hash_password, password_matches
+from ..shared.security import token_digest as _digest
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+RESET_LINK_LIFETIME = timedelta(hours=1)
+SESSION_IDLE_LIMIT = timedelta(minutes=30)
+MIN_PASSWORD_LENGTH = 12
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+class LoginFailure(BaseModel):
+    username = CharField(index=True)
+    at = DateTimeField(index=True)
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    account: Account | None = None
+    locked_until: datetime | None = None
+
+
+def locked_until(username: str) -> datetime | None:
+    """When the identifier may be tried again, or None if it is not locked."""
+    now = clock.now()
+    recent = list(
+        LoginFailure.select(LoginFailure.at)
+        .where(
+            (LoginFailure.username == normalise_username(username))
+            & (LoginFailure.at > now - FAILURE_WINDOW)
+        )
+        .order_by(LoginFailure.at.desc())
+    )
+    if len(recent) < MAX_FAILURES:
+        return None
+    until = recent[0].at + LOCK_DURATION
+    return until if until > now else None
+
+
+def sign_in(username: str, password: str) -> SignInResult:
+    """Check credentials, counting failures per identifier (known or not)."""
+    key = normalise_username(username)
+    until = locked_until(key)
+    if until is not None:
+        return SignInResult(locked_until=until)
+    account = Account.get_or_none(Account.username == key)
+    if password_matches(account.password_hash if account else None, password):
+        LoginFailure.delete().where(LoginFailure.username == key).execute()
+        return SignInResult(account=account)
+    LoginFailure.create(username=key, at=clock.now())
+    return SignInResult(locked_until=locked_until(key))
+
+
+class PasswordReset(BaseModel):
+    """A single-use, time-limited link; only the token's digest is stored."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    token_digest = CharField(unique=True)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+def create_password_reset(account: Account) -> str:
+    token = secrets.token_urlsafe(32)
+    PasswordReset.create(
+        account=account,
+        token_digest=_digest(token),
+        expires_at=clock.now() + RESET_LINK_LIFETIME,
+    )
+    return token
+
+
+def find_password_reset(token: str) -> PasswordReset | None:
+    """The reset a link names, if it is still usable."""
+    reset = PasswordReset.get_or_none(PasswordReset.token_digest == _digest(token))
+    if reset is None or reset.used_at is not None or reset.expires_at <= clock.now():
+        return None
+    return reset
+
+
+def use_password_reset(token: str, new_password: str) -> Account | None:
+    """Set the new password if the link is still good; a link works once."""
+    with write_transaction():
+        reset = find_password_reset(token)
+        if reset is None:
+            return None
+        claimed = (
+            PasswordReset.update(used_at=clock.now())
+            .where((PasswordReset.id == reset.id) & PasswordReset.used_at.is_null())
+            .execute()
+        )
+        if claimed != 1:
+            return None
+        account = reset.account
+        account.password_hash = hash_password(new_password)
+        account.save()
+        LoginFailure.delete().where(LoginFailure.username == account.username).execute()
+        return account
+
+
+class UserSession(BaseModel):
+    """A signed-in session; the browser holds only a random token for it."""
+
+    token_digest = CharField(unique=True)
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    created_at = DateTimeField()
+    last_seen = DateTimeField()
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.last_seen + SESSION_IDLE_LIMIT
+
+
+def open_session(account: Account) -> str:
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    UserSession.create(token_digest=_digest(token), account=account, created_at=now, last_seen=now)
+    return token
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    account: Account | None = None
+    expired: bool = False
+    expires_at: datetime | None = None
+
+
+def touch_session(token: str) -> SessionLookup:
+    """Find the session for ``token`` and record the activity; end it if idle too long."""
+    found = UserSession.get_or_none(UserSession.token_digest == _digest(token))
+    if found is None:
+        return SessionLookup()
+    now = clock.now()
+    if now >= found.expires_at:
+        found.delete_instance()
+        return SessionLookup(expired=True)
+    # Writing on every request would make every page a write; a minute is fine.
+    if now - found.last_seen >= timedelta(seconds=60):
+        UserSession.update(last_seen=now).where(UserSession.id == found.id).execute()
+        found.last_seen = now
+    return SessionLookup(account=found.account, expires_at=found.expires_at)
+
+
+def keep_session_alive(token: str) -> None:
+    """« Rester connecté(e) »: restart the idle period now."""
+    UserSession.update(last_seen=clock.now()).where(
+        UserSession.token_digest == _digest(token)
+    ).execute()
+
+
+def close_session(token: str) -> None:
+    UserSession.delete().where(UserSession.token_digest == _digest(token)).execute()

@@ -1,0 +1,58 @@
+"""Database binding: one proxy the models use, bound late from a URL."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse.db_url import connect
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "synchronous": "normal",
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def open_database(url: str):
+    """Bind the models to the database named by ``url`` and return it.
+
+    ``sqlite:///path`` or ``postgresql://user@host/db``. Connections are opened
+    per request (see ``views.web``), so this opens nothing yet.
+    """
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("sqlite"):
+        db = connect(url, pragmas=SQLITE_PRAGMAS, autoconnect=False)
+    else:
+        db = connect(url, autoconnect=False)
+    database.initialize(db)
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+@contextmanager
+def write_transaction():
+    """A transaction that reads then writes.
+
+    SQLite takes the write lock at BEGIN IMMEDIATE, so two writers queue on the
+    busy timeout instead of failing with "database is locked" half way.
+    """
+    if is_sqlite():
+        with database.atomic("IMMEDIATE") as txn:
+            yield txn
+    else:
+        with database.atomic() as txn:
+            yield txn

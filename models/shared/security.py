@@ -1,0 +1,33 @@
+"""Secrets at rest: password hashes and the digests of the tokens sent to users."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+# A hash to check against when the account does not exist, so that an unknown
+# identifier costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    """scrypt, Werkzeug's default: deliberately slow to compute."""
+    return generate_password_hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Always pays for one hash check, whether or not there is a hash to check."""
+    matches = check_password_hash(password_hash or _DUMMY_HASH, password)
+    return matches and password_hash is not None
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a token: a stolen table gives no usable link."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_text(expected: str, given: str) -> bool:
+    """Constant-time comparison of two strings, whatever characters ``given`` holds."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))

@@ -1,0 +1,87 @@
+"""« Mes données » stays one page's worth of work however many requests an account has."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models import ordering, payments, sips
+from models.cards import INVALIDITE, Card
+from models.people import Account, Beneficiary, Mandate
+from models.requests import CardRequest, record_attestation_size
+
+from .helpers import QueryLog, sign_in
+
+SECRET = "demo-only-payment-secret"
+TODAY = date(2026, 11, 22)
+
+
+def paid_requests(count: int, first: int = 0) -> None:
+    """``count`` paid duplicata requests for joseph.quinn, one card each."""
+    joseph = Account.get(Account.username == "joseph.quinn")
+    holder = Beneficiary.select().join(Mandate).where(Mandate.account == joseph).get()
+    for index in range(first, first + count):
+        number = f"{7_000_000_000_000_000 + index:016d}"
+        Card.create(
+            number=number,
+            beneficiary=holder,
+            mention=INVALIDITE,
+            valid_from=date(2024, 1, 1),
+            valid_until=date(2034, 12, 31),
+        )
+        request = ordering.start_or_resume(joseph)
+        ordering.accept_terms(request)
+        ordering.choose_kind(request, "duplicata")
+        ordering.save_selection(request, {number: "Titre perdu"}, honour=True)
+        assert ordering.record(request, TODAY)
+        request = CardRequest.get_by_id(request.id)
+        ordering.check_delivery(request)
+        attempt = payments.start_payment(request, 902)
+        data = sips.encode_data(
+            {
+                "amount": "902",
+                "currencyCode": sips.CURRENCY_EURO,
+                "transactionReference": attempt.transaction_reference,
+                "responseCode": sips.RESPONSE_ACCEPTED,
+            }
+        )
+        assert payments.apply_response(
+            sips.read_response(data, sips.seal(data, SECRET), SECRET)
+        ).newly_paid
+        record_attestation_size(request, 2100)
+
+
+def queries_of_my_data(client) -> tuple[QueryLog, str]:
+    with QueryLog() as log:
+        page = client.get("/mes-donnees")
+    assert page.status_code == 200
+    return log, page.text
+
+
+@pytest.fixture
+def no_pdf_built(monkeypatch):
+    """Building a PDF during the test fails it."""
+    import models.attestation
+    import models.shared.pdf
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a PDF was built")
+
+    monkeypatch.setattr(models.shared.pdf, "build_pdf", refuse)
+    monkeypatch.setattr(models.attestation, "build_pdf", refuse)
+
+
+def test_my_data_reads_the_same_few_tables_for_1_or_20_paid_requests(client, db, no_pdf_built):
+    sign_in(client, "joseph.quinn")
+    paid_requests(1)
+    one, _ = queries_of_my_data(client)
+    paid_requests(19, first=1)
+    twenty, page = queries_of_my_data(client)
+
+    assert page.count("Payée le") == 20
+    assert page.count("(PDF, 2 Ko)") == 20
+    assert len(twenty) == len(one), "\n".join(twenty.statements)
+    assert len(twenty) <= 12, "\n".join(twenty.statements)
+    # The lines of every request in one query, not one per row.
+    assert len(twenty.touching("requestline")) <= 2, twenty.touching("requestline")

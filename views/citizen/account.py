@@ -1,0 +1,34 @@
+"""« Mes données »: who the account acts for, their addresses, cards and requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from models.cards import DUPLICATE, SECOND_COPY
+from models.eligibility import account_cards, eligible
+from models.people import beneficiaries_with_addresses
+from models.requests import open_request, requests_of
+from models.shared.clock import clock
+
+from ..shared.render import login_required, render_page
+
+bp = Blueprint("account", __name__)
+
+
+@bp.route("/mes-donnees")
+@login_required
+def my_data():
+    today = clock.today()
+    held = account_cards(g.account)
+    return render_page(
+        "citizen/account/my_data.html",
+        nav="account",
+        today=today,
+        by_beneficiary={
+            person: held.of(person) for person in beneficiaries_with_addresses(g.account)
+        },
+        duplicate=eligible(held, DUPLICATE, today),
+        second_copy=eligible(held, SECOND_COPY, today),
+        open_request=open_request(g.account),
+        requests=requests_of(g.account),
+    )

@@ -1,0 +1,127 @@
+"""WTForms forms: what each form accepts and the French message for each mistake."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
+
+from models.addresses import LABELS
+from models.cards import DUPLICATE, SECOND_COPY
+from models.citizen.auth import MIN_PASSWORD_LENGTH
+
+
+class SignInForm(FlaskForm):
+    username = StringField(
+        "Identifiant",
+        validators=[InputRequired("Saisissez votre identifiant, par exemple alfred.depot")],
+    )
+    password = PasswordField(
+        "Mot de passe",
+        validators=[InputRequired("Saisissez votre mot de passe")],
+    )
+
+
+class ForgottenUsernameForm(FlaskForm):
+    email = StringField(
+        "Adresse électronique",
+        validators=[
+            InputRequired("Saisissez votre adresse électronique"),
+            Email(
+                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+class ForgottenPasswordForm(FlaskForm):
+    username = StringField(
+        "Identifiant",
+        validators=[InputRequired("Saisissez votre identifiant, par exemple alfred.depot")],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[
+            InputRequired("Saisissez un nouveau mot de passe"),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} "
+                "caractères, par exemple trois mots séparés par des tirets",
+            ),
+        ],
+    )
+    confirmation = PasswordField(
+        "Confirmez le nouveau mot de passe",
+        validators=[
+            InputRequired("Saisissez à nouveau le mot de passe"),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques"),
+        ],
+    )
+
+
+class EngagementForm(FlaskForm):
+    accept = BooleanField(
+        "J'accepte les Conditions Générales d'Utilisation et de Délivrance",
+        validators=[
+            InputRequired(
+                "Vous devez accepter les conditions générales d'utilisation et d'instruction."
+            )
+        ],
+    )
+
+
+YES_NO = [("oui", "Oui"), ("non", "Non")]
+KIND_CHOICES = [
+    (DUPLICATE, "Duplicata"),
+    (SECOND_COPY, "2e exemplaire"),
+]
+
+
+class ChoiceForm(FlaskForm):
+    # Radios are rendered from KIND_CHOICES by the template; the field checks the value.
+    kind = StringField(
+        "Vous souhaitez effectuer une demande de",
+        validators=[
+            InputRequired("Choisissez le type de demande : duplicata ou 2e exemplaire"),
+            AnyOf(
+                [value for value, _ in KIND_CHOICES],
+                "Choisissez le type de demande : duplicata ou 2e exemplaire",
+            ),
+        ],
+    )
+
+
+class DeliveryForm(FlaskForm):
+    """« L'adresse de livraison est correcte » and, when it is not, the address itself.
+
+    The address rules live in ``models.addresses``; this form only carries them.
+    """
+
+    correct = StringField(
+        "L'adresse de livraison est correcte",
+        validators=[
+            InputRequired("Indiquez si l'adresse de livraison est correcte : oui ou non"),
+            AnyOf(["oui", "non"], "Indiquez si l'adresse de livraison est correcte : oui ou non"),
+        ],
+    )
+    editing = HiddenField()
+    name = StringField(LABELS["name"])
+    apartment = StringField(LABELS["apartment"])
+    building = StringField(LABELS["building"])
+    street = StringField(LABELS["street"])
+    locality = StringField(LABELS["locality"])
+    postcode = StringField(LABELS["postcode"])
+    city = StringField(LABELS["city"])
+    country = StringField(LABELS["country"])
+    remember = BooleanField("Utiliser aussi cette adresse pour mes prochaines demandes")
+
+    def address_fields(self):
+        return [self[name] for name in LABELS]
+
+    def address_data(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in LABELS}

@@ -1,0 +1,217 @@
+"""The service's side of payment: sending the browser to pay, the provider's answers,
+and what the user leaves with (récapitulatif, attestation, confirmation email)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from models import payments, sips
+from models import requests as card_requests
+from models.attestation import attestation_for, attestation_pdf
+from models.cards import DUPLICATE
+from models.shared.clock import to_paris
+from models.shared.pdf import size_label
+
+from ..shared.documents import pdf_response
+from ..shared.render import login_required, render_page
+from .steps import render_step
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("payment", __name__)
+
+
+def hosted_page() -> sips.HostedPaymentPage:
+    config = current_app.config
+    return sips.HostedPaymentPage(
+        url=config["PAYMENT_URL"] or url_for("provider.card_page", _external=True),
+        merchant_id=config["PAYMENT_MERCHANT_ID"],
+        secret=config["PAYMENT_SECRET"],
+    )
+
+
+def send_to_provider(card_request):
+    """« Payer »: the attempt (reused while unfinished) and the sealed order."""
+    payment = payments.start_payment(card_request, payments.amount_due(card_request))
+    redirection = hosted_page().redirection(
+        transaction_reference=payment.transaction_reference,
+        amount=payment.amount,
+        order_id=str(card_request.number),
+        return_url=url_for("payment.browser_return", _external=True),
+        notify_url=url_for("payment.notification", _external=True),
+    )
+    return redirect(redirection.as_get_url, 303)
+
+
+# -- the provider's answers ----------------------------------------------------------------
+
+
+def attestation(card_request):
+    config = current_app.config
+    return attestation_for(
+        card_request, config["ORGANISATION_NAME"], config["ORGANISATION_ADDRESS"]
+    )
+
+
+def built_attestation(card_request) -> bytes:
+    """The PDF, its size remembered so that lists of requests can say it."""
+    content = attestation_pdf(attestation(card_request))
+    card_requests.record_attestation_size(card_request, len(content))
+    return content
+
+
+def send_confirmation(card_request) -> None:
+    """After payment: the confirmation email, queued once and sent, and the attestation's size.
+
+    Called by whichever answer of the provider comes (and again by the next
+    one, which finds the email already queued): nothing here runs inside the
+    transaction that paid the request.
+    """
+    if not card_requests.confirmation_missing(card_request):
+        return
+    built_attestation(card_request)
+    context = {
+        "card_request": card_request,
+        "lines": card_request.lines_with_cards(),
+        "payment": payments.accepted_payment(card_request),
+        "attestation_url": url_for(
+            "payment.attestation_page", number=card_request.number, _external=True
+        ),
+        "valid_until": card_requests.attestation_valid_until(card_request),
+        "to_paris": to_paris,
+    }
+    kind = "duplicata" if card_request.kind == DUPLICATE else "second exemplaire"
+    email = card_requests.attach_confirmation(
+        card_request,
+        card_request.account.email,
+        f"Votre demande de {kind} n° {card_request.number} est enregistrée",
+        render_template("citizen/payment/email.txt", **context),
+        render_template("citizen/payment/email.html", **context),
+    )
+    if email is not None:
+        current_app.extensions["mailer"].deliver(email)
+
+
+def apply_provider_answer() -> payments.Outcome:
+    response = sips.read_response(
+        request.values.get("Data", ""),
+        request.values.get("Seal", ""),
+        current_app.config["PAYMENT_SECRET"],
+    )
+    outcome = payments.apply_response(response)
+    card_request = outcome.request
+    if card_request.is_paid:
+        send_confirmation(card_request)
+    return outcome
+
+
+# Where « Paiement » says what happened to the last attempt.
+RESULT_OF_STATE = {payments.REFUSED: "refuse", payments.CANCELLED: "annule"}
+
+
+@bp.route("/paiement/retour", methods=["GET", "POST"])
+def browser_return():
+    """The browser comes back from the provider (no session needed: the seal vouches)."""
+    try:
+        outcome = apply_provider_answer()
+    except sips.InvalidResponse as error:
+        log.warning("Payment response refused: %s", error)
+        return render_page(
+            "shared/pages/error.html",
+            status=400,
+            heading="La réponse du service de paiement n'a pas pu être vérifiée",
+            paragraphs=[
+                "Aucun paiement n'a été enregistré à partir de cette réponse, et rien n'a été "
+                "modifié dans votre demande.",
+                "Revenez à l'étape « Paiement » de votre demande pour voir où elle en est.",
+            ],
+            retry_url=url_for("wizard.payment"),
+        )
+    card_request = outcome.request
+    if card_request.is_paid:
+        return redirect(url_for("payment.summary", number=card_request.number), 303)
+    result = RESULT_OF_STATE.get(outcome.payment.state)
+    return redirect(url_for("wizard.payment", resultat=result), 303)
+
+
+@bp.route("/paiement/notification", methods=["POST"])
+def notification():
+    """The provider's server-to-server answer."""
+    try:
+        apply_provider_answer()
+    except sips.InvalidResponse as error:
+        log.warning("Payment notification refused: %s", error)
+        return "Réponse refusée", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return "OK", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+# -- after payment -----------------------------------------------------------------------
+
+
+def owned(number: int):
+    card_request = card_requests.owned_request(g.account, number)
+    if card_request is None:
+        abort(404)
+    return card_request
+
+
+def owned_paid(number: int):
+    card_request = owned(number)
+    if not card_request.is_paid:
+        abort(404)
+    return card_request
+
+
+@bp.route("/demandes/<int:number>")
+@login_required
+def summary(number: int):
+    """« Récapitulatif »: the last step, and the request's page in « Mes données » later."""
+    card_request = owned(number)
+    if not card_request.is_paid:
+        return redirect(url_for("wizard.start"), 303)
+    if card_request.attestation_size is None:
+        built_attestation(card_request)
+    return render_step(
+        "citizen/payment/summary.html",
+        card_request,
+        "recapitulatif",
+        page=f"Récapitulatif de la demande n° {card_request.number}",
+        lines=card_request.lines_with_cards(),
+        payment=payments.accepted_payment(card_request),
+        refunds=payments.refunds_due(card_request),
+        attestation_label=attestation_label(card_request),
+    )
+
+
+def attestation_label(card_request) -> str:
+    """« PDF, 2 Ko »: what a link to the attestation says about the file, known since
+    it was first built (a list of requests builds no PDF)."""
+    if card_request.attestation_size is None:
+        return "PDF"
+    return size_label(card_request.attestation_size)
+
+
+@bp.route("/demandes/<int:number>/attestation.pdf")
+@login_required
+def attestation_download(number: int):
+    card_request = owned_paid(number)
+    return pdf_response(
+        built_attestation(card_request),
+        f"attestation-demande-{card_request.number}.pdf",
+        cacheable=False,
+    )
+
+
+@bp.route("/demandes/<int:number>/attestation")
+@login_required
+def attestation_page(number: int):
+    card_request = owned_paid(number)
+    content = attestation(card_request)
+    return render_page(
+        "citizen/payment/attestation.html",
+        card_request=card_request,
+        attestation=content,
+        pdf_label=size_label(len(attestation_pdf(content))),
+    )

@@ -1,0 +1,1 @@
+"""Demonstration and tests only: the built-in payment provider's pages."""

@@ -1,0 +1,66 @@
+"""Error pages: every failure answers a page in the service's layout, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .render import render_page
+
+ERROR_PAGES = {
+    400: ("Demande incorrecte", ["Le formulaire envoyé n'a pas pu être lu. Réessayez."]),
+    403: ("Accès refusé", ["Vous n'avez pas accès à cette page."]),
+    404: (
+        "Page non trouvée",
+        [
+            "Si vous avez saisi l'adresse de la page, vérifiez qu'elle est correcte.",
+            "Si vous avez suivi un lien, il ne mène vers aucune page que vous pouvez voir.",
+        ],
+    ),
+    405: ("Page non trouvée", ["Cette adresse ne s'utilise pas de cette façon."]),
+    413: ("Envoi trop volumineux", ["Les informations envoyées sont trop longues."]),
+    500: (
+        "Désolé, le service rencontre un problème",
+        [
+            "Votre demande en cours est conservée. Réessayez dans quelques minutes.",
+            "Si le problème continue, contactez-nous.",
+        ],
+    ),
+}
+
+
+def render_error(status: int, retry_url: str | None = None):
+    heading, paragraphs = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    return render_page(
+        "shared/pages/error.html",
+        status=status,
+        heading=heading,
+        paragraphs=paragraphs,
+        retry_url=retry_url,
+    )
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_page(
+            "shared/pages/error.html",
+            status=400,
+            heading="La page a expiré",
+            paragraphs=[
+                "Pour protéger vos données, ce formulaire n'a pas été pris en compte : "
+                "il a été envoyé depuis une page trop ancienne ou depuis une autre session.",
+                "Rien n'a été modifié. Rechargez la page, puis recommencez.",
+            ],
+            retry_url=request.path if request.method == "POST" else None,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unexpected error", exc_info=error)
+        return render_error(500)

@@ -1,0 +1,152 @@
+"""What every request shares: database connection, signed-in account, headers, compression."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+from flask import Flask, Response, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+
+from models.citizen import auth
+from models.shared.db import database
+
+COMPRESSED_TYPES = {
+    "text/html",
+    "text/plain",
+    "text/css",
+    "application/json",
+    "application/javascript",
+    "image/svg+xml",
+}
+MIN_COMPRESS_SIZE = 300
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def content_security_policy(app: Flask) -> str:
+    form_targets = " ".join(["'self'", *app.config.get("CSP_FORM_ACTION_EXTRA", [])])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action {form_targets}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init_web(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    csp = content_security_policy(app)
+
+    @app.before_request
+    def open_connection() -> None:
+        # Close only what this request opened (a test or CLI may hold a connection).
+        g.opened_connection = database.connect(reuse_if_open=True)
+        load_signed_in_account()
+
+    @app.teardown_request
+    def close_connection(_error) -> None:
+        if g.get("opened_connection") and not database.is_closed():
+            database.close()
+
+    @app.after_request
+    def secure_and_compress(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype == "text/html":
+            # Personal pages: never stored by the browser or a proxy, and the
+            # back button asks the server again rather than showing a stale step.
+            headers.setdefault("Cache-Control", "no-store")
+            add_vary(response, "HX-Request", "HX-Target")
+        return compress(response)
+
+
+def add_vary(response: Response, *names: str) -> None:
+    present = {value.strip().lower() for value in response.headers.get("Vary", "").split(",")}
+    missing = [name for name in names if name.lower() not in present]
+    if missing:
+        current = response.headers.get("Vary")
+        response.headers["Vary"] = ", ".join(filter(None, [current, *missing]))
+
+
+def compress(response: Response) -> Response:
+    """Brotli when the browser takes it, else gzip; for every status, errors included."""
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or response.mimetype not in COMPRESSED_TYPES
+    ):
+        return response
+    add_vary(response, "Accept-Encoding", "Save-Data")
+    body = response.get_data()
+    if len(body) < MIN_COMPRESS_SIZE:
+        return response
+    # Save-Data: spend more server time to send fewer bytes.
+    save_data = request.headers.get("Save-Data", "").strip().lower() == "on"
+    accepted = request.accept_encodings
+    if accepted["br"]:
+        response.set_data(brotli.compress(body, quality=11 if save_data else 5))
+        response.headers["Content-Encoding"] = "br"
+    elif accepted["gzip"]:
+        response.set_data(gzip.compress(body, 9 if save_data else 6))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def load_signed_in_account() -> None:
+    g.account = None
+    g.session_expired = False
+    g.session_expires_at = None
+    token = session.get("sid")
+    if not token:
+        return
+    found = auth.touch_session(token)
+    if found.account is None:
+        session.pop("sid", None)
+        g.session_expired = found.expired
+        return
+    g.account = found.account
+    g.session_expires_at = found.expires_at
+
+
+def start_session(account) -> None:
+    """A fresh session on sign-in: nothing from before it survives (fixation)."""
+    old = session.get("sid")
+    if old:
+        auth.close_session(old)
+    session.clear()
+    # Flask-WTF caches the signed form token for the request: forget it too, or
+    # a page rendered in this same response would carry the old session's token.
+    g.pop("csrf_token", None)
+    session["sid"] = auth.open_session(account)
+    session.permanent = False
+    g.account = account
+
+
+def end_session() -> None:
+    token = session.get("sid")
+    if token:
+        auth.close_session(token)
+    session.clear()
+    g.pop("csrf_token", None)
+    g.account = None
