@@ -19,11 +19,11 @@ from werkzeug.serving import make_server
 
 import models
 from app import create_app
-from models.db import database
-from models.demo import load_demo_data
+from models.demo.data import load_demo_data
+from models.shared.db import database
 
 from .a11y import Accessibility
-from .report import Report, merge, report_dir
+from .report import Report, publish, report_dir, run_dir
 
 CHROMIUM_CANDIDATES = [os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
@@ -171,7 +171,7 @@ def page(browser, fresh_service, variant) -> Page:
 
 @pytest.fixture(scope="session")
 def report(worker_id) -> Report:
-    return Report(report_dir(), worker_id)
+    return Report(run_dir(), worker_id)
 
 
 @pytest.fixture
@@ -180,15 +180,13 @@ def a11y(browser, variant, subtests, report) -> Accessibility:
 
 
 def pytest_configure(config):
-    if not hasattr(config, "workerinput"):  # the main process: start a fresh report
-        folder = report_dir()
-        for old in [*folder.glob("records-*.jsonl"), *folder.glob("screenshots/*.png")]:
-            old.unlink()
+    if not hasattr(config, "workerinput"):  # the main process: name this run's folder
+        run_dir()
 
 
 def pytest_sessionfinish(session):
     if not hasattr(session.config, "workerinput"):
-        session.config._qa_summary = merge(report_dir())
+        session.config._qa_summary = publish(run_dir())
 
 
 def pytest_terminal_summary(terminalreporter, config):

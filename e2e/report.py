@@ -1,7 +1,11 @@
 """The QA report: every state checked, its outcome, axe's findings, RGAA criteria, screenshots.
 
-Each test process appends its records to a JSON-lines file; when the run
-ends, the main process merges them into ``report.json`` and ``index.html``.
+Each run writes into a folder of its own beside the report (``run_dir``):
+each test process appends its records to a JSON-lines file there and saves
+its screenshots. When the run ends, the main process merges the records into
+``report.json`` and ``index.html``, then puts the whole folder in the report's
+place. A run that checked nothing (unit tests only, a deselected suite)
+leaves the previous report whole, its screenshots included.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import html
 import json
 import os
 import re
+import shutil
 import unicodedata
 from collections import Counter
 from datetime import UTC, datetime
@@ -20,6 +25,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def report_dir() -> Path:
     return Path(os.environ.get("E2E_REPORT", ROOT / "e2e-report"))
+
+
+RUN_VARIABLE = "E2E_REPORT_RUN"
+
+
+def run_dir() -> Path:
+    """This run's folder: named by the main process, inherited by its test workers."""
+    if RUN_VARIABLE not in os.environ:
+        final = report_dir()
+        os.environ[RUN_VARIABLE] = str(final.with_name(f"{final.name}.run-{os.getpid()}"))
+    return Path(os.environ[RUN_VARIABLE])
+
+
+def publish(run: Path) -> dict | None:
+    """Merge this run's records; if it checked anything, make it the report."""
+    summary = merge(run) if run.exists() else None
+    if summary is None:
+        shutil.rmtree(run, ignore_errors=True)
+        return None
+    final = report_dir()
+    previous = final.with_name(f"{final.name}.old-{os.getpid()}")
+    if final.exists():
+        final.rename(previous)
+    run.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+    return summary
 
 
 def slug(text: str) -> str:
