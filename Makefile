@@ -1,4 +1,5 @@
 # Two entry points: `make demo` and `make test` (see README.md).
+# PYTHON picks the interpreter (3.11 to 3.13), e.g. `make test PYTHON=python3.13`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,8 +7,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint browser setup
 
+# A .venv made by another Python (or left broken) is made again, never kept.
+WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+FOUND := $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifeq ($(WANTED),)
+$(error $(PYTHON) does not run: install Python 3.11 to 3.13, or set PYTHON=/path/to/python3)
+endif
+ifneq ($(wildcard $(VENV)),)
+ifneq ($(FOUND),$(WANTED))
+$(info $(VENV) was made with Python "$(FOUND)", not $(PYTHON) ($(WANTED)): making it again)
+$(shell rm -rf $(VENV))
+endif
+endif
+
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  rm -rf $(VENV); \
+	  echo "Could not make $(VENV): on Debian or Ubuntu, run: apt-get install -y python3-venv"; \
+	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
