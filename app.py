@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 import models
+from models.citizen import credentials
 from models.demo.data import load_demo_data
 from models.pricing import euros, price
 from models.shared.clock import to_paris
@@ -28,6 +29,7 @@ from views.shared import documents, pages
 from views.shared.assets import StaticAssets
 from views.shared.errors import register_error_pages
 from views.shared.render import page_title
+from views.shared.server import serve
 from views.shared.web import init_web
 
 ROOT = Path(__file__).resolve().parent
@@ -44,6 +46,9 @@ DEFAULTS = {
     "ORGANISATION_NAME": "Imprimerie Nationale",
     "ORGANISATION_ADDRESS": ["104 avenue du Président Kennedy", "75016 PARIS"],
     "DEMO": False,
+    # The service's public address (https://cmi.example.org): links in emails and
+    # the payment provider's return addresses never depend on a request's Host.
+    "PUBLIC_URL": None,
     "SESSION_COOKIE_NAME": "cmi_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -57,6 +62,10 @@ DEFAULTS = {
     "PAYMENT_MERCHANT_ID": "002001000000001",
     "PAYMENT_MERCHANT_NAME": "Imprimerie Nationale - Carte mobilité inclusion",
     "PAYMENT_SECRET": DEFAULT_PAYMENT_SECRET,
+    # How long a request waits for another writer of the SQLite file before « 503 ».
+    "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # Seconds a client is told to wait (Retry-After) when the database is unreachable.
+    "RETRY_AFTER_SECONDS": 120,
 }
 
 # Settings an operator may give in the environment.
@@ -65,6 +74,7 @@ ENVIRONMENT_KEYS = (
     "DATABASE_URL",
     "SMTP_URL",
     "MAIL_FROM",
+    "PUBLIC_URL",
     "CONTACT_EMAIL",
     "ORGANISATION_NAME",
     "PAYMENT_URL",
@@ -102,7 +112,7 @@ def create_app(config: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    open_database(app.config["DATABASE_URL"])
+    open_database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["mailer"] = Mailer(app.config["SMTP_URL"], app.config["MAIL_FROM"])
 
     Htmx(app)
@@ -188,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.send_outbox:
         models.create_tables()
         with models.database.connection_context():
+            # Forgotten-credential requests a stopped server answered but never wrote.
+            for request_id in credentials.waiting():
+                auth.prepare_email(app, request_id)
             sent, waiting = app.extensions["mailer"].send_waiting()
         print(f"{sent} email(s) sent, {waiting} still waiting.")
         return 0 if waiting == 0 else 1
@@ -219,23 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo and load_demo_data():
         app.logger.info("Demo data loaded (accounts listed in README.md)")
 
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("preload_app", True)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 30)
-
-        def load(self):
-            return app
-
     print(f"Serving on http://{args.host}:{args.port}/", flush=True)
-    Server().run()
+    serve(app, args.host, args.port, args.workers, args.threads)
     return 0
 
 

@@ -8,6 +8,7 @@ citizens use, ``demo`` what exists only for demonstrations and tests.
 
 from .cards import Card
 from .citizen.auth import LoginFailure, PasswordReset, UserSession
+from .citizen.credentials import CredentialRequest
 from .demo.provider import ProviderTransaction
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
@@ -25,6 +26,7 @@ ALL_MODELS = [
     PasswordReset,
     UserSession,
     OutboxEmail,
+    CredentialRequest,
     CardRequest,
     RequestLine,
     Counter,
@@ -47,6 +49,7 @@ __all__ = [
     "Card",
     "CardRequest",
     "Counter",
+    "CredentialRequest",
     "LoginFailure",
     "Mandate",
     "OutboxEmail",

@@ -6,6 +6,7 @@ import os
 from datetime import datetime
 
 import pytest
+from flask.testing import FlaskClient
 
 import models
 from app import create_app
@@ -59,9 +60,18 @@ def frozen_clock():
     clock.unfreeze()
 
 
+class ClosingClient(FlaskClient):
+    """Reads each answer whole and closes it, as a server does: work the service
+    does after answering (``call_on_close``) is done when the call returns."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, frozen_clock):
     application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    application.test_client_class = ClosingClient
     models.create_tables()
     load_demo_data()
     yield application

@@ -24,6 +24,7 @@ from models.shared import security
 from models.shared.mail import OutboxEmail
 
 from .helpers import csrf_token, post_form, sign_in
+from .pages import Page
 
 SECRET = "demo-only-payment-secret"
 TODAY = date(2026, 11, 22)
@@ -332,15 +333,23 @@ def test_return_and_notification_at_once_pay_exactly_once(app, db):
 # -- access control and documents through the app --------------------------------------------
 
 
+def handoff_form(html: str) -> tuple[str, dict]:
+    """The form « Payer » leads to: where it posts, and the sealed order it carries."""
+    form = Page(html).root.find("form", data_auto_submit="")
+    fields = {node.attrs["name"]: node.attrs["value"] for node in form.find_all("input")}
+    return form.attrs["action"], fields
+
+
 def pay_through_the_app(client, request=None):
     """Alfred's duplicata, recorded with the models, paid through the provider's pages."""
     if request is None:
         request = recorded_request()
         ordering.check_delivery(request)
     response = post_form(client, "/demande/paiement", {"action": "payer"})
-    provider_url = response.headers["Location"]
-    assert provider_url.startswith("http://localhost/paiement-securise?")
-    page = client.get(provider_url)
+    assert response.headers["Location"] == "/demande/paiement/envoi"
+    action, fields = handoff_form(client.get("/demande/paiement/envoi").text)
+    assert action == "http://localhost/paiement-securise"
+    page = client.post(action, data=fields)
     reference = re.search(r'action="/paiement-securise/(\d+)"', page.text).group(1)
     response = client.post(
         f"/paiement-securise/{reference}",
@@ -467,8 +476,9 @@ def test_two_cards_of_one_person_read_in_the_plural_on_the_attestation(db):
 def test_a_cancelled_payment_is_not_called_refused_by_the_bank(client, db):
     sign_in(client, "alfred.depot")
     ordering.check_delivery(recorded_request())
-    provider_url = post_form(client, "/demande/paiement", {"action": "payer"}).headers["Location"]
-    page = client.get(provider_url)
+    post_form(client, "/demande/paiement", {"action": "payer"})
+    action, fields = handoff_form(client.get("/demande/paiement/envoi").text)
+    page = client.post(action, data=fields)
     reference = re.search(r'action="/paiement-securise/(\d+)"', page.text).group(1)
     client.post(
         f"/paiement-securise/{reference}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -88,6 +89,16 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30):
     raise AssertionError(f"{url} did not answer in {seconds} s")
 
 
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """Send bytes as they are (no client would send these) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def test_demo_mode_serves_the_demo_with_gunicorn(database_url):
     port = free_port()
     process = subprocess.Popen(
@@ -105,6 +116,23 @@ def test_demo_mode_serves_the_demo_with_gunicorn(database_url):
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.headers["Content-Encoding"] == "gzip"
             assert "gunicorn" in response.headers["Server"]
+        # What gunicorn answers itself, before the application: in French, with
+        # the same security headers as every page.
+        for status, raw in [
+            (414, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+            (431, b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"b" * 9000 + b"\r\n\r\n"),
+            (400, b"NOT A REQUEST\r\n\r\n"),
+        ]:
+            head, _, body = raw_exchange(port, raw).partition(b"\r\n\r\n")
+            assert head.startswith(f"HTTP/1.1 {status} ".encode()), head[:80]
+            for header in (
+                b"Content-Security-Policy: default-src 'none'",
+                b"X-Content-Type-Options: nosniff",
+                b"X-Frame-Options: DENY",
+                b"Content-Type: text/html; charset=utf-8",
+            ):
+                assert header in head, (status, header)
+            assert b'<html lang="fr">' in body
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)

@@ -82,7 +82,11 @@ class PasswordReset(BaseModel):
 
 
 def create_password_reset(account: Account) -> str:
+    """A new link; the links sent before it stop working (only the newest email counts)."""
     token = secrets.token_urlsafe(32)
+    PasswordReset.update(used_at=clock.now()).where(
+        (PasswordReset.account == account) & PasswordReset.used_at.is_null()
+    ).execute()
     PasswordReset.create(
         account=account,
         token_digest=_digest(token),

@@ -15,6 +15,10 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10_000,
     "synchronous": "normal",
 }
+# PostgreSQL: give up connecting after a few seconds, and cancel any statement
+# that runs longer than a request should (the user gets « réessayez » instead of
+# a request that hangs until the proxy's time-out).
+POSTGRES_OPTIONS = {"connect_timeout": 5, "options": "-c statement_timeout=15000"}
 
 
 class BaseModel(Model):
@@ -23,18 +27,22 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-def open_database(url: str):
+def open_database(url: str, busy_timeout_ms: int | None = None):
     """Bind the models to the database named by ``url`` and return it.
 
     ``sqlite:///path`` or ``postgresql://user@host/db``. Connections are opened
-    per request (see ``views.web``), so this opens nothing yet.
+    per request (see ``views.shared.web``), so this opens nothing yet.
+    ``busy_timeout_ms``: how long SQLite waits for another writer.
     """
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("sqlite"):
-        db = connect(url, pragmas=SQLITE_PRAGMAS, autoconnect=False)
+        pragmas = dict(SQLITE_PRAGMAS)
+        if busy_timeout_ms is not None:
+            pragmas["busy_timeout"] = busy_timeout_ms
+        db = connect(url, pragmas=pragmas, autoconnect=False)
     else:
-        db = connect(url, autoconnect=False)
+        db = connect(url, autoconnect=False, **POSTGRES_OPTIONS)
     database.initialize(db)
     return db
 

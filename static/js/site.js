@@ -73,6 +73,16 @@
     });
   });
 
+  /* After « Payer »: the form to the payment provider sends itself, except when
+     the back button brings the user back to it. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-auto-submit]");
+    if (!form) return;
+    var entry = performance.getEntriesByType("navigation")[0];
+    if (entry && entry.type === "back_forward") return;
+    form.submit();
+  });
+
   /* Session time-out (WCAG 2.2.1): warn two minutes before the end, let the
      user stay signed in; the draft request is kept either way. */
   var warningTimer = null;

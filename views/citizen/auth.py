@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,16 +14,26 @@ from flask import (
     session,
     url_for,
 )
-from peewee import fn
 
-from models.citizen import auth
-from models.people import Account
+from models.citizen import auth, credentials
 from models.requests import open_request
 from models.shared.clock import to_paris
+from models.shared.db import database
+from models.shared.mail import queue
 
-from ..shared.render import form_to_retry, login_required, render_page, safe_next, show_errors
+from ..shared.render import (
+    external_url,
+    form_to_retry,
+    login_required,
+    public_base_url,
+    render_page,
+    safe_next,
+    show_errors,
+)
 from ..shared.web import end_session, start_session
 from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -116,56 +128,107 @@ def show_form(template, form, status=200):
     return render_page(template, status=status, form=form)
 
 
+# -- forgotten identifier or password -----------------------------------------------------
+#
+# The answer is the same, in the same time, whether or not an account exists:
+# the request only records what was asked; the email is prepared once the
+# answer has left (``prepare_email``, run when the response is closed).
+
+FORGOTTEN = {
+    credentials.USERNAME_REMINDER: ("citizen/auth/forgotten_username.html", ForgottenUsernameForm),
+    credentials.RESET_LINK: ("citizen/auth/forgotten_password.html", ForgottenPasswordForm),
+}
+
+
+def client_address() -> str:
+    return request.remote_addr or "inconnue"
+
+
+def forgotten(kind: str, typed_field: str):
+    template, form_class = FORGOTTEN[kind]
+
+    def show(form, status=200):
+        return show_form(template, form, status)
+
+    if request.method == "GET":
+        return show(form_to_retry(form_class) or form_class(formdata=None))
+    form = form_class()
+    if not form.validate_on_submit():
+        return show_errors(form, show)
+    admission = credentials.ask(kind, form[typed_field].data, client_address(), public_base_url())
+    if not admission.accepted:
+        form.form_errors.append(
+            "Vous avez fait plusieurs demandes en peu de temps. Pour protéger les comptes, "
+            f"attendez {to_paris(admission.retry_at):%H:%M} avant de recommencer. Si un "
+            "courriel vous a déjà été envoyé, pensez à consulter vos courriels indésirables."
+        )
+        return show_errors(form, show)
+    response = redirect(url_for("auth.email_sent", sujet=kind), 303)
+    app, request_id = current_app._get_current_object(), admission.request.id
+    response.call_on_close(lambda: prepare_email(app, request_id))
+    return response
+
+
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
 def forgotten_username():
-    if request.method == "GET":
-        form = form_to_retry(ForgottenUsernameForm) or ForgottenUsernameForm(formdata=None)
-        return show_form("citizen/auth/forgotten_username.html", form)
-    form = ForgottenUsernameForm()
-    if form.validate_on_submit():
-        email = form.email.data.strip()
-        accounts = list(Account.select().where(fn.LOWER(Account.email) == email.lower()))
-        if accounts:
-            body = render_template(
-                "citizen/auth/email_username.txt",
-                accounts=accounts,
-                login_url=url_for("auth.login", _external=True),
-            )
-            current_app.extensions["mailer"].send(
-                email, "Votre identifiant - Carte mobilité inclusion", body
-            )
-        return redirect(url_for("auth.email_sent", sujet="identifiant"), 303)
-    return show_errors(
-        form, lambda form, status: show_form("citizen/auth/forgotten_username.html", form, status)
-    )
+    return forgotten(credentials.USERNAME_REMINDER, "email")
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 def forgotten_password():
-    if request.method == "GET":
-        form = form_to_retry(ForgottenPasswordForm) or ForgottenPasswordForm(formdata=None)
-        return show_form("citizen/auth/forgotten_password.html", form)
-    form = ForgottenPasswordForm()
-    if form.validate_on_submit():
-        username = auth.normalise_username(form.username.data)
-        account = Account.get_or_none(Account.username == username)
-        if account is not None:
-            token = auth.create_password_reset(account)
-            body = render_template(
-                "citizen/auth/email_reset.txt",
-                account=account,
-                reset_url=url_for("auth.reset_password", token=token, _external=True),
-                minutes=minutes(auth.RESET_LINK_LIFETIME),
-            )
-            current_app.extensions["mailer"].send(
-                account.email,
-                "Choisir un nouveau mot de passe - Carte mobilité inclusion",
-                body,
-            )
-        return redirect(url_for("auth.email_sent", sujet="mot-de-passe"), 303)
-    return show_errors(
-        form, lambda form, status: show_form("citizen/auth/forgotten_password.html", form, status)
-    )
+    return forgotten(credentials.RESET_LINK, "username")
+
+
+def prepare_email(app, request_id: int) -> None:
+    """Write the email a recorded request calls for, if there is anyone to write to.
+
+    Runs after the answer has been sent (or from ``python app.py --send-outbox``
+    for requests a stopped server left), never in front of the user.
+    """
+    opened = False
+    try:
+        opened = database.connect(reuse_if_open=True)
+        asked = credentials.take(request_id)
+        if asked is None:
+            return
+        with app.test_request_context(base_url=asked.base_url):
+            email = compose(asked)
+        if email is not None:
+            app.extensions["mailer"].deliver(email)
+    except Exception:
+        log.exception("Email for credential request %s not prepared", request_id)
+    finally:
+        if opened and not database.is_closed():
+            database.close()
+
+
+def compose(asked):
+    accounts = credentials.accounts_for(asked)
+    if not accounts:
+        return None
+    recipient = accounts[0].email
+    if not credentials.may_write_to(recipient):
+        log.warning("Credential email to %s not sent: hourly limit reached", recipient)
+        return None
+    if asked.kind == credentials.USERNAME_REMINDER:
+        subject = "Votre identifiant - Carte mobilité inclusion"
+        body = render_template(
+            "citizen/auth/email_username.txt",
+            accounts=accounts,
+            login_url=external_url("auth.login"),
+        )
+    else:
+        subject = "Choisir un nouveau mot de passe - Carte mobilité inclusion"
+        body = render_template(
+            "citizen/auth/email_reset.txt",
+            account=accounts[0],
+            reset_url=external_url(
+                "auth.reset_password", token=auth.create_password_reset(accounts[0])
+            ),
+            minutes=minutes(auth.RESET_LINK_LIFETIME),
+        )
+    credentials.written_to(asked, recipient)
+    return queue(recipient, subject, body)
 
 
 @bp.route("/courriel-envoye")

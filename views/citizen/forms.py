@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
 
 from models.addresses import LABELS
 from models.cards import DUPLICATE, SECOND_COPY
 from models.citizen.auth import MIN_PASSWORD_LENGTH
 
+from ..shared.forms import Form, HiddenTextField, TextField
 
-class SignInForm(FlaskForm):
-    username = StringField(
+# Nobody's identifier or address is longer: a longer one is a mistake (or a probe).
+IDENTIFIER_MAX = 100
+EMAIL_MAX = 254
+TOO_LONG_IDENTIFIER = Length(
+    max=IDENTIFIER_MAX,
+    message=f"L'identifiant comporte au plus {IDENTIFIER_MAX} caractères : vérifiez-le sur "
+    "le courrier de demande de photo",
+)
+
+
+class SignInForm(Form):
+    username = TextField(
         "Identifiant",
-        validators=[InputRequired("Saisissez votre identifiant, par exemple alfred.depot")],
+        validators=[
+            InputRequired("Saisissez votre identifiant, par exemple alfred.depot"),
+            TOO_LONG_IDENTIFIER,
+        ],
     )
     password = PasswordField(
         "Mot de passe",
@@ -22,11 +35,15 @@ class SignInForm(FlaskForm):
     )
 
 
-class ForgottenUsernameForm(FlaskForm):
-    email = StringField(
+class ForgottenUsernameForm(Form):
+    email = TextField(
         "Adresse électronique",
         validators=[
             InputRequired("Saisissez votre adresse électronique"),
+            Length(
+                max=EMAIL_MAX,
+                message=f"L'adresse électronique comporte au plus {EMAIL_MAX} caractères",
+            ),
             Email(
                 "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
                 check_deliverability=False,
@@ -35,14 +52,17 @@ class ForgottenUsernameForm(FlaskForm):
     )
 
 
-class ForgottenPasswordForm(FlaskForm):
-    username = StringField(
+class ForgottenPasswordForm(Form):
+    username = TextField(
         "Identifiant",
-        validators=[InputRequired("Saisissez votre identifiant, par exemple alfred.depot")],
+        validators=[
+            InputRequired("Saisissez votre identifiant, par exemple alfred.depot"),
+            TOO_LONG_IDENTIFIER,
+        ],
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         "Nouveau mot de passe",
         validators=[
@@ -64,7 +84,7 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class EngagementForm(FlaskForm):
+class EngagementForm(Form):
     accept = BooleanField(
         "J'accepte les Conditions Générales d'Utilisation et de Délivrance",
         validators=[
@@ -82,9 +102,9 @@ KIND_CHOICES = [
 ]
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(Form):
     # Radios are rendered from KIND_CHOICES by the template; the field checks the value.
-    kind = StringField(
+    kind = TextField(
         "Vous souhaitez effectuer une demande de",
         validators=[
             InputRequired("Choisissez le type de demande : duplicata ou 2e exemplaire"),
@@ -96,28 +116,28 @@ class ChoiceForm(FlaskForm):
     )
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(Form):
     """« L'adresse de livraison est correcte » and, when it is not, the address itself.
 
     The address rules live in ``models.addresses``; this form only carries them.
     """
 
-    correct = StringField(
+    correct = TextField(
         "L'adresse de livraison est correcte",
         validators=[
             InputRequired("Indiquez si l'adresse de livraison est correcte : oui ou non"),
             AnyOf(["oui", "non"], "Indiquez si l'adresse de livraison est correcte : oui ou non"),
         ],
     )
-    editing = HiddenField()
-    name = StringField(LABELS["name"])
-    apartment = StringField(LABELS["apartment"])
-    building = StringField(LABELS["building"])
-    street = StringField(LABELS["street"])
-    locality = StringField(LABELS["locality"])
-    postcode = StringField(LABELS["postcode"])
-    city = StringField(LABELS["city"])
-    country = StringField(LABELS["country"])
+    editing = HiddenTextField()
+    name = TextField(LABELS["name"])
+    apartment = TextField(LABELS["apartment"])
+    building = TextField(LABELS["building"])
+    street = TextField(LABELS["street"])
+    locality = TextField(LABELS["locality"])
+    postcode = TextField(LABELS["postcode"])
+    city = TextField(LABELS["city"])
+    country = TextField(LABELS["country"])
     remember = BooleanField("Utiliser aussi cette adresse pour mes prochaines demandes")
 
     def address_fields(self):

@@ -15,7 +15,7 @@ from models.shared.clock import to_paris
 from models.shared.pdf import size_label
 
 from ..shared.documents import pdf_response
-from ..shared.render import login_required, render_page
+from ..shared.render import external_url, login_required, render_page
 from .steps import render_step
 
 log = logging.getLogger(__name__)
@@ -26,23 +26,37 @@ bp = Blueprint("payment", __name__)
 def hosted_page() -> sips.HostedPaymentPage:
     config = current_app.config
     return sips.HostedPaymentPage(
-        url=config["PAYMENT_URL"] or url_for("provider.card_page", _external=True),
+        url=config["PAYMENT_URL"] or external_url("provider.card_page"),
         merchant_id=config["PAYMENT_MERCHANT_ID"],
         secret=config["PAYMENT_SECRET"],
     )
 
 
 def send_to_provider(card_request):
-    """« Payer »: the attempt (reused while unfinished) and the sealed order."""
-    payment = payments.start_payment(card_request, payments.amount_due(card_request))
-    redirection = hosted_page().redirection(
-        transaction_reference=payment.transaction_reference,
-        amount=payment.amount,
+    """« Payer »: the attempt (reused while unfinished), then the hand-off page."""
+    payments.start_payment(card_request, payments.amount_due(card_request))
+    return redirect(url_for("wizard.payment_handoff"), 303)
+
+
+def handoff(card_request) -> sips.Redirection | None:
+    """The sealed order to post to the provider, for the attempt « Payer » started.
+
+    The provider's page is reached by a form POST (Sips « Paypage POST »), not a
+    redirect: a redirect would carry the order in the address, and the
+    browser applies the page's form-action policy to it.
+    """
+    attempt = payments.latest_payment(card_request)
+    if attempt is None or attempt.state != payments.PENDING:
+        return None
+    if attempt.amount != payments.amount_due(card_request):
+        return None
+    return hosted_page().redirection(
+        transaction_reference=attempt.transaction_reference,
+        amount=attempt.amount,
         order_id=str(card_request.number),
-        return_url=url_for("payment.browser_return", _external=True),
-        notify_url=url_for("payment.notification", _external=True),
+        return_url=external_url("payment.browser_return"),
+        notify_url=external_url("payment.notification"),
     )
-    return redirect(redirection.as_get_url, 303)
 
 
 # -- the provider's answers ----------------------------------------------------------------
@@ -76,9 +90,7 @@ def send_confirmation(card_request) -> None:
         "card_request": card_request,
         "lines": card_request.lines_with_cards(),
         "payment": payments.accepted_payment(card_request),
-        "attestation_url": url_for(
-            "payment.attestation_page", number=card_request.number, _external=True
-        ),
+        "attestation_url": external_url("payment.attestation_page", number=card_request.number),
         "valid_until": card_requests.attestation_valid_until(card_request),
         "to_paris": to_paris,
     }
@@ -171,6 +183,8 @@ def summary(number: int):
     card_request = owned(number)
     if not card_request.is_paid:
         return redirect(url_for("wizard.start"), 303)
+    # The confirmation email, if a stopped server never queued it after the payment.
+    send_confirmation(card_request)
     if card_request.attestation_size is None:
         built_attestation(card_request)
     return render_step(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField
 
 from models.cards import DUPLICATE, REVOCATION_REASONS, Card
+
+from ..shared.forms import Form, TextField
 
 NOTHING_SELECTED = (
     "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
@@ -24,7 +25,7 @@ HONOUR_DUPLICATE = "Vous devez déclarer sur l'honneur votre demande de révocat
 HONOUR_SECOND_COPY = "Vous devez déclarer sur l'honneur que les informations fournies sont exactes."
 
 
-class SelectionFormBase(FlaskForm):
+class SelectionFormBase(Form):
     cards: ClassVar[list[Card]] = []
     kind: ClassVar[str] = DUPLICATE
 
@@ -83,7 +84,7 @@ def selection_form(cards: list[Card], kind: str, **kwargs) -> SelectionFormBase:
         setattr(SelectionForm, f"select_{card.number}", BooleanField("Sélectionner"))
         if kind == DUPLICATE:
             # Options come from REVOCATION_REASONS in the template; validate() checks them.
-            setattr(SelectionForm, f"reason_{card.number}", StringField("Motif"))
+            setattr(SelectionForm, f"reason_{card.number}", TextField("Motif"))
     # Added last so that errors are listed in the order of the page.
     SelectionForm.honour = BooleanField(
         "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."

@@ -25,7 +25,7 @@ from models.shared.clock import clock
 
 from ..shared.render import form_to_retry, login_required, show_errors, wants_fragment
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
-from .payment import send_to_provider
+from .payment import handoff, send_to_provider
 from .selection import initial_data, selection_form
 from .steps import render_step
 
@@ -490,6 +490,27 @@ def payment(card_request):
             return go_to("livraison", card_request)
         return send_to_provider(card_request)
     return show_payment(card_request, request.args.get("resultat"))
+
+
+@bp.route("/paiement/envoi")
+@wizard_step("paiement")
+def payment_handoff(card_request):
+    """After « Payer »: the form that takes the browser to the provider's page.
+
+    With JavaScript it sends itself at once (never when the back button
+    brings the user here again); without, the user presses « Continuer ».
+    """
+    redirection = handoff(card_request)
+    if redirection is None:
+        return redirect(url_for(BY_KEY["paiement"].endpoint), 303)
+    return render_step(
+        "citizen/wizard/payment_handoff.html",
+        card_request,
+        "paiement",
+        page="Vers le paiement sécurisé",
+        redirection=redirection,
+        amount=payments.amount_due(card_request),
+    )
 
 
 # Every step the wizard's routes show has its page here (the last one is the

@@ -10,26 +10,25 @@ import logging
 import urllib.parse
 import urllib.request
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import StringField
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 
-from models import payments
 from models.citizen.wizard import BY_KEY, INDICATOR
 from models.demo import provider
 from models.shared.clock import clock, to_paris
 
-from ..shared.render import login_required, page_title, render_page
+from ..shared.forms import Form, TextField
+from ..shared.render import page_title, render_page
+from ..shared.web import content_security_policy, origin
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("provider", __name__, url_prefix="/paiement-securise")
 
 
-class CardForm(FlaskForm):
-    number = StringField("Numéro de carte")
-    expiry = StringField("Date d'expiration")
-    security_code = StringField("Cryptogramme visuel")
+class CardForm(Form):
+    number = TextField("Numéro de carte")
+    expiry = TextField("Date d'expiration")
+    security_code = TextField("Cryptogramme visuel")
 
 
 def notify_over_http(url: str, fields: dict[str, str]) -> None:
@@ -48,15 +47,38 @@ def notify(transaction) -> None:
     notifier(transaction.notify_url, fields)
 
 
-def transaction_of_account(reference: str):
-    """The transaction, only for the account whose request it pays (404 otherwise)."""
+# Like a bank's hosted page, the provider knows nothing of the merchant's users:
+# a transaction's pages open only in the browser that brought its sealed order.
+OPENED_HERE = "provider_transactions"
+
+
+def remember_in_this_browser(reference: str) -> None:
+    opened = [r for r in session.get(OPENED_HERE, []) if r != reference][-9:]
+    session[OPENED_HERE] = [*opened, reference]
+
+
+def transaction_of_browser(reference: str):
+    """The transaction, only in the browser that opened it (404 otherwise)."""
+    if reference not in session.get(OPENED_HERE, []):
+        abort(404)
     transaction = provider.ProviderTransaction.get_or_none(
         provider.ProviderTransaction.reference == reference
     )
-    payment = payments.Payment.get_or_none(payments.Payment.transaction_reference == reference)
-    if transaction is None or payment is None or payment.request.account_id != g.account.id:
+    if transaction is None:
         abort(404)
+    g.merchant_origin = origin(transaction.return_url)
     return transaction
+
+
+@bp.after_request
+def let_forms_lead_back_to_the_merchant(response):
+    """This page may send the browser back to the merchant (« Annuler »), maybe on
+    another site: its form-action policy names that site."""
+    if g.get("merchant_origin"):
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            current_app, [g.merchant_origin]
+        )
+    return response
 
 
 def context(transaction, heading: str, errors: bool = False) -> dict:
@@ -72,7 +94,6 @@ def context(transaction, heading: str, errors: bool = False) -> dict:
 
 
 @bp.route("", methods=["GET", "POST"])
-@login_required
 def card_page():
     """The merchant sends the browser here with its sealed order."""
     try:
@@ -83,7 +104,8 @@ def card_page():
         )
     except provider.BadOrder:
         abort(400)
-    transaction_of_account(transaction.reference)
+    remember_in_this_browser(transaction.reference)
+    g.merchant_origin = origin(transaction.return_url)
     if transaction.state == provider.FINISHED:
         return redirect(url_for("provider.result", reference=transaction.reference), 303)
     return show_card_form(transaction, CardForm(formdata=None))
@@ -99,9 +121,8 @@ def show_card_form(transaction, form, status=200):
 
 
 @bp.route("/<reference>", methods=["POST"])
-@login_required
 def submit(reference: str):
-    transaction = transaction_of_account(reference)
+    transaction = transaction_of_browser(reference)
     if transaction.state == provider.FINISHED:
         # A second click, or the back button: the transaction is already closed.
         return redirect(url_for("provider.result", reference=reference), 303)
@@ -133,9 +154,8 @@ def return_url(transaction) -> str:
 
 
 @bp.route("/<reference>/resultat")
-@login_required
 def result(reference: str):
-    transaction = transaction_of_account(reference)
+    transaction = transaction_of_browser(reference)
     if transaction.state != provider.FINISHED:
         abort(404)
     return render_page(
@@ -146,9 +166,8 @@ def result(reference: str):
 
 
 @bp.route("/<reference>/recu")
-@login_required
 def receipt(reference: str):
-    transaction = transaction_of_account(reference)
+    transaction = transaction_of_browser(reference)
     if not transaction.accepted:
         abort(404)
     return render_page("demo/provider/receipt.html", **context(transaction, "Reçu du paiement"))

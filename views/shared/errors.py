@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFError
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .render import render_page
@@ -20,6 +21,14 @@ ERROR_PAGES = {
     ),
     405: ("Page non trouvée", ["Cette adresse ne s'utilise pas de cette façon."]),
     413: ("Envoi trop volumineux", ["Les informations envoyées sont trop longues."]),
+    503: (
+        "Le service est momentanément indisponible",
+        [
+            "Votre demande en cours est conservée : rien de ce que vous avez déjà "
+            "validé n'est perdu.",
+            "Réessayez dans quelques minutes.",
+        ],
+    ),
     500: (
         "Désolé, le service rencontre un problème",
         [
@@ -30,7 +39,7 @@ ERROR_PAGES = {
 }
 
 
-def render_error(status: int, retry_url: str | None = None):
+def render_error(status: int, retry_url: str | None = None, retry_label: str | None = None):
     heading, paragraphs = ERROR_PAGES.get(status, ERROR_PAGES[500])
     return render_page(
         "shared/pages/error.html",
@@ -38,6 +47,7 @@ def render_error(status: int, retry_url: str | None = None):
         heading=heading,
         paragraphs=paragraphs,
         retry_url=retry_url,
+        retry_label=retry_label,
     )
 
 
@@ -59,6 +69,16 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # Refused, dropped or locked past its wait: the request may simply be tried again.
+        app.logger.error("Database unavailable: %s", error)
+        again = request.full_path.rstrip("?") if request.method == "GET" else None
+        response = render_error(503, again, "Réessayer")
+        response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -6,7 +6,7 @@ from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
@@ -37,6 +37,18 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
     else:
         response = make_response(render_template(template, **context), status)
     return response
+
+
+def public_base_url() -> str:
+    """The service's own address: PUBLIC_URL when set, never a Host header an
+    attacker chose (links in emails and the provider's return addresses)."""
+    configured = current_app.config.get("PUBLIC_URL")
+    return (configured or request.host_url).rstrip("/") + "/"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link to one of the service's pages."""
+    return public_base_url().rstrip("/") + url_for(endpoint, **values)
 
 
 def page_title(*parts: str, errors: bool = False) -> str:
@@ -79,20 +91,31 @@ def login_required(view):
 # the same page. Passwords and card details never go there.
 
 NEVER_KEPT = {"csrf_token", "password", "confirmation", "number", "security_code", "expiry"}
-# The session is a cookie (4 KB at most in browsers): a pasted page of text is
-# kept only in part, its error already counted on the whole of it.
+# The session is a cookie (4 KB at most in browsers, or the user is signed out):
+# only the form's own fields are kept, each cut to KEPT_VALUE_MAX characters (its
+# error already counted on the whole of it), all of them to KEPT_TOTAL_MAX.
 KEPT_VALUE_MAX = 200
+KEPT_TOTAL_MAX = 1500
+
+
+def kept_answers(form) -> list[tuple[str, str]]:
+    """The answers of ``form`` worth showing again, small enough for the cookie."""
+    own = {field.name for field in form} - NEVER_KEPT
+    kept, budget = [], KEPT_TOTAL_MAX
+    for name, value in request.form.items(multi=True):
+        if name not in own or budget <= 0:
+            continue
+        value = value[: min(KEPT_VALUE_MAX, budget)]
+        budget -= len(value) + len(name)
+        kept.append((name, value))
+    return kept
 
 
 def retry_later(form):
     """Keep the answers and errors of ``form``, then redirect to the same page."""
     session["retry"] = {
         "path": request.path,
-        "data": [
-            (k, v[:KEPT_VALUE_MAX])
-            for k, v in request.form.items(multi=True)
-            if k not in NEVER_KEPT
-        ],
+        "data": kept_answers(form),
         "errors": {field.name: list(field.errors) for field in form if field.errors},
         "form_errors": list(form.form_errors),
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+from urllib.parse import urlsplit
 
 import brotli
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from peewee import InterfaceError, OperationalError
 
 from models.citizen import auth
 from models.shared.db import database
@@ -20,6 +22,14 @@ COMPRESSED_TYPES = {
     "image/svg+xml",
 }
 MIN_COMPRESS_SIZE = 300
+# Sent with every answer, the server's own error answers included (see ``server``).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -29,8 +39,16 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
-def content_security_policy(app: Flask) -> str:
-    form_targets = " ".join(["'self'", *app.config.get("CSP_FORM_ACTION_EXTRA", [])])
+def origin(url: str | None) -> str | None:
+    """« https://pay.example.org » of « https://pay.example.org/paypage?x=1 »."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def content_security_policy(app: Flask, form_targets: list[str] | None = None) -> str:
+    """The policy of every page; forms may go to this site, and to the payment provider."""
+    provider = origin(app.config.get("PAYMENT_URL"))
+    form_targets = " ".join(["'self'", *filter(None, [provider, *(form_targets or [])])])
     return "; ".join(
         [
             "default-src 'self'",
@@ -51,25 +69,37 @@ def init_web(app: Flask) -> None:
     csp = content_security_policy(app)
 
     @app.before_request
+    def refuse_unreadable_addresses() -> None:
+        # A NUL in an address is never a page of ours, and PostgreSQL refuses it in
+        # any query: answer « Demande incorrecte » before anything reads it.
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        ):
+            abort(400)
+
+    @app.before_request
     def open_connection() -> None:
         # Close only what this request opened (a test or CLI may hold a connection).
+        # A connection per request: after a database restart the next request
+        # simply connects again.
         g.opened_connection = database.connect(reuse_if_open=True)
         load_signed_in_account()
 
     @app.teardown_request
     def close_connection(_error) -> None:
         if g.get("opened_connection") and not database.is_closed():
-            database.close()
+            try:
+                database.close()
+            except (OperationalError, InterfaceError):
+                # The server dropped it, maybe inside a transaction: forget it.
+                database.dispose()
 
     @app.after_request
     def secure_and_compress(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        for name, value in SECURITY_HEADERS.items():
+            headers.setdefault(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":

@@ -1,0 +1,50 @@
+"""The base of every form: text answers from the request's form fields, and nothing else.
+
+A browser sends a form's text fields as text. Anything else standing in for
+them (a file part named like a field, a JSON body, control characters such as
+NUL pasted into a field) is not an answer: the field says so, next to it,
+instead of reaching the database or the code that expects text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import StopValidation
+
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# C0 and C1 control characters, NUL included; tab and line breaks are white space.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_FROM_REQUEST = object()
+
+
+def refused_characters(label: str) -> str:
+    return f"« {label} » contient un caractère non autorisé : retapez-le sans le copier-coller"
+
+
+class Form(FlaskForm):
+    """A form filled from ``request.form`` only (never files, never JSON)."""
+
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+        if formdata is _FROM_REQUEST:
+            formdata = request.form if request.method in SUBMIT_METHODS else None
+        super().__init__(formdata=formdata, **kwargs)
+
+
+class TextField(StringField):
+    """One line of text typed by the user."""
+
+    def pre_validate(self, form) -> None:
+        if self.data and CONTROL_CHARACTERS.search(self.data):
+            raise StopValidation(refused_characters(self.label.text))
+
+
+class HiddenTextField(HiddenField):
+    """A value the page itself sends back (not typed: checked all the same)."""
+
+    def pre_validate(self, form) -> None:
+        if self.data and CONTROL_CHARACTERS.search(self.data):
+            raise StopValidation(refused_characters(self.label.text or self.name))

@@ -1,0 +1,73 @@
+"""The production server: gunicorn with threaded workers, and its own error answers.
+
+gunicorn answers some malformed requests itself, before the application sees
+them (a request line or headers too long: 414, 431; a request it cannot
+parse: 400). Those answers carry the same security headers as the service's
+and say what happened in French.
+"""
+
+from __future__ import annotations
+
+import html
+
+from flask import Flask
+from gunicorn import util
+from gunicorn.app.base import BaseApplication
+
+from .web import SECURITY_HEADERS
+
+MESSAGES = {
+    400: "La demande envoyée n'a pas pu être lue.",
+    403: "Cette demande n'est pas autorisée.",
+    414: "L'adresse de la page est trop longue.",
+    417: "La demande envoyée n'a pas pu être lue.",
+    431: "La demande envoyée est trop volumineuse (en-têtes trop longs).",
+    500: "Le service rencontre un problème. Réessayez dans quelques minutes.",
+    501: "La demande envoyée n'a pas pu être lue.",
+}
+
+
+def error_answer(status: int, reason: str) -> bytes:
+    """A whole HTTP answer for an error gunicorn meets before the application."""
+    message = MESSAGES.get(status, MESSAGES[400])
+    body = (
+        '<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(message)} - CMI</title></head>\n"
+        f"<body><main><h1>{html.escape(message)}</h1>"
+        '<p><a href="/">Aller à l\'accueil du service</a></p></main></body>\n</html>\n'
+    ).encode()
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": str(len(body)),
+        "Cache-Control": "no-store",
+        "Connection": "close",
+    }
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode("latin-1") + b"\r\n" + body
+
+
+def write_error(sock, status_int: int, reason: str, _message: str) -> None:
+    util.write_nonblock(sock, error_answer(status_int, reason))
+
+
+def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    # gunicorn writes its own error answers through util.write_error.
+    util.write_error = write_error
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("preload_app", True)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 30)
+
+        def load(self):
+            return app
+
+    Server().run()
