@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -89,3 +90,30 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- the fuzzer's counts, gathered from every test process ----------------------------------
+
+FUZZ_TOTALS: Counter = Counter()
+
+
+def pytest_sessionfinish(session):
+    from .test_fuzz import COUNTS
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["fuzz_counts"] = dict(COUNTS)
+    else:
+        FUZZ_TOTALS.update(COUNTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    FUZZ_TOTALS.update(getattr(node, "workeroutput", {}).get("fuzz_counts", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FUZZ_TOTALS:
+        terminalreporter.write_sep("-", "fuzzing: examples per route (SQLite and PostgreSQL)")
+        for route, count in sorted(FUZZ_TOTALS.items()):
+            terminalreporter.write_line(f"{count:6d}  {route}")
+        terminalreporter.write_line(f"{sum(FUZZ_TOTALS.values()):6d}  in all")
