@@ -19,7 +19,7 @@ drops the connection or stays locked during the request. Every answer must hold:
 - for the forgotten-credential forms, the request does the same work whether
   or not an account exists.
 
-``FUZZ_EXAMPLES`` sets the examples per route and database (default 25);
+``FUZZ_EXAMPLES`` sets the examples per route and database (default 40);
 the counts are printed at the end of the run.
 """
 
@@ -51,7 +51,7 @@ from models.shared.security import hash_password
 from .helpers import QueryLog
 from .pages import Page
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 SECRET = "demo-only-payment-secret"
 ELSEWHERE = "https://paiement.example.net"
 
@@ -233,10 +233,21 @@ raw_bytes = st.one_of(
 )
 
 
+@st.composite
+def with_control_character(draw, valid: tuple[str, ...]):
+    """A valid answer with a control character inside (NUL most often): pasted, or forged."""
+    text = draw(st.sampled_from(valid))
+    control = draw(st.one_of(st.just("\x00"), st.characters(codec=None, categories=["Cc"])))
+    at = draw(st.integers(0, len(text)))
+    return text[:at] + control + text[at:]
+
+
 def values(*valid: str):
-    """A field's value: a valid answer, hostile text, raw bytes, or another account's id."""
+    """A field's value: a valid answer (maybe with a control character), hostile text,
+    raw bytes, or another account's id."""
     return st.one_of(
         st.sampled_from(valid) if valid else st.nothing(),
+        with_control_character(valid) if valid else st.nothing(),
         hostile_text,
         raw_bytes,
         st.builds(lambda i: FOREIGN[i % len(FOREIGN)] if FOREIGN else "0", st.integers(0, 50)),
