@@ -242,15 +242,24 @@ def with_control_character(draw, valid: tuple[str, ...]):
     return text[:at] + control + text[at:]
 
 
-def values(*valid: str):
+@dataclass(frozen=True)
+class Values:
+    valid: tuple[str, ...]
+    any: st.SearchStrategy
+
+
+def values(*valid: str) -> Values:
     """A field's value: a valid answer (maybe with a control character), hostile text,
     raw bytes, or another account's id."""
-    return st.one_of(
-        st.sampled_from(valid) if valid else st.nothing(),
-        with_control_character(valid) if valid else st.nothing(),
-        hostile_text,
-        raw_bytes,
-        st.builds(lambda i: FOREIGN[i % len(FOREIGN)] if FOREIGN else "0", st.integers(0, 50)),
+    return Values(
+        valid,
+        st.one_of(
+            st.sampled_from(valid) if valid else st.nothing(),
+            with_control_character(valid) if valid else st.nothing(),
+            hostile_text,
+            raw_bytes,
+            st.builds(lambda i: FOREIGN[i % len(FOREIGN)] if FOREIGN else "0", st.integers(0, 50)),
+        ),
     )
 
 
@@ -260,7 +269,7 @@ class Route:
     method: str
     path: str  # may name {reference}, {token}, {card}
     step: str
-    fields: dict = field(default_factory=dict)  # name -> strategy of its value
+    fields: dict = field(default_factory=dict)  # name -> Values
     extra: str = ""  # "provider": a transaction opened; "reset": a reset link
     in_query: bool = False
 
@@ -373,11 +382,20 @@ def build_body(sent: Sent, token: str) -> tuple[bytes, str]:
 
 @st.composite
 def requests_for(draw, route: Route) -> Sent:
+    """Either one field hostile among valid answers (so that it reaches the code
+    behind the form's other checks), or every field drawn at random."""
     fields = []
-    for name, strategy in route.fields.items():
+    one_hostile = route.fields and draw(st.booleans())
+    target = draw(st.sampled_from(sorted(route.fields))) if one_hostile else None
+    for name, field_values in route.fields.items():
+        if one_hostile and name != target:
+            if field_values.valid:
+                fields.append((name, draw(st.sampled_from(field_values.valid)), False))
+            continue
         presence = draw(st.sampled_from(["one", "one", "one", "missing", "twice"]))
         for _ in range({"one": 1, "missing": 0, "twice": 2}[presence]):
-            fields.append((name, draw(strategy), draw(st.booleans()) and draw(st.booleans())))
+            as_file = draw(st.booleans()) and draw(st.booleans())
+            fields.append((name, draw(field_values.any), as_file))
     return Sent(
         fields=fields,
         multipart=draw(st.booleans()),
