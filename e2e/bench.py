@@ -447,7 +447,7 @@ def whole_flow(client: HttpClient, username: str, card_number: str) -> bool:
     return "Votre demande est enregistrée" in page
 
 
-def create_load_accounts(database_url: str, count: int) -> list[tuple[str, str]]:
+def create_load_accounts(database_url: str, count: int, first: int = 0) -> list[tuple[str, str]]:
     """Accounts with one valid card each, so that every simulated flow has a card to replace."""
     sys.path.insert(0, str(ROOT))
     from datetime import date
@@ -463,7 +463,7 @@ def create_load_accounts(database_url: str, count: int) -> list[tuple[str, str]]
     password = hash_password("Charge-2026")
     created = []
     with database.connection_context(), database.atomic():
-        for index in range(count):
+        for index in range(first, first + count):
             address = Address.create(
                 name=f"Usager CHARGE {index}",
                 street="1 rue du Test",

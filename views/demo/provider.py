@@ -7,6 +7,7 @@ the service's; it answers the service through the browser and server to server.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.parse
 import urllib.request
 
@@ -42,9 +43,16 @@ def notify_over_http(url: str, fields: dict[str, str]) -> None:
 
 
 def notify(transaction) -> None:
+    """Tell the merchant server to server, on its own time, as a bank does: the
+    card holder's page does not wait for the merchant's answer."""
     fields = provider.sealed_response(transaction, current_app.config["PAYMENT_SECRET"])
-    notifier = current_app.extensions.get("payment_notifier", notify_over_http)
-    notifier(transaction.notify_url, fields)
+    notifier = current_app.extensions.get("payment_notifier")
+    if notifier is not None:
+        notifier(transaction.notify_url, fields)
+        return
+    threading.Thread(
+        target=notify_over_http, args=(transaction.notify_url, fields), daemon=True
+    ).start()
 
 
 # Like a bank's hosted page, the provider knows nothing of the merchant's users:
