@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from models.citizen import credentials
@@ -66,6 +67,9 @@ DEFAULTS = {
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     "RETRY_AFTER_SECONDS": 120,
+    # Proxies in front that set X-Forwarded-For and X-Forwarded-Proto (0: none). The
+    # client's address counts in the limits of the forgotten-credential forms.
+    "PROXY_HOPS": 0,
 }
 
 # Settings an operator may give in the environment.
@@ -107,12 +111,17 @@ def create_app(config: dict | None = None) -> Flask:
             app.config[key] = os.environ[key]
     if os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("PROXY_HOPS", "").isdigit():
+        app.config["PROXY_HOPS"] = int(os.environ["PROXY_HOPS"])
     app.config.update(config or {})
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
     open_database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.extensions["mailer"] = Mailer(app.config["SMTP_URL"], app.config["MAIL_FROM"])
 
     Htmx(app)

@@ -715,3 +715,44 @@ def test_forgotten_password_does_the_same_work_for_any_identifier(app):
             raise AssertionError(f"{list(shapes.values())} do different work:\n{diff}")
 
     one()
+
+
+# -- addresses: every page that reads a part of its address -----------------------------------
+
+ADDRESSES = [
+    "/demandes/{}",
+    "/demandes/{}/attestation",
+    "/demandes/{}/attestation.pdf",
+    "/paiement-securise/{}/resultat",
+    "/paiement-securise/{}/recu",
+    "/mot-de-passe/{}",
+    "/connexion?next={}",
+    "/connexion?expiree={}",
+    "/demande/paiement?resultat={}",
+    "/demande/livraison?modifier={}",
+    "/courriel-envoye?sujet={}",
+    "/static/{}",
+]
+address_parts = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(
+        ["0", "10000", "2147483648", "9" * 40, "%00", "%ff", "..%2f..", "//evil.example"]
+    ),
+    st.text(max_size=30).map(lambda t: urllib.parse.quote(t.encode("utf-8", "surrogatepass"))),
+    raw_bytes.map(urllib.parse.quote_from_bytes),
+)
+
+
+@pytest.mark.parametrize("template", ADDRESSES)
+def test_no_address_breaks_a_page(fuzz_app, template):
+    """Numbers beyond any column, NUL and invalid UTF-8 in a path or a query."""
+
+    @SETTINGS
+    @given(part=address_parts, signed_in=st.booleans())
+    def one(part, signed_in):
+        scene = set_scene(fuzz_app, "signed_in" if signed_in else "anonymous")
+        response = scene.client.get(template.format(part))
+        COUNTS["adresse " + template.split("{")[0].rstrip("/?=")] += 1
+        assert response.status_code < 500, (template, part, response.status_code)
+
+    one()

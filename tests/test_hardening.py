@@ -385,3 +385,24 @@ def test_sqlite_locked_past_its_wait_answers_503_then_the_user_finishes(database
         other.close()
     response = client.post("/demande/engagement", data={"csrf_token": token, "accept": "y"})
     assert response.headers["Location"] == "/demande/choix"
+
+
+def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(database_url, frozen_clock):
+    """Without PROXY_HOPS every visitor would share the proxy's address, and its limit."""
+    import models
+    from app import create_app
+    from models.demo.data import load_demo_data
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "PROXY_HOPS": 1})
+    models.create_tables()
+    load_demo_data()
+    statuses = []
+    for visitor in range(credentials.PER_CLIENT + 2):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{visitor}"
+        answer = post_form(client, "/mot-de-passe-oublie", {"username": f"someone.{visitor}"})
+        statuses.append(answer.status_code)
+    assert statuses == [303] * (credentials.PER_CLIENT + 2)
+    with database.connection_context():
+        clients = {r.client for r in credentials.CredentialRequest.select()}
+    assert len(clients) == credentials.PER_CLIENT + 2

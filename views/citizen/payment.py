@@ -176,7 +176,7 @@ def owned_paid(number: int):
     return card_request
 
 
-@bp.route("/demandes/<int:number>")
+@bp.route("/demandes/<int(max=2147483647):number>")
 @login_required
 def summary(number: int):
     """« Récapitulatif »: the last step, and the request's page in « Mes données » later."""
@@ -207,7 +207,7 @@ def attestation_label(card_request) -> str:
     return size_label(card_request.attestation_size)
 
 
-@bp.route("/demandes/<int:number>/attestation.pdf")
+@bp.route("/demandes/<int(max=2147483647):number>/attestation.pdf")
 @login_required
 def attestation_download(number: int):
     card_request = owned_paid(number)
@@ -218,7 +218,7 @@ def attestation_download(number: int):
     )
 
 
-@bp.route("/demandes/<int:number>/attestation")
+@bp.route("/demandes/<int(max=2147483647):number>/attestation")
 @login_required
 def attestation_page(number: int):
     card_request = owned_paid(number)
