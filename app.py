@@ -28,6 +28,7 @@ from views.citizen import account, auth, payment, wizard
 from views.demo import provider
 from views.shared import documents, pages
 from views.shared.assets import StaticAssets
+from views.shared.background import Background
 from views.shared.errors import register_error_pages
 from views.shared.render import page_title
 from views.shared.server import serve
@@ -123,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.extensions["mailer"] = Mailer(app.config["SMTP_URL"], app.config["MAIL_FROM"])
+    app.extensions["background"] = Background()
 
     Htmx(app)
     csrf.init_app(app)
@@ -209,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         with models.database.connection_context():
             # Forgotten-credential requests a stopped server answered but never wrote.
             for request_id in credentials.waiting():
-                auth.prepare_email(app, request_id)
+                try:
+                    auth.prepare_email(app, request_id)
+                except Exception:
+                    app.logger.exception("Credential request %s still waiting", request_id)
             sent, waiting = app.extensions["mailer"].send_waiting()
         print(f"{sent} email(s) sent, {waiting} still waiting.")
         return 0 if waiting == 0 else 1
@@ -234,6 +239,15 @@ def main(argv: list[str] | None = None) -> int:
             "Refusing to start: PAYMENT_URL is not set. The built-in payment page takes\n"
             "no money and only runs with --demo; set PAYMENT_URL, PAYMENT_MERCHANT_ID and\n"
             "PAYMENT_SECRET to those of the payment provider.",
+            file=sys.stderr,
+        )
+        return 2
+    if not app.config["PUBLIC_URL"] and not args.demo:
+        print(
+            "Refusing to start: PUBLIC_URL is not set. Links sent by email (password\n"
+            "reset) and the payment provider's return addresses are built from it, never\n"
+            "from a request's Host header: set it to the service's address, for example\n"
+            "  PUBLIC_URL=https://cmi.example.org",
             file=sys.stderr,
         )
         return 2

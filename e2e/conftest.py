@@ -86,6 +86,7 @@ class InProcessService:
         load_demo_data()
 
     def outbox(self) -> list[models.OutboxEmail]:
+        self.app.extensions["background"].drain()  # emails written after the answer
         with database.connection_context():
             return list(models.OutboxEmail.select().order_by(models.OutboxEmail.id))
 

@@ -62,11 +62,14 @@ def frozen_clock():
 
 
 class ClosingClient(FlaskClient):
-    """Reads each answer whole and closes it, as a server does: work the service
-    does after answering (``call_on_close``) is done when the call returns."""
+    """Reads each answer whole and closes it, as a server does, then waits for the
+    work the service does after answering: it is done when the call returns."""
 
     def open(self, *args, buffered=True, **kwargs):
-        return super().open(*args, buffered=buffered, **kwargs)
+        response = super().open(*args, buffered=buffered, **kwargs)
+        if buffered:
+            self.application.extensions["background"].drain()
+        return response
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import json
 import re
 import secrets
 import threading
+import urllib.parse
 
 import pytest
 from peewee import OperationalError
@@ -202,6 +203,7 @@ def test_a_known_and_an_unknown_identifier_cost_the_same_work(app, path, field, 
         assert response.status_code == 303
         work[typed] = tables_touched(log)
         response.close()  # then the email is prepared, after the answer
+        app.extensions["background"].drain()
     assert work[known] == work[unknown]
     assert not any("account" in sql for sql in work[known]), work[known]
     with database.connection_context():
@@ -273,6 +275,7 @@ def test_a_request_a_stopped_server_never_wrote_is_written_by_the_outbox_command
         prepare_email(app, request_id)
     assert OutboxEmail.select().count() == 1
     response.close()  # the late close finds it done
+    app.extensions["background"].drain()
     assert OutboxEmail.select().count() == 1
 
 
@@ -406,3 +409,92 @@ def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(database_url, froz
     with database.connection_context():
         clients = {r.client for r in credentials.CredentialRequest.select()}
     assert len(clients) == credentials.PER_CLIENT + 2
+
+
+# -- found by review ---------------------------------------------------------------------------
+
+
+def test_a_host_no_server_has_gets_a_page_not_a_500(client):
+    response = client.get("/connexion", headers={"Host": "a" * 64 + ".example.org"})
+    assert response.status_code == 400
+    assert '<html lang="fr">' in response.text
+
+
+@pytest.mark.parametrize("target", ["/a\nb", "/a\rSet-Cookie: x=1", "/a\tb"])
+def test_a_next_address_with_a_line_break_is_not_followed(client, target):
+    sign_in(client, "alfred.depot")
+    response = client.get("/connexion?next=" + urllib.parse.quote(target))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/mes-donnees"
+
+
+def test_a_mistake_in_a_query_is_a_500_not_a_database_outage(client, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise OperationalError("no such column: t1.nothing")
+
+    monkeypatch.setattr("views.shared.pages.render_page", broken)
+    response = client.get("/accessibilite")
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+
+
+def test_a_new_password_signs_out_every_other_session(app, db):
+    thief, owner = app.test_client(), app.test_client()
+    sign_in(thief, "alfred.depot")
+    assert thief.get("/mes-donnees").status_code == 200
+    token = auth.create_password_reset(Account.get(Account.username == "alfred.depot"))
+    answer = post_form(
+        owner,
+        f"/mot-de-passe/{token}",
+        {"password": "Nouveau-mot-2026", "confirmation": "Nouveau-mot-2026"},
+    )
+    assert answer.status_code == 303
+    assert thief.get("/mes-donnees").status_code == 303  # back to sign-in
+
+
+def test_requests_at_once_cannot_pass_the_limit_together(app):
+    """Servers counting at the same moment must not each see room for one more."""
+    clients = [app.test_client() for _ in range(8)]
+    tokens = [token_of(client, "/mot-de-passe-oublie") for client in clients]
+    barrier, answers = threading.Barrier(len(clients)), []
+
+    def ask(client, token):
+        barrier.wait()
+        answers.append(
+            client.post(
+                "/mot-de-passe-oublie", data={"csrf_token": token, "username": "alfred.depot"}
+            ).headers["Location"]
+        )
+
+    threads = [
+        threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    accepted = [location for location in answers if location.startswith("/courriel-envoye")]
+    assert len(answers) == 8 and len(accepted) == credentials.PER_KEY, answers
+    with database.connection_context():
+        assert credentials.CredentialRequest.select().count() == credentials.PER_KEY
+
+
+def test_an_email_that_failed_to_be_written_waits_for_the_outbox_command(app, db, monkeypatch):
+    from views.citizen import auth as auth_views
+
+    def fails(_asked):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(auth_views, "compose", fails)
+    answer = post_form(app.test_client(), "/mot-de-passe-oublie", {"username": "alfred.depot"})
+    assert answer.status_code == 303
+    assert OutboxEmail.select().count() == 0
+    monkeypatch.undo()
+    from datetime import timedelta
+
+    from models.shared.clock import clock
+
+    clock.advance(timedelta(minutes=2))
+    (waiting,) = credentials.waiting()
+    auth_views.prepare_email(app, waiting)
+    assert OutboxEmail.select().count() == 1

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(**extra):
-    kept_out = ("SECRET_KEY", "DEMO", "DATABASE_URL", "PAYMENT_SECRET", "PAYMENT_URL")
+    kept_out = ("SECRET_KEY", "DEMO", "DATABASE_URL", "PAYMENT_SECRET", "PAYMENT_URL", "PUBLIC_URL")
     env = {k: v for k, v in os.environ.items() if k not in kept_out}
     env.update(extra)
     return env
@@ -51,6 +51,22 @@ def test_refuses_to_start_without_a_real_payment_provider(tmp_path):
     )
     assert result.returncode == 2
     assert "Refusing to start: PAYMENT_URL is not set" in result.stderr
+
+
+def test_refuses_to_start_without_its_public_address(tmp_path):
+    # Links in emails would otherwise be built from whatever Host a request names.
+    result = subprocess.run(
+        [sys.executable, "app.py", "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}"],
+        cwd=ROOT,
+        env=_env(
+            SECRET_KEY="k" * 64, PAYMENT_SECRET="p" * 64, PAYMENT_URL="https://pay.example.org/"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Refusing to start: PUBLIC_URL is not set" in result.stderr
 
 
 def test_the_built_in_payment_page_exists_only_for_demonstrations_and_tests(tmp_path):

@@ -120,6 +120,8 @@ def use_password_reset(token: str, new_password: str) -> Account | None:
         account.password_hash = hash_password(new_password)
         account.save()
         LoginFailure.delete().where(LoginFailure.username == account.username).execute()
+        # Whoever was signed in with the old password is signed out everywhere.
+        UserSession.delete().where(UserSession.account == account).execute()
         return account
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from peewee import CharField, DateTimeField, fn
+from peewee import CharField, DateTimeField, TextField, fn
 
 from ..people import Account
 from ..shared.clock import clock
-from ..shared.db import BaseModel, write_transaction
+from ..shared.db import BaseModel, lock_names, write_transaction
 
 USERNAME_REMINDER = "identifiant"
 RESET_LINK = "mot-de-passe"
@@ -36,7 +36,7 @@ class CredentialRequest(BaseModel):
     kind = CharField()  # USERNAME_REMINDER or RESET_LINK
     key = CharField(index=True)  # the identifier or the address as typed, normalised
     client = CharField(index=True)  # where the request came from
-    base_url = CharField()  # the service's address, for the links of the email
+    base_url = TextField()  # the service's address, for the links of the email
     created_at = DateTimeField(index=True)
     taken_at = DateTimeField(null=True)  # prepared (email queued, or nothing to send)
     recipient = CharField(null=True, index=True)  # who was written to, if anyone
@@ -72,6 +72,8 @@ def ask(kind: str, typed: str, client: str, base_url: str) -> Admission:
     key = normalise_key(typed)
     now = clock.now()
     with write_transaction():
+        # Two servers counting at once must not both see room for one more.
+        lock_names(f"credential key {kind} {key}", f"credential client {client}")
         same_key = CredentialRequest.select().where(
             (CredentialRequest.kind == kind) & (CredentialRequest.key == key)
         )
@@ -118,20 +120,22 @@ def accounts_for(request: CredentialRequest) -> list[Account]:
     return list(Account.select().where(by_address).order_by(Account.id))
 
 
-def may_write_to(recipient: str) -> bool:
-    """Fewer than PER_RECIPIENT credential emails to this address in the last hour."""
+def reserve_recipient(request: CredentialRequest, recipient: str) -> bool:
+    """Count this email against its recipient's hourly limit, or refuse it (call inside the
+    write transaction that queues the email)."""
+    recipient = recipient.lower()
+    lock_names(f"credential recipient {recipient}")
     sent = (
         CredentialRequest.select()
         .where(
-            (CredentialRequest.recipient == recipient.lower())
+            (CredentialRequest.recipient == recipient)
             & (CredentialRequest.taken_at > clock.now() - WINDOW)
         )
         .count()
     )
-    return sent < PER_RECIPIENT
-
-
-def written_to(request: CredentialRequest, recipient: str) -> None:
-    CredentialRequest.update(recipient=recipient.lower()).where(
+    if sent >= PER_RECIPIENT:
+        return False
+    CredentialRequest.update(recipient=recipient).where(
         CredentialRequest.id == request.id
     ).execute()
+    return True

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from peewee import CharField, DateTimeField, IntegerField
+from peewee import CharField, DateTimeField, IntegerField, IntegrityError, TextField
 
 from ..shared.clock import clock
 from ..shared.db import BaseModel, write_transaction
@@ -42,8 +42,8 @@ class ProviderTransaction(BaseModel):
     order_id = CharField()
     amount = IntegerField()
     currency = CharField()
-    return_url = CharField()
-    notify_url = CharField()
+    return_url = TextField()
+    notify_url = TextField()
     state = CharField(default=STARTED)
     response_code = CharField(null=True)
     masked_pan = CharField(null=True)
@@ -87,11 +87,15 @@ def open_transaction(data: str, given_seal: str, secret: str) -> ProviderTransac
         }
     except (KeyError, ValueError) as error:
         raise BadOrder("incomplete order") from error
-    with write_transaction():
-        found = ProviderTransaction.get_or_none(ProviderTransaction.reference == reference)
-        if found is not None:
-            return found
-        return ProviderTransaction.create(reference=reference, **values)
+    found = ProviderTransaction.get_or_none(ProviderTransaction.reference == reference)
+    if found is not None:
+        return found
+    try:
+        with write_transaction():
+            return ProviderTransaction.create(reference=reference, **values)
+    except IntegrityError:
+        # The same order posted twice at once (a double click): one row, found again.
+        return ProviderTransaction.get(ProviderTransaction.reference == reference)
 
 
 def mask_card_number(number: str) -> str:

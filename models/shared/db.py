@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
 
 from peewee import DatabaseProxy, Model, SqliteDatabase
@@ -64,3 +65,16 @@ def write_transaction():
     else:
         with database.atomic() as txn:
             yield txn
+
+
+def lock_names(*names: str) -> None:
+    """Serialise the transactions that name the same thing (call inside a write transaction).
+
+    SQLite already runs one writer at a time (BEGIN IMMEDIATE); PostgreSQL takes
+    an advisory lock per name, held until the transaction ends, in a fixed order
+    so that two transactions never wait on each other.
+    """
+    if is_sqlite():
+        return
+    for key in sorted({zlib.crc32(name.encode("utf-8", "surrogatepass")) for name in names}):
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))

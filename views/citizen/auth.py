@@ -18,7 +18,7 @@ from flask import (
 from models.citizen import auth, credentials
 from models.requests import open_request
 from models.shared.clock import to_paris
-from models.shared.db import database
+from models.shared.db import database, write_transaction
 from models.shared.mail import queue
 
 from ..shared.render import (
@@ -165,7 +165,8 @@ def forgotten(kind: str, typed_field: str):
         return show_errors(form, show)
     response = redirect(url_for("auth.email_sent", sujet=kind), 303)
     app, request_id = current_app._get_current_object(), admission.request.id
-    response.call_on_close(lambda: prepare_email(app, request_id))
+    background = app.extensions["background"]
+    response.call_on_close(lambda: background.submit(prepare_email, app, request_id))
     return response
 
 
@@ -182,21 +183,21 @@ def forgotten_password():
 def prepare_email(app, request_id: int) -> None:
     """Write the email a recorded request calls for, if there is anyone to write to.
 
-    Runs after the answer has been sent (or from ``python app.py --send-outbox``
-    for requests a stopped server left), never in front of the user.
+    Runs on the background thread once the answer has left (or from ``python
+    app.py --send-outbox`` for requests a stopped server left), never in front of
+    the user. Claiming the request and queueing its email are one transaction:
+    if anything fails, the request waits for the next ``--send-outbox``.
     """
-    opened = False
+    opened = database.connect(reuse_if_open=True)
     try:
-        opened = database.connect(reuse_if_open=True)
-        asked = credentials.take(request_id)
-        if asked is None:
-            return
-        with app.test_request_context(base_url=asked.base_url):
-            email = compose(asked)
+        with write_transaction():
+            asked = credentials.take(request_id)
+            if asked is None:
+                return
+            with app.test_request_context(base_url=asked.base_url):
+                email = compose(asked)
         if email is not None:
             app.extensions["mailer"].deliver(email)
-    except Exception:
-        log.exception("Email for credential request %s not prepared", request_id)
     finally:
         if opened and not database.is_closed():
             database.close()
@@ -207,7 +208,7 @@ def compose(asked):
     if not accounts:
         return None
     recipient = accounts[0].email
-    if not credentials.may_write_to(recipient):
+    if not credentials.reserve_recipient(asked, recipient):
         log.warning("Credential email to %s not sent: hourly limit reached", recipient)
         return None
     if asked.kind == credentials.USERNAME_REMINDER:
@@ -227,7 +228,6 @@ def compose(asked):
             ),
             minutes=minutes(auth.RESET_LINK_LIFETIME),
         )
-    credentials.written_to(asked, recipient)
     return queue(recipient, subject, body)
 
 

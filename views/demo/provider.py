@@ -38,7 +38,7 @@ def notify_over_http(url: str, fields: dict[str, str]) -> None:
     try:
         with urllib.request.urlopen(url, data=body, timeout=5) as response:  # noqa: S310
             response.read()
-    except OSError as error:
+    except Exception as error:  # a thread of its own: log whatever went wrong
         log.warning("Payment notification to %s failed: %s", url, error)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+import re
+
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .render import render_page
+from .server import error_answer
 
 ERROR_PAGES = {
     400: ("Demande incorrecte", ["Le formulaire envoyé n'a pas pu être lu. Réessayez."]),
@@ -41,14 +44,35 @@ ERROR_PAGES = {
 
 def render_error(status: int, retry_url: str | None = None, retry_label: str | None = None):
     heading, paragraphs = ERROR_PAGES.get(status, ERROR_PAGES[500])
-    return render_page(
-        "shared/pages/error.html",
-        status=status,
-        heading=heading,
-        paragraphs=paragraphs,
-        retry_url=retry_url,
-        retry_label=retry_label,
-    )
+    try:
+        return render_page(
+            "shared/pages/error.html",
+            status=status,
+            heading=heading,
+            paragraphs=paragraphs,
+            retry_url=retry_url,
+            retry_label=retry_label,
+        )
+    except Exception:
+        # The request cannot even build a link (a Host header no server has, say):
+        # a page of its own, with nothing to build.
+        body = error_answer(status, ERROR_REASONS.get(status, "Error")).partition(b"\r\n\r\n")[2]
+        return Response(body, status, content_type="text/html; charset=utf-8")
+
+
+ERROR_REASONS = {400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
+
+# What says the database is out of reach for now (refused, dropped, locked, too
+# slow), as opposed to a mistake in a query, which is a 500 like any other.
+UNAVAILABLE = re.compile(
+    r"database is locked|could not connect|connection|server closed|terminat|timeout|"
+    r"canceling statement|the database system is|no route to host|timed out",
+    re.IGNORECASE,
+)
+
+
+def database_unavailable(error: Exception) -> bool:
+    return isinstance(error, InterfaceError) or bool(UNAVAILABLE.search(str(error)))
 
 
 def register_error_pages(app: Flask) -> None:
@@ -72,9 +96,11 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def database_unavailable(error: Exception):
+    def database_error(error: Exception):
+        app.logger.error("Database error", exc_info=error)
+        if not database_unavailable(error):
+            return render_error(500)
         # Refused, dropped or locked past its wait: the request may simply be tried again.
-        app.logger.error("Database unavailable: %s", error)
         again = request.full_path.rstrip("?") if request.method == "GET" else None
         response = render_error(503, again, "Réessayer")
         response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])

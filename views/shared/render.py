@@ -58,8 +58,9 @@ def page_title(*parts: str, errors: bool = False) -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site: a sign-in link must not send users elsewhere."""
-    if not target:
+    """Only a path on this site: a sign-in link must not send users elsewhere (and a
+    control character, a line break say, cannot go in a Location header)."""
+    if not target or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -66,6 +66,9 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("preload_app", True)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 30)
+            # A browser pausing between two steps keeps its connection: shorter, and the
+            # server may close it just as the next request leaves (a reset on the client).
+            self.cfg.set("keepalive", 5)
 
         def load(self):
             return app

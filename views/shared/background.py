@@ -1,0 +1,49 @@
+"""Work done after an answer has left, on a thread of the server process.
+
+What the user must not wait for, and must not be able to time (the email
+of a forgotten identifier is written only when the account exists), runs
+here: the answer, the end of the connection and the next request on it never
+wait for it. A process that stops with work queued loses it; the work is
+recorded in the database first, so that ``python app.py --send-outbox`` does it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def submit(self, work: Callable, *args) -> None:
+        self.queue.put((work, args))
+        with self._lock:
+            # One thread per process: gunicorn's workers are forked after start-up.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            work, args = self.queue.get()
+            try:
+                work(*args)
+            except Exception:
+                log.exception("Background work %s failed", getattr(work, "__name__", work))
+            finally:
+                self.queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until everything submitted so far is done (tests, the command line)."""
+        self.queue.join()
