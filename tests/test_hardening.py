@@ -452,31 +452,51 @@ def test_a_new_password_signs_out_every_other_session(app, db):
     assert thief.get("/mes-donnees").status_code == 303  # back to sign-in
 
 
-def test_requests_at_once_cannot_pass_the_limit_together(app):
-    """Servers counting at the same moment must not each see room for one more."""
-    clients = [app.test_client() for _ in range(8)]
-    tokens = [token_of(client, "/mot-de-passe-oublie") for client in clients]
-    barrier, answers = threading.Barrier(len(clients)), []
+@POSTGRES_ONLY
+def test_a_second_server_counting_the_same_identifier_waits_for_the_first(app, postgres_url):
+    """Under READ COMMITTED two servers would both count 2 and both admit a third
+    request: the count is taken under a lock named after the identifier."""
+    import zlib
 
-    def ask(client, token):
-        barrier.wait()
-        answers.append(
-            client.post(
-                "/mot-de-passe-oublie", data={"csrf_token": token, "username": "alfred.depot"}
-            ).headers["Location"]
-        )
+    import psycopg2
 
-    threads = [
-        threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    accepted = [location for location in answers if location.startswith("/courriel-envoye")]
-    assert len(answers) == 8 and len(accepted) == credentials.PER_KEY, answers
-    with database.connection_context():
-        assert credentials.CredentialRequest.select().count() == credentials.PER_KEY
+    holder, watcher = psycopg2.connect(postgres_url), psycopg2.connect(postgres_url)
+    watcher.autocommit = True
+    client = app.test_client()
+    token = token_of(client, "/mot-de-passe-oublie")
+    answers = []
+    try:
+        with holder.cursor() as cursor:
+            # The first server, in the middle of counting alfred.depot's requests.
+            key = zlib.crc32(b"credential key mot-de-passe alfred.depot")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            second = threading.Thread(
+                target=lambda: answers.append(
+                    client.post(
+                        "/mot-de-passe-oublie",
+                        data={"csrf_token": token, "username": "Alfred.Depot "},
+                    )
+                )
+            )
+            second.start()
+            waited = False
+            with watcher.cursor() as watch:
+                for _ in range(200):
+                    watch.execute(
+                        "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                    if watch.fetchone():
+                        waited = True
+                        break
+                    threading.Event().wait(0.05)
+            assert waited, "the second server did not wait for the first"
+            assert not answers
+        holder.rollback()  # the first server is done
+        second.join(timeout=30)
+    finally:
+        holder.close()
+        watcher.close()
+    assert answers[0].headers["Location"].startswith("/courriel-envoye")
 
 
 def test_an_email_that_failed_to_be_written_waits_for_the_outbox_command(app, db, monkeypatch):
