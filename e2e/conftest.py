@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,18 @@ class InProcessService:
         load_demo_data()
 
     def outbox(self) -> list[models.OutboxEmail]:
-        self.app.extensions["background"].drain()  # emails written after the answer
-        with database.connection_context():
-            return list(models.OutboxEmail.select().order_by(models.OutboxEmail.id))
+        """The emails sent so far, those written after the answer included (a forgotten
+        password's: the server writes it once the page has gone, so wait for it)."""
+        deadline = time.monotonic() + 10
+        while True:
+            self.app.extensions["background"].drain()
+            with database.connection_context():
+                pending = models.CredentialRequest.select().where(
+                    models.CredentialRequest.taken_at.is_null()
+                )
+                if not pending.exists() or time.monotonic() > deadline:
+                    return list(models.OutboxEmail.select().order_by(models.OutboxEmail.id))
+            time.sleep(0.05)
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from urllib.parse import urlsplit
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -53,13 +54,18 @@ def sign_in(client, username: str, password: str | None = None):
 
 
 class QueryLog(logging.Handler):
-    """Every SQL statement peewee sends while the block runs (peewee logs each one)."""
+    """Every SQL statement peewee sends from this thread while the block runs (peewee
+    logs each one; the Flask test client runs the app in the test's thread, and work
+    the service leaves to its background thread is not the request's)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
         message = record.msg
         self.statements.append(message[0] if isinstance(message, tuple) else str(message))
 

@@ -132,7 +132,9 @@ def show_form(template, form, status=200):
 #
 # The answer is the same, in the same time, whether or not an account exists:
 # the request only records what was asked; the email is prepared once the
-# answer has left (``prepare_email``, run when the response is closed).
+# answer has left (``prepare_email``, on the background thread).
+
+AFTER_THE_ANSWER = 0.1  # seconds
 
 FORGOTTEN = {
     credentials.USERNAME_REMINDER: ("citizen/auth/forgotten_username.html", ForgottenUsernameForm),
@@ -163,11 +165,13 @@ def forgotten(kind: str, typed_field: str):
             "courriel vous a déjà été envoyé, pensez à consulter vos courriels indésirables."
         )
         return show_errors(form, show)
-    response = redirect(url_for("auth.email_sent", sujet=kind), 303)
-    app, request_id = current_app._get_current_object(), admission.request.id
-    background = app.extensions["background"]
-    response.call_on_close(lambda: background.submit(prepare_email, app, request_id))
-    return response
+    # Written on the background thread once this answer has left (a tenth of a second
+    # is ample), whether or not there is an account to write to.
+    app = current_app._get_current_object()
+    app.extensions["background"].submit(
+        prepare_email, app, admission.request.id, delay=AFTER_THE_ANSWER
+    )
+    return redirect(url_for("auth.email_sent", sujet=kind), 303)
 
 
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])

@@ -2,9 +2,10 @@
 
 What the user must not wait for, and must not be able to time (the email
 of a forgotten identifier is written only when the account exists), runs
-here: the answer, the end of the connection and the next request on it never
-wait for it. A process that stops with work queued loses it; the work is
-recorded in the database first, so that ``python app.py --send-outbox`` does it.
+here, a moment after it is submitted: the answer, the end of the connection
+and the next request on it never wait for it. A process that stops with work
+queued loses it; the work is recorded in the database first, so that
+``python app.py --send-outbox`` does it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,9 @@ class Background:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
 
-    def submit(self, work: Callable, *args) -> None:
-        self.queue.put((work, args))
+    def submit(self, work: Callable, *args, delay: float = 0.0) -> None:
+        """Run ``work(*args)`` on the thread, ``delay`` seconds from now at the earliest."""
+        self.queue.put((time.monotonic() + delay, work, args))
         with self._lock:
             # One thread per process: gunicorn's workers are forked after start-up.
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
@@ -36,8 +39,9 @@ class Background:
 
     def _run(self) -> None:
         while True:
-            work, args = self.queue.get()
+            due, work, args = self.queue.get()
             try:
+                time.sleep(max(0.0, due - time.monotonic()))
                 work(*args)
             except Exception:
                 log.exception("Background work %s failed", getattr(work, "__name__", work))
