@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -18,8 +19,11 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
+from models.cards import reason_label
+from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
+from models.people import of
 from models.pricing import euros, price
 from models.shared.clock import to_paris
 from models.shared.db import open_database
@@ -71,6 +75,8 @@ DEFAULTS = {
     # Proxies in front that set X-Forwarded-For and X-Forwarded-Proto (0: none). The
     # client's address counts in the limits of the forgotten-credential forms.
     "PROXY_HOPS": 0,
+    # Minutes of inactivity before a citizen is signed out (the page warns before).
+    "SESSION_IDLE_MINUTES": 30,
 }
 
 # Settings an operator may give in the environment.
@@ -95,6 +101,26 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'cmi.sqlite3'}"
 
 
+def session_limits() -> dict:
+    """What the page's time-out warning needs to know, from the one setting."""
+    idle, warning = citizen_auth.SESSION_IDLE_LIMIT, citizen_auth.session_warning()
+    return {
+        "idle_seconds": int(idle.total_seconds()),
+        "warning_seconds": int(warning.total_seconds()),
+        "idle_minutes": minutes_in_words(idle),
+        "warning_minutes": minutes_in_words(warning),
+    }
+
+
+def minutes_in_words(duration: timedelta) -> str:
+    """« 2 minutes », « 1 minute », « 30 secondes »."""
+    seconds = int(duration.total_seconds())
+    if seconds < 60:
+        return f"{seconds} secondes"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
 def uses_builtin_provider(app: Flask) -> bool:
     return not app.config["PAYMENT_URL"] and (app.config["DEMO"] or app.config["TESTING"])
 
@@ -112,14 +138,16 @@ def create_app(config: dict | None = None) -> Flask:
             app.config[key] = os.environ[key]
     if os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true"):
         app.config["SESSION_COOKIE_SECURE"] = True
-    if os.environ.get("PROXY_HOPS", "").isdigit():
-        app.config["PROXY_HOPS"] = int(os.environ["PROXY_HOPS"])
+    for key in ("PROXY_HOPS", "SESSION_IDLE_MINUTES"):
+        if os.environ.get(key, "").isdigit():
+            app.config[key] = int(os.environ[key])
     app.config.update(config or {})
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
     open_database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    citizen_auth.set_session_idle_limit(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]))
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
@@ -137,7 +165,10 @@ def create_app(config: dict | None = None) -> Flask:
         terms_label=documents.terms_link_label,
         to_paris=to_paris,
         attestation_label=payment.attestation_label,
+        session_limits=session_limits,
     )
+    app.jinja_env.filters["of"] = of
+    app.jinja_env.filters["reason"] = reason_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

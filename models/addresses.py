@@ -41,8 +41,11 @@ def clean_address(raw: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def address_errors(address: dict[str, str]) -> dict[str, str]:
-    """What is wrong with a cleaned address, field by field, in French."""
+def address_errors(address: dict[str, str], example_name: str = "Marie DUPONT") -> dict[str, str]:
+    """What is wrong with a cleaned address, field by field, in French.
+
+    ``example_name``: the name an example gives (the user's own, not someone else's).
+    """
     errors: dict[str, str] = {}
     for field, value in address.items():
         if CONTROL_CHARACTERS.search(value):
@@ -53,12 +56,12 @@ def address_errors(address: dict[str, str]) -> dict[str, str]:
                 f"(actuellement {len(value)}) : abrégez, par exemple « BD » pour boulevard"
             )
     if not address["name"]:
-        errors.setdefault("name", "Saisissez le nom du destinataire, par exemple Alfred DEPOT")
+        errors.setdefault("name", f"Saisissez le nom du destinataire, par exemple {example_name}")
     if not address["street"] and not address["locality"]:
         errors.setdefault(
             "street",
             "Saisissez le numéro et le libellé de la voie, ou une boîte postale ou un "
-            "lieu-dit, par exemple 25 route de la Libertine",
+            "lieu-dit, par exemple 12 rue de la Gare",
         )
     if not address["city"]:
         errors.setdefault("city", "Saisissez la ville, par exemple LILLE")

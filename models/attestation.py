@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .cards import DUPLICATE
 from .payments import accepted_payment
-from .people import Beneficiary, Mandate
+from .people import Beneficiary, Mandate, of
 from .pricing import euros
 from .requests import ATTESTATION_VALIDITY_MONTHS, CardRequest, attestation_valid_until
 from .shared.clock import to_paris
@@ -58,7 +58,7 @@ def _statement(account, beneficiary: Beneficiary, organisation: str) -> tuple[st
     )
     if not beneficiary.is_natural_person:
         return (
-            f"Je soussigné(e), représentant(e) de {beneficiary.last_name}, personne morale dont "
+            f"Je soussigné(e), représentant(e) {of(beneficiary.last_name)}, personne morale dont "
             f"le siège est situé {address}, {aupres}",
             False,
         )
@@ -70,12 +70,12 @@ def _statement(account, beneficiary: Beneficiary, organisation: str) -> tuple[st
     )
     if role == Mandate.LEGAL_REPRESENTATIVE:
         return (
-            f"Je soussigné(e) M/Mme {account.display_name}, représentant(e) légal(e) de "
-            f"{beneficiary.display_name}, né(e) le {born} et demeurant {address}, {aupres}",
+            f"Je soussigné(e) {account.display_name}, représentant(e) légal(e) "
+            f"{of(beneficiary.display_name)}, né(e) le {born} et demeurant {address}, {aupres}",
             False,
         )
     return (
-        f"Je soussigné(e) M/Mme {beneficiary.display_name}, né(e) le {born} et demeurant "
+        f"Je soussigné(e) {beneficiary.display_name}, né(e) le {born} et demeurant "
         f"{address}, {aupres}",
         True,
     )
@@ -94,7 +94,7 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
             whose = "ma carte" if own else "la carte"
         else:
             whose = "mes cartes" if own else "les cartes"
-        suffix = "" if own else f" de {person.display_name}"
+        suffix = "" if own else f" {of(person.display_name)}"
         declarations.append(
             Declaration(
                 statement=statement,
@@ -124,6 +124,12 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
     )
 
 
+def ticked(label: str, checked: bool) -> str:
+    """Both options say whether their box is ticked, in words, as the web page does:
+    a box drawn empty is read as nothing at all."""
+    return f"{'Case cochée' if checked else 'Case non cochée'} : {label}"
+
+
 def attestation_pdf(attestation: Attestation) -> bytes:
     blocks = [
         Block(line, "bold" if i == 0 else "regular", 10, space_before=0)
@@ -140,8 +146,16 @@ def attestation_pdf(attestation: Attestation) -> bytes:
     for declaration in attestation.declarations:
         blocks += [
             Block(declaration.statement, space_before=28),
-            Block(declaration.duplicate_label, box=declaration.duplicate, space_before=14),
-            Block(declaration.second_copy_label, box=not declaration.duplicate, space_before=8),
+            Block(
+                ticked(declaration.duplicate_label, declaration.duplicate),
+                box=declaration.duplicate,
+                space_before=14,
+            ),
+            Block(
+                ticked(declaration.second_copy_label, not declaration.duplicate),
+                box=not declaration.duplicate,
+                space_before=8,
+            ),
         ]
     blocks.append(Block(attestation.closing, space_before=28))
     return build_pdf(attestation.document_title, blocks, attestation.organisation[0])

@@ -18,8 +18,19 @@ PRIORITE = "Priorité"
 STATIONNEMENT = "Stationnement"
 MENTIONS = (INVALIDITE, PRIORITE, STATIONNEMENT)
 
-# The three revocation reasons a duplicate may be asked for.
-REVOCATION_REASONS = ("Titre perdu", "Titre volé", "Titre détruit ou détérioré")
+# The three revocation reasons a duplicate may be asked for, as the CMI database
+# records them, and as the pages say them (« carte », the plain word, not « titre »).
+REASON_LABELS = {
+    "Titre perdu": "Carte perdue",
+    "Titre volé": "Carte volée",
+    "Titre détruit ou détérioré": "Carte détruite ou détériorée",
+}
+REVOCATION_REASONS = tuple(REASON_LABELS)
+
+
+def reason_label(reason: str | None) -> str:
+    return REASON_LABELS.get(reason or "", reason or "")
+
 
 # What an old-format card (not a CMI) is called, by the right it carries.
 OLD_FORMAT_NAMES = {
@@ -129,7 +140,7 @@ class Card(BaseModel):
         if state is CardState.REVOKED:
             label = f"Révoquée le {self.revoked_on:%d/%m/%Y}"
             if self.revocation_reason:
-                label += f" ({self.revocation_reason})"
+                label += f" ({reason_label(self.revocation_reason)})"
             return label
         if state is CardState.EXPIRED:
             return f"Expirée le {self.valid_until:%d/%m/%Y}"

@@ -14,6 +14,14 @@ from .shared.clock import clock
 from .shared.db import BaseModel
 
 # AFNOR NF Z10-011: a postal address line holds at most 38 characters.
+VOWELS = set("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")
+
+
+def of(name: str) -> str:
+    """« de Léo MARTIN », « d'Inès MARTIN »: French elides « de » before a vowel."""
+    return f"d'{name}" if name[:1] in VOWELS else f"de {name}"
+
+
 ADDRESS_LINE_MAX = 38
 
 NATURAL_PERSON = "physique"

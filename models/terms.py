@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .citizen.auth import SESSION_IDLE_LIMIT
+from .citizen import auth
 from .pricing import VAT_RATE_PERCENT, euros, price
 from .requests import ATTESTATION_VALIDITY_MONTHS
 from .shared.pdf import Block, build_pdf
@@ -18,7 +18,7 @@ Sections = tuple[tuple[str, tuple[str, ...]], ...]
 def sections() -> Sections:
     """The text, with its figures read from the rules they state."""
     france = price(1, "France")
-    idle_minutes = int(SESSION_IDLE_LIMIT.total_seconds() // 60)
+    idle_minutes = int(auth.SESSION_IDLE_LIMIT.total_seconds() // 60)
     text = [
         (
             "1. Objet du service",

@@ -121,12 +121,24 @@ class Page:
         return self.root.find("h1").text
 
     def labels(self) -> list[str]:
-        return [label.text for label in self.root.find_all("label")]
+        """Every control's name: its <label>, or its aria-label (a table cell's control)."""
+        named = [node.attrs["aria-label"] for node in self.root.iter() if "aria-label" in node.attrs
+                 and node.tag in ("input", "select")]  # fmt: skip
+        return [label.text for label in self.root.find_all("label")] + named
 
     def control(self, label: str) -> Node:
-        """The input or select whose label reads exactly ``label``."""
+        """The input or select whose name reads exactly ``label``."""
         found = [node for node in self.root.find_all("label") if node.text == label]
-        assert len(found) == 1, f"{len(found)} labels read {label!r}; labels: {self.labels()}"
+        named = [
+            node
+            for node in self.root.iter()
+            if node.tag in ("input", "select") and node.attrs.get("aria-label") == label
+        ]
+        assert len(found) + len(named) == 1, (
+            f"{len(found) + len(named)} controls are named {label!r}; names: {self.labels()}"
+        )
+        if named:
+            return named[0]
         control = self.root.find(id=found[0].attrs["for"])
         assert control is not None, f"the label {label!r} points at nothing"
         return control
@@ -187,7 +199,9 @@ class Page:
             assert control.ancestor("form") is form, f"{label!r} is not in the form"
             name = control.attrs["name"]
             if control.tag == "select":
+                # An option by the text it shows, or by its value.
                 options = {o.text: o.attrs.get("value", o.text) for o in control.find_all("option")}
+                options.update({v: v for v in options.values()})
                 data[name] = options[value]
             elif control.attrs.get("type") in ("checkbox", "radio"):
                 if value:

@@ -8,10 +8,10 @@ from models.addresses import LABELS, address_errors, clean_address, is_france
 from models.people import ADDRESS_LINE_MAX
 from models.pricing import POSTAGE_TARIFFS, euros, postage_zone, price, vat_on
 
-NAME_REQUIRED = "Saisissez le nom du destinataire, par exemple Alfred DEPOT"
+NAME_REQUIRED = "Saisissez le nom du destinataire, par exemple Marie DUPONT"
 STREET_REQUIRED = (
     "Saisissez le numéro et le libellé de la voie, ou une boîte postale ou un lieu-dit, "
-    "par exemple 25 route de la Libertine"
+    "par exemple 12 rue de la Gare"
 )
 CITY_REQUIRED = "Saisissez la ville, par exemple LILLE"
 COUNTRY_REQUIRED = "Saisissez le pays, par exemple France"

@@ -173,7 +173,7 @@ def test_a_cmi_number_has_sixteen_digits(db):
 
 
 def test_labels_say_state_and_date(db):
-    assert card("42").state_label(TODAY) == "Révoquée le 02/03/2026 (Titre perdu)"
+    assert card("42").state_label(TODAY) == "Révoquée le 02/03/2026 (Carte perdue)"
     assert card("31").state_label(TODAY) == "Expirée le 31/12/2024"
     assert card("1").title == "Invalidité (besoin d'accompagnement)"
     assert card("41").title == "Invalidité (cécité)"

@@ -145,7 +145,7 @@ def test_camille_sees_both_children_and_their_cards(client):
         "0000 0000 0000 0041",
         "0000 0000 0000 0042",
         "Invalidité (cécité)",
-        "Révoquée le 02/03/2026 (Titre perdu)",
+        "Révoquée le 02/03/2026 (Carte perdue)",
         "Vous n'avez fait aucune demande.",
     ]:
         assert expected in html, expected

@@ -380,19 +380,22 @@ def test_the_attestation_pdf_says_who_what_and_until_when(client, db):
     assert len(reader.pages) == 1
     assert reader.metadata.title == f"Attestation de demande n° {number}"
     assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
-    text = reader.pages[0].extract_text()
+    text = " ".join(reader.pages[0].extract_text().split())  # lines joined
     for expected in [
-        "Je soussigné(e) M/Mme Alfred DEPOT, né(e) le 16/09/1977 et demeurant App 22, "
-        "Résidence\ndes Tilleuls, 25 route de la Libertine, Hameau, 59000 LILLE, France",
+        "Je soussigné(e) Alfred DEPOT, né(e) le 16/09/1977 et demeurant App 22, "
+        "Résidence des Tilleuls, 25 route de la Libertine, Hameau, 59000 LILLE, France",
         "ATTESTATION DE DEMANDE",
         "Valable pour une durée de 3 mois, jusqu'au 22/02/2027 inclus",
         f"Demande n° {number}",
-        "X Duplicata de ma carte mobilité inclusion Invalidité (besoin d'accompagnement)",
-        "Second exemplaire de ma carte mobilité inclusion Invalidité",
+        # Both options say whether their box is ticked (an empty box reads as nothing).
+        "Case cochée : Duplicata de ma carte mobilité inclusion Invalidité (besoin "
+        "d'accompagnement)",
+        "Case non cochée : Second exemplaire de ma carte mobilité inclusion Invalidité",
         "Pour faire valoir ce que de droit,",
         "Le 22 novembre 2026",
     ]:
         assert expected in text, expected
+    assert "M/Mme" not in text
 
 
 def test_the_confirmation_email_is_sent_once_with_what_was_ordered(client, db):
@@ -405,14 +408,14 @@ def test_the_confirmation_email_is_sent_once_with_what_was_ordered(client, db):
     for expected in [
         f"n° {number}",
         "0000 0000 0000 0001",
-        "Titre perdu",
+        "Carte perdue",
         "9,02",
         f"http://localhost/demandes/{number}/attestation",
         "révoquée",
     ]:
         assert expected in email.text, expected
     # One line per card, and a blank line between the parts of the message.
-    assert re.search(r"^- .*0000 0000 0000 0001, .*\(motif : Titre perdu\)$", email.text, re.M)
+    assert re.search(r"^- .*0000 0000 0000 0001, .*\(motif : Carte perdue\)$", email.text, re.M)
     for part in ["Montant payé : 9,02", "La carte d'origine a été révoquée", "Votre attestation"]:
         assert f"\n\n{part}" in email.text, part
     assert email.html and '<html lang="fr">' in email.html

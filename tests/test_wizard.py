@@ -29,7 +29,7 @@ TODAY = date(2026, 11, 22)
 HTMX = {"HX-Request": "true", "HX-Target": "main"}
 
 DUPLICATA = "Duplicata"
-SECOND_COPY = "2e exemplaire"
+SECOND_COPY = "Second exemplaire"
 ACCEPT_TERMS = "J'accepte les Conditions Générales d'Utilisation et de Délivrance"
 HONOUR = "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."
 REMEMBER = (
@@ -37,35 +37,40 @@ REMEMBER = (
     "demandes (facultatif)"
 )
 
-# The messages product.md asks for, word for word.
-TERMS_REFUSED = "Vous devez accepter les conditions générales d'utilisation et d'instruction."
-MISSING_REASON = (
-    "Vous devez avoir sélectionné au moins un motif de révocation avant de pouvoir poursuivre."
+# The messages: each names what its control says (product.md, wording rules), the
+# source's messages being only where they start from.
+TERMS_REFUSED = (
+    "Vous devez accepter les conditions générales d'utilisation et de délivrance : "
+    "cochez la case pour continuer."
 )
-NO_HONOUR = "Vous devez déclarer sur l'honneur votre demande de révocation de votre carte."
+MISSING_REASON = (
+    "choisissez dans la liste « Motif » pourquoi vous la remplacez : perdue, volée, ou "
+    "détruite ou détériorée"
+)
+NO_HONOUR = (
+    "Vous devez déclarer sur l'honneur que les informations fournies sont exactes : "
+    "cochez la case pour continuer."
+)
+NO_HONOUR_SECOND_COPY = NO_HONOUR
 # And the ones product.md leaves to the service ("nothing selected: say so").
 NOTHING_SELECTED = (
     "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
 )
 REASON_WITHOUT_CARD = (
-    "Cochez la case de cette carte dans la colonne « Sélection » pour en demander le "
-    "duplicata, ou remettez « Motif » pour ne pas la choisir"
+    "vous avez choisi un motif sans cocher la carte. Cochez-la pour demander son "
+    "duplicata, ou remettez « Choisir un motif » pour ne pas la remplacer"
 )
-UNKNOWN_REASON = "Choisissez un des trois motifs de la liste"
-NO_KIND = "Choisissez le type de demande : duplicata ou 2e exemplaire"
-NO_HONOUR_SECOND_COPY = (
-    "Vous devez déclarer sur l'honneur que les informations fournies sont exactes."
-)
+UNKNOWN_REASON = "choisissez un des trois motifs de la liste « Motif »"
+NO_KIND = "Choisissez le type de demande : duplicata ou second exemplaire"
 CONFLICT = "Une des cartes choisies ne peut plus faire l'objet de cette demande"
 WARNING = (
-    "ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA VALIDÉE, LA CARTE INITIALE SERA "
-    "RÉVOQUÉE ET NE POURRA PLUS ÊTRE UTILISÉE"
+    "Attention : une fois la demande de duplicata validée, la carte initiale sera "
+    "révoquée et ne pourra plus être utilisée."
 )
 DUPLICATE_EXPLANATION = (
-    "Nouvel exemplaire du titre fabriqué par l'Imprimerie Nationale suite à une perte, une "
-    "destruction ou un vol et reprenant les mêmes droits et la même durée que le titre qu'il "
-    "remplace. Après délivrance d'un duplicata, le titre qu'il remplace sera révoqué et "
-    "invalidé dans la base de données CMI."
+    "Une nouvelle carte, après une perte, un vol ou une destruction. Elle donne les mêmes "
+    "droits, pour la même durée, que la carte qu'elle remplace. La carte remplacée est "
+    "annulée dès que vous validez la demande : elle ne pourra plus être utilisée."
 )
 
 
@@ -360,10 +365,12 @@ def test_selection_of_a_card_without_a_reason_asks_for_one(client, db):
     assert request_of("alfred.depot").selection == {}
 
 
-def test_one_card_tables_give_the_message_without_the_card_number(client):
+def test_one_card_tables_name_the_card_too(client):
     start(client, "joseph.quinn")
     response = select(client, {"30": None})
-    assert_error_page(response, MISSING_REASON, reason_label("30"))
+    assert_error_page(
+        response, f"Carte n° 0000 0000 0000 0030 : {MISSING_REASON}", reason_label("30")
+    )
 
 
 def test_selection_without_the_honour_declaration_asks_for_it(client):
@@ -442,7 +449,7 @@ def test_each_persona_sees_the_cards_they_may_order(client, username, kind, numb
     assert ticks == [select_label(n) for n in numbers]
     reasons = [label for label in page.labels() if label.startswith("Motif pour la carte n°")]
     assert reasons == ([reason_label(n) for n in numbers] if kind == DUPLICATA else [])
-    assert ("Motifs" in [th.text for th in page.root.find_all("th")]) == (kind == DUPLICATA)
+    assert ("Motif" in [th.text for th in page.root.find_all("th")]) == (kind == DUPLICATA)
 
 
 def test_camille_sees_each_child_and_the_revoked_card(client):
@@ -450,7 +457,7 @@ def test_camille_sees_each_child_and_the_revoked_card(client):
     page = Page(client.get("/demande/selection").text)
     assert page.column("Prénom") == ["Léo", "Léo", "Inès"]
     assert page.column("Date de naissance") == ["03/05/2014", "03/05/2014", "12/11/2017"]
-    assert page.column("Type de titre") == [
+    assert page.column("Type de carte") == [
         "Stationnement",
         "Invalidité (cécité)",
         "Invalidité Révoquée le 02/03/2026",
@@ -493,10 +500,10 @@ def test_each_row_control_names_its_card(client):
     reason = page.control("Motif pour la carte n° 0000 0000 0000 0001")
     assert reason.tag == "select"
     assert [option.text for option in reason.find_all("option")] == [
-        "Motif",
-        "Titre perdu",
-        "Titre volé",
-        "Titre détruit ou détérioré",
+        "Choisir un motif",
+        "Carte perdue",
+        "Carte volée",
+        "Carte détruite ou détériorée",
     ]
     tick = page.control("Sélectionner la carte n° 0000 0000 0000 0001")
     assert (tick.tag, tick.attrs["type"]) == ("input", "checkbox")
@@ -515,10 +522,10 @@ def test_the_confirmation_asks_before_revoking_and_revokes_nothing_yet(client, d
     assert response.status_code == 200
     page = Page(response.text)
     assert page.h1 == "Validation de la demande de duplicata"
-    assert "Êtes-vous sûr de vouloir lancer la demande de duplicata ?" in page.text
+    assert "Êtes-vous sûr(e) de vouloir lancer la demande de duplicata ?" in page.text
     assert WARNING in page.text
     assert "Carte n° 0000 0000 0000 0001, Invalidité (besoin d'accompagnement), " in page.text
-    assert "Alfred DEPOT : Titre perdu" in page.text
+    assert "Alfred DEPOT : Carte perdue" in page.text
     page.button("Oui")
     assert page.link("Non") == "/demande/selection"
     assert page.title.startswith("Étape 2 sur 5 : Validation de la demande")
@@ -538,7 +545,7 @@ def test_the_second_copy_confirmation_has_no_revocation_warning(client):
     to_confirmation(client, "camille.martin", SECOND_COPY, {"40": None})
     page = Page(client.get("/demande/confirmation").text)
     assert page.h1 == "Validation de la demande de second exemplaire"
-    assert "Êtes-vous sûr de vouloir lancer la demande de second exemplaire ?" in page.text
+    assert "Êtes-vous sûr(e) de vouloir lancer la demande de second exemplaire ?" in page.text
     assert "ATTENTION" not in page.text
     assert "Carte n° 0000 0000 0000 0040, Stationnement, Léo MARTIN" in page.text
 
@@ -768,6 +775,7 @@ def test_an_invalid_address_is_refused_with_each_message_and_the_values_kept(cli
     assert_shown_again_with_errors(response)
     page = Page(response.text)
     assert page.title.startswith("Erreur : ")
+    # The example is the user's own name, not someone else's.
     assert page.field_error("Nom") == "Saisissez le nom du destinataire, par exemple Alfred DEPOT"
     assert page.field_error("Numéro, libellé de la voie (RUE, AVENUE, ...)").startswith(
         "Saisissez le numéro et le libellé de la voie, ou une boîte postale ou un lieu-dit"
@@ -795,7 +803,7 @@ def test_a_valid_new_address_is_kept_for_this_request_only(client, db):
     changed = Page(client.get("/demande/livraison/modifiee").text)
     assert changed.h1 == "Votre adresse de livraison a été modifiée"
     assert "Alfred DEPOT 3 rue des Arts 59800 LILLE France" in changed.text
-    assert changed.link("Ok") == "/demande/paiement"
+    assert changed.link("Continuer vers le paiement") == "/demande/paiement"
     recorded = request_of("alfred.depot")
     assert recorded.delivery_checked_at is not None
     delivery = recorded.delivery_address
@@ -929,34 +937,18 @@ def test_htmx_demande_renders_the_current_step_at_once(client):
     assert response.headers["HX-Push-Url"] == "/demande/choix"
 
 
-def test_the_choice_explanation_comes_out_of_band_and_is_announced(client):
+def test_each_choice_is_described_by_its_explanation_with_or_without_htmx(client):
+    """Both explanations are shown, each the description of its option: nothing is
+    fetched or announced when an option is chosen (it was read twice)."""
     sign_in(client, "alfred.depot")
     accept_terms(client)
-    response = client.get("/demande/choix/explication?kind=duplicata", headers=HTMX)
-    assert response.status_code == 200
-    page = Page(response.text)
-    chosen = page.root.find(id="explanation-duplicata")
-    other = page.root.find(id="explanation-second_exemplaire")
-    assert chosen.attrs["hx-swap-oob"] == other.attrs["hx-swap-oob"] == "true"
-    assert chosen.text == DUPLICATE_EXPLANATION
-    assert other.text == ""
-    assert json.loads(response.headers["HX-Trigger"]) == {"announce": DUPLICATE_EXPLANATION}
-
-
-@pytest.mark.parametrize(
-    ("url", "headers"),
-    [
-        ("/demande/choix/explication?kind=duplicata", {}),
-        ("/demande/choix/explication?kind=triplicata", HTMX),
-    ],
-    ids=["without htmx", "unknown kind"],
-)
-def test_the_choice_explanation_falls_back_to_the_choice_page(client, url, headers):
-    sign_in(client, "alfred.depot")
-    accept_terms(client)
-    response = client.get(url, headers=headers)
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/demande/choix"
+    for headers in ({}, HTMX):
+        page = Page(client.get("/demande/choix", headers=headers).text)
+        described = page.control(DUPLICATA).attrs["aria-describedby"]
+        assert page.root.find(id=described).text == DUPLICATE_EXPLANATION
+        other = page.control(SECOND_COPY).attrs["aria-describedby"]
+        assert "La première carte reste valable." in page.root.find(id=other).text
+        assert not any("hx-get" in node.attrs for node in page.root.find_all("input"))
 
 
 def test_htmx_delivery_non_swaps_in_the_fields_and_announces_it(client):
@@ -1197,3 +1189,15 @@ def test_a_selection_post_reads_the_cards_and_their_requests_once(client, db, ht
         assert spaced("1") in Page(response.text).root.find("dialog").text
     else:
         assert response.headers["Location"] == "/demande/confirmation"
+
+
+def test_the_controls_of_a_row_are_named_once(client):
+    """A visually hidden label in a cell is read in browse mode, then again as the
+    control's name: the controls of a row carry their name themselves."""
+    start(client, "camille.martin")
+    page = Page(client.get("/demande/selection").text)
+    cells = page.root.find_all("td")
+    assert cells and not any(cell.find_all("label") for cell in cells)
+    for number in ("40", "41", "42"):
+        assert page.control(select_label(number)).attrs["aria-label"] == select_label(number)
+        assert page.control(reason_label(number)).attrs["aria-label"] == reason_label(number)

@@ -22,7 +22,11 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
 RESET_LINK_LIFETIME = timedelta(hours=1)
+# How long a signed-in session lasts without activity; one setting for the server,
+# the warning the page shows before the end and the texts that state it.
 SESSION_IDLE_LIMIT = timedelta(minutes=30)
+# The warning comes this long before the end (half the limit, if shorter).
+SESSION_WARNING = timedelta(minutes=2)
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -136,6 +140,16 @@ class UserSession(BaseModel):
     @property
     def expires_at(self) -> datetime:
         return self.last_seen + SESSION_IDLE_LIMIT
+
+
+def set_session_idle_limit(limit: timedelta) -> None:
+    """Set the idle limit for this process (``SESSION_IDLE_MINUTES``: QA may run with 3)."""
+    global SESSION_IDLE_LIMIT
+    SESSION_IDLE_LIMIT = limit
+
+
+def session_warning() -> timedelta:
+    return min(SESSION_WARNING, SESSION_IDLE_LIMIT / 2)
 
 
 def open_session(account: Account) -> str:

@@ -4,14 +4,24 @@
 (function () {
   "use strict";
 
-  var SESSION_MINUTES = 30;
-  var WARNING_MINUTES = 2;
+  var saying = null;
+  var clearing = null;
 
+  /* The status region says what changed where focus does not move, then empties:
+     old news must not trail at the end of the next page. */
   function announce(text) {
     var region = document.getElementById("announcer");
     if (!region || !text) return;
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = text; }, 100);
+    silence();
+    saying = window.setTimeout(function () { region.textContent = text; }, 100);
+    clearing = window.setTimeout(function () { region.textContent = ""; }, 8000);
+  }
+
+  function silence() {
+    var region = document.getElementById("announcer");
+    window.clearTimeout(saying);
+    window.clearTimeout(clearing);
+    if (region) region.textContent = "";
   }
 
   function setSubmitting(form, busy) {
@@ -25,6 +35,12 @@
     var target = event.detail.target;
     if (target) target.setAttribute("aria-busy", "true");
     setSubmitting(event.detail.elt, true);
+  });
+
+  // A new page (its <main> or <body> swapped): nothing of the last one is announced.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && (target.id === "main" || target === document.body)) silence();
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -83,37 +99,59 @@
     form.submit();
   });
 
-  /* Session time-out (WCAG 2.2.1): warn two minutes before the end, let the
-     user stay signed in; the draft request is kept either way. */
+  /* Session time-out (WCAG 2.2.1): warn before the end, let the user stay signed
+     in; the draft request is kept either way. The limits come from the page (one
+     server setting); the dialog is looked up when needed, since signing in with
+     htmx replaces the whole <body>, the dialog with it. */
   var warningTimer = null;
   var endTimer = null;
 
+  function sessionDialog() {
+    return document.getElementById("session-dialog");
+  }
+
   function restartSessionTimer() {
-    var dialog = document.getElementById("session-dialog");
-    if (!dialog) return;
+    var dialog = sessionDialog();
     window.clearTimeout(warningTimer);
     window.clearTimeout(endTimer);
+    if (!dialog) return;
+    var idle = Number(dialog.getAttribute("data-idle-seconds")) * 1000;
+    var warning = Number(dialog.getAttribute("data-warning-seconds")) * 1000;
     warningTimer = window.setTimeout(function () {
-      if (!dialog.open) dialog.showModal();
-    }, (SESSION_MINUTES - WARNING_MINUTES) * 60000);
+      var current = sessionDialog();
+      if (current && !current.open) current.showModal();
+    }, idle - warning);
     endTimer = window.setTimeout(function () {
-      window.location.assign(dialog.getAttribute("data-expired-url"));
-    }, SESSION_MINUTES * 60000);
+      var current = sessionDialog();
+      if (current) window.location.assign(current.getAttribute("data-expired-url"));
+    }, idle);
+  }
+
+  function stayConnected(dialog) {
+    var form = dialog.querySelector("form");
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
   document.addEventListener("htmx:load", function (event) {
     if (event.detail.elt === document.body) restartSessionTimer();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var dialog = document.getElementById("session-dialog");
-    if (!dialog) return;
-    restartSessionTimer();
-    dialog.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.successful) {
-        dialog.close();
-        announce("Votre session est prolongée de 30 minutes.");
-      }
-    });
+  // « Rester connecté(e) » answered: close the warning and say so.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var dialog = sessionDialog();
+    if (!dialog || !dialog.contains(event.detail.elt) || !event.detail.successful) return;
+    if (dialog.open) dialog.close();
+    announce(dialog.getAttribute("data-extended"));
   });
+
+  // Escape on the warning: someone is there, so the session is extended too
+  // (closing it silently would end the session two minutes later, unannounced).
+  document.addEventListener("cancel", function (event) {
+    var dialog = sessionDialog();
+    if (event.target !== dialog) return;
+    event.preventDefault();
+    stayConnected(dialog);
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", restartSessionTimer);
 })();

@@ -25,7 +25,7 @@ class SignInForm(Form):
     username = TextField(
         "Identifiant",
         validators=[
-            InputRequired("Saisissez votre identifiant, par exemple alfred.depot"),
+            InputRequired("Saisissez votre identifiant, par exemple marie.dupont"),
             TOO_LONG_IDENTIFIER,
         ],
     )
@@ -56,7 +56,7 @@ class ForgottenPasswordForm(Form):
     username = TextField(
         "Identifiant",
         validators=[
-            InputRequired("Saisissez votre identifiant, par exemple alfred.depot"),
+            InputRequired("Saisissez votre identifiant, par exemple marie.dupont"),
             TOO_LONG_IDENTIFIER,
         ],
     )
@@ -89,7 +89,8 @@ class EngagementForm(Form):
         "J'accepte les Conditions Générales d'Utilisation et de Délivrance",
         validators=[
             InputRequired(
-                "Vous devez accepter les conditions générales d'utilisation et d'instruction."
+                "Vous devez accepter les conditions générales d'utilisation et de délivrance : "
+                "cochez la case pour continuer."
             )
         ],
     )
@@ -98,7 +99,7 @@ class EngagementForm(Form):
 YES_NO = [("oui", "Oui"), ("non", "Non")]
 KIND_CHOICES = [
     (DUPLICATE, "Duplicata"),
-    (SECOND_COPY, "2e exemplaire"),
+    (SECOND_COPY, "Second exemplaire"),
 ]
 
 
@@ -107,10 +108,10 @@ class ChoiceForm(Form):
     kind = TextField(
         "Vous souhaitez effectuer une demande de",
         validators=[
-            InputRequired("Choisissez le type de demande : duplicata ou 2e exemplaire"),
+            InputRequired("Choisissez le type de demande : duplicata ou second exemplaire"),
             AnyOf(
                 [value for value, _ in KIND_CHOICES],
-                "Choisissez le type de demande : duplicata ou 2e exemplaire",
+                "Choisissez le type de demande : duplicata ou second exemplaire",
             ),
         ],
     )

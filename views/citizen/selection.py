@@ -14,15 +14,18 @@ NOTHING_SELECTED = (
     "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
 )
 MISSING_REASON = (
-    "Vous devez avoir sélectionné au moins un motif de révocation avant de pouvoir poursuivre."
+    "choisissez dans la liste « Motif » pourquoi vous la remplacez : perdue, volée, ou "
+    "détruite ou détériorée"
 )
 REASON_WITHOUT_CARD = (
-    "Cochez la case de cette carte dans la colonne « Sélection » pour en demander le "
-    "duplicata, ou remettez « Motif » pour ne pas la choisir"
+    "vous avez choisi un motif sans cocher la carte. Cochez-la pour demander son "
+    "duplicata, ou remettez « Choisir un motif » pour ne pas la remplacer"
 )
-UNKNOWN_REASON = "Choisissez un des trois motifs de la liste"
-HONOUR_DUPLICATE = "Vous devez déclarer sur l'honneur votre demande de révocation de votre carte."
-HONOUR_SECOND_COPY = "Vous devez déclarer sur l'honneur que les informations fournies sont exactes."
+UNKNOWN_REASON = "choisissez un des trois motifs de la liste « Motif »"
+HONOUR = (
+    "Vous devez déclarer sur l'honneur que les informations fournies sont exactes : "
+    "cochez la case pour continuer."
+)
 
 
 class SelectionFormBase(Form):
@@ -47,12 +50,12 @@ class SelectionFormBase(Form):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        several = len(self.cards) > 1
         selected = 0
         for card in self.cards:
             checkbox = self.select_field(card)
             reason = self.reason_field(card)
-            prefix = f"Carte n° {card.spaced_number} : " if several else ""
+            # Each message says which card it is about, even when there is one.
+            prefix = f"Carte n° {card.spaced_number} : "
             if checkbox.data:
                 selected += 1
             if reason is None:
@@ -66,9 +69,7 @@ class SelectionFormBase(Form):
         if not selected and not any(self.select_field(c).errors for c in self.cards):
             self.select_field(self.cards[0]).errors.append(NOTHING_SELECTED)
         if not self.honour.data:
-            self.honour.errors.append(
-                HONOUR_DUPLICATE if self.kind == DUPLICATE else HONOUR_SECOND_COPY
-            )
+            self.honour.errors.append(HONOUR)
         return valid and not self.errors
 
 

@@ -13,11 +13,12 @@ from functools import wraps
 from flask import Blueprint, g, redirect, request, url_for
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
 
 from models import ordering, payments
 from models import requests as card_requests
 from models.addresses import address_errors, clean_address
-from models.cards import DUPLICATE, REVOCATION_REASONS, SECOND_COPY
+from models.cards import DUPLICATE, REASON_LABELS, SECOND_COPY
 from models.citizen.wizard import BY_KEY, STEPS, blocking_step, first_missing
 from models.eligibility import Eligibility, eligible_cards
 from models.pricing import price
@@ -27,20 +28,20 @@ from ..shared.render import form_to_retry, login_required, show_errors, wants_fr
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
 from .payment import handoff, send_to_provider
 from .selection import initial_data, selection_form
-from .steps import render_step
+from .steps import render_step, step_context
 
 bp = Blueprint("wizard", __name__, url_prefix="/demande")
 
+# Under each option of « Choix de la demande », in plain words.
 EXPLANATIONS = {
     DUPLICATE: (
-        "Nouvel exemplaire du titre fabriqué par l'Imprimerie Nationale suite à une perte, "
-        "une destruction ou un vol et reprenant les mêmes droits et la même durée que le titre "
-        "qu'il remplace. Après délivrance d'un duplicata, le titre qu'il remplace sera révoqué "
-        "et invalidé dans la base de données CMI."
+        "Une nouvelle carte, après une perte, un vol ou une destruction. Elle donne les mêmes "
+        "droits, pour la même durée, que la carte qu'elle remplace. La carte remplacée est "
+        "annulée dès que vous validez la demande : elle ne pourra plus être utilisée."
     ),
     SECOND_COPY: (
-        "Second exemplaire du titre CMI-stationnement pouvant être commandé et utilisé par les "
-        "bénéficiaires d'une CMI portant la mention stationnement."
+        "Une deuxième carte de stationnement, identique à la première, par exemple pour les "
+        "deux parents d'un enfant. La première carte reste valable."
     ),
 }
 
@@ -168,9 +169,6 @@ def show_choice(card_request, form=None, status=200):
         form=form,
         explanations=EXPLANATIONS,
         kinds=KIND_CHOICES,
-        # A page swapped in by htmx shows only the chosen explanation; a whole page
-        # (maybe without JavaScript) shows every explanation as a hint.
-        only_chosen=wants_fragment(),
     )
 
 
@@ -190,24 +188,6 @@ def choice(card_request):
         ordering.choose_kind(card_request, form.kind.data)
         return go_to("selection", card_request)
     return show_errors(form, lambda form, status: show_choice(card_request, form, status))
-
-
-@bp.route("/choix/explication")
-@login_required
-def choice_explanation():
-    """htmx: the explanation under the radio just chosen (the others emptied)."""
-    kind = request.args.get("kind")
-    if kind not in EXPLANATIONS or not request.htmx:
-        return redirect(url_for(BY_KEY["choix"].endpoint), 303)
-    body = render_block(
-        "citizen/wizard/choice.html",
-        "explanations",
-        explanations=EXPLANATIONS,
-        kinds=KIND_CHOICES,
-        chosen=kind,
-        oob=True,
-    )
-    return make_response(body, 200, trigger={"announce": EXPLANATIONS[kind]})
 
 
 # -- 2 (continued). Selection and confirmation ----------------------------------------
@@ -244,7 +224,7 @@ def show_selection(
         status=status,
         form=form,
         eligibility=eligibility,
-        reasons=REVOCATION_REASONS,
+        reasons=REASON_LABELS.items(),
         dialog=dialog,
         conflict=conflict,
         **extra,
@@ -400,7 +380,7 @@ def delivery(card_request):
             return show_delivery(card_request, editing=True)
         return redirect(url_for(BY_KEY["livraison"].endpoint, modifier="1"), 303)
     address = clean_address(form.address_data())
-    errors = address_errors(address)
+    errors = address_errors(address, example_name=g.account.display_name)
     if errors:
         for field, message in errors.items():
             form[field].errors.append(message)
@@ -426,6 +406,9 @@ def delivery_address_block(card_request):
         editing=editing,
         **delivery_context(card_request),
     )
+    # Errors shown for fields now gone go with them, and so does « Erreur : » in the title.
+    title = escape(step_context(card_request, "livraison")["title"])
+    body += f'<div id="delivery-errors" hx-swap-oob="true"></div><title>{title}</title>'
     message = "Adresse de livraison modifiable" if editing else "Adresse de livraison affichée"
     return make_response(body, 200, trigger={"announce": message})
 
