@@ -57,9 +57,14 @@ class Accessibility:
 
     # -- the entry point -----------------------------------------------------------
 
-    def check(self, page: Page, state: str | None = None) -> None:
-        """Run every check on what the page shows now, and record the outcome."""
+    def check(self, page: Page, state: str | None = None, announced: str | None = None) -> None:
+        """Run every check on what the page shows now, and record the outcome.
+
+        ``announced``: what the status region may say in this state (it says
+        nothing otherwise: old news must not trail at the end of the page).
+        """
         state = state or page.title()
+        self.announced = announced
         record = {
             "state": state,
             "variant": self.variant.name,
@@ -67,12 +72,17 @@ class Accessibility:
             "title": page.title(),
             "checks": {},
         }
-        checks = [("axe", self._axe_check), ("structure", self._structure)]
+        checks = [
+            ("axe", self._axe_check),
+            ("structure", self._structure),
+            ("status region", self._status_region),
+            ("wording", self._wording),
+        ]
         if not self.variant.phone:
             # Once per state and JavaScript mode is enough for these.
             checks += [
                 ("reflow 320 px", self._reflow),
-                ("text 200 %", self._text_200),
+                ("text 200 % at 320 px", self._text_200),
                 ("forced colours and reduced motion", self._forced_colors),
                 ("ARIA snapshot", self._aria_snapshot),
             ]
@@ -184,6 +194,26 @@ class Accessibility:
                 " document.getElementById('error-summary').focus(); }"
             )
 
+    def _status_region(self, page: Page, _state: str) -> dict:
+        """The polite status region says something about this state, or nothing."""
+        region = page.locator("#announcer")
+        said = (region.text_content() or "") if region.count() else ""
+        allowed = {"", self.announced or ""}
+        assert said.strip() in allowed, f"the status region still says « {said.strip()} »"
+        return {"said": said.strip()}
+
+    # Words of a page that a screen reader user stumbles on, where a rule can see them.
+    NO_ELISION = re.compile(r"\b[Dd]e (?=[AEIOUYÀÂÉÈÊËÎÏÔÙÛ][a-zà-ÿ])")
+    CAPITALS = re.compile(r"\b(?:[A-ZÀ-Ý]{2,}[ ,:;'’]+){3,}[A-ZÀ-Ý]{2,}\b")
+
+    def _wording(self, page: Page, _state: str) -> dict:
+        """« d'Inès », not « de Inès »; no sentence in capitals."""
+        text = page.locator("main").inner_text()
+        problems = [f"« {m.group(0)}… » (elision)" for m in self.NO_ELISION.finditer(text)]
+        problems += [f"« {m.group(0)} » (capitals)" for m in self.CAPITALS.finditer(text)]
+        assert not problems, "; ".join(problems[:5])
+        return {}
+
     # -- layout under magnification ---------------------------------------------------------
 
     def _reflow(self, page: Page, _state: str) -> dict:
@@ -200,8 +230,19 @@ class Accessibility:
         return {"overflow_px": overflow}
 
     def _text_200(self, page: Page, _state: str) -> dict:
-        """WCAG 1.4.4: text at 200 %, controls still whole and apart."""
-        problems = page.evaluate(
+        """WCAG 1.4.4 and 1.4.10 together: text at 200 % on a 320 px screen (a phone with
+        large text), nothing scrolls sideways, controls still whole and apart."""
+        original = page.viewport_size
+        page.set_viewport_size({"width": 320, "height": 640})
+        try:
+            problems = self._controls_at_200(page)
+        finally:
+            page.set_viewport_size(original)
+        assert not problems, "at 200 % text, 320 px wide: " + "; ".join(problems[:10])
+        return {}
+
+    def _controls_at_200(self, page: Page) -> list[str]:
+        return page.evaluate(
             """() => {
               const root = document.documentElement;
               const before = root.style.fontSize;
@@ -216,7 +257,6 @@ class Accessibility:
               // Inline links wrap over lines: compare each line box, not the whole box.
               const boxes = controls.map(el => [el, [...el.getClientRects()]]);
               const found = [];
-              if (root.scrollWidth > width) found.push('page wider than the window');
               for (const [el, rects] of boxes) {
                 if (rects.some(r => r.right > width + 1 || r.left < -1))
                   found.push('cut off: ' + name(el));
@@ -230,12 +270,12 @@ class Accessibility:
                 if (p.some(x => q.some(y => meet(x, y))))
                   found.push('overlap: ' + name(a) + ' / ' + name(b));
               }
+              if (root.scrollWidth > width)
+                found.push('page ' + root.scrollWidth + ' px wide');
               root.style.fontSize = before;
               return found;
             }"""
         )
-        assert not problems, "at 200 % text: " + "; ".join(problems[:10])
-        return {}
 
     def _forced_colors(self, page: Page, _state: str) -> dict:
         """Forced colours and reduced motion: focus still visible, buttons still outlined.

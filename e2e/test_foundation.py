@@ -69,7 +69,7 @@ def test_my_data_of_camille_shows_both_children(page: Page, a11y):
         table = section.get_by_role("table", name=f"Cartes : {child}")
         for card in cards:
             expect(table.get_by_role("cell", name=f"0000 0000 0000 {card}")).to_be_visible()
-    expect(page.get_by_role("cell", name="Révoquée le 02/03/2026 (Titre perdu)")).to_be_visible()
+    expect(page.get_by_role("cell", name="Révoquée le 02/03/2026 (Carte perdue)")).to_be_visible()
     a11y.check(page, "Mes données : camille.martin")
 
 

@@ -261,16 +261,16 @@ def test_alfred_orders_a_duplicate_with_the_keyboard_only(page: Page, keys: Keyb
     keys.tab_to(duplicate)  # nothing chosen yet: Tab enters the group on its first radio
     keys.press("Space")
     expect(duplicate).to_be_checked()
-    # The explanation of the choice appears under it (with htmx: swapped in).
-    expect(duplicate).to_have_accessible_description(re.compile("^Nouvel exemplaire du titre"))
-    keys.expect_focus_stays("choosing « Duplicata » (explanation swapped)", on=duplicate)
+    # The explanation of each option is its description, shown under it.
+    expect(duplicate).to_have_accessible_description(re.compile("^Une nouvelle carte, après"))
+    keys.expect_focus_stays("choosing « Duplicata »", on=duplicate)
     keys.activate(page.get_by_role("button", name="Suivant"))
 
     expect(h1(page, "Duplicata")).to_be_visible()
     keys.expect_focus_kept("« Suivant » on Choix de la demande", on=h1(page, "Duplicata"))
     reason = page.get_by_role("combobox", name=f"Motif pour la carte n° {ALFRED_CARD}")
     keys.tab_to(reason)
-    keys.press("ArrowDown")  # « Motif » -> « Titre perdu »
+    keys.press("ArrowDown")  # « Choisir un motif » -> « Carte perdue »
     expect(reason).to_have_value("Titre perdu")
     card = page.get_by_role("checkbox", name=f"Sélectionner la carte n° {ALFRED_CARD}")
     keys.tab_to(card)
@@ -304,9 +304,9 @@ def test_alfred_orders_a_duplicate_with_the_keyboard_only(page: Page, keys: Keyb
         keys.tab_to(validate)
         keys.press("Enter")
         expect(dialog).to_be_visible()
-        expect(dialog.get_by_text("ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA")).to_be_visible()
+        expect(dialog.get_by_text("Attention : une fois la demande de duplicata")).to_be_visible()
     else:
-        expect(page.get_by_text("ATTENTION : UNE FOIS LA DEMANDE DE DUPLICATA")).to_be_visible()
+        expect(page.get_by_text("Attention : une fois la demande de duplicata")).to_be_visible()
     confirm_in_dialog_or_page(page, keys, "duplicata")
 
     answer_delivery_yes(page, keys)
@@ -363,10 +363,10 @@ def test_camille_orders_a_second_copy_for_leo_with_the_keyboard_only(
     keys.expect_focus_kept("« Suivant » on Engagement", on=question)
     keys.tab_to(page.get_by_role("radio", name="Duplicata", exact=True))
     keys.press("ArrowDown")  # arrow keys move through the group and choose
-    second_copy = page.get_by_role("radio", name="2e exemplaire", exact=True)
+    second_copy = page.get_by_role("radio", name="Second exemplaire", exact=True)
     expect(second_copy).to_be_checked()
-    expect(second_copy).to_have_accessible_description(re.compile("^Second exemplaire du titre"))
-    keys.expect_focus_stays("choosing « 2e exemplaire » (explanation swapped)", on=second_copy)
+    expect(second_copy).to_have_accessible_description(re.compile("^Une deuxième carte"))
+    keys.expect_focus_stays("choosing « Second exemplaire »", on=second_copy)
     keys.activate(page.get_by_role("button", name="Suivant"))
 
     expect(h1(page, "Second exemplaire")).to_be_visible()

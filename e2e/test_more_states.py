@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -65,10 +67,11 @@ def test_a_form_sent_from_an_old_page_is_refused_clearly(page: Page, a11y):
 
 
 def test_session_time_out_warning(page: Page, a11y, variant):
+    # The page's clock is installed first: signing in then goes the way users go
+    # (with JavaScript, htmx swaps the whole <body>, the warning dialog with it).
+    page.clock.install()
     sign_in(page, "alfred.depot")
     # Jump to the moment of the warning instead of waiting 28 minutes.
-    page.clock.install()
-    page.reload()
     page.clock.fast_forward("28:01")
     dialog = page.get_by_role("dialog", name="Votre session va bientôt expirer")
     if not variant.javascript:
@@ -76,8 +79,27 @@ def test_session_time_out_warning(page: Page, a11y, variant):
         expect(dialog).to_be_hidden()
         return
     expect(dialog).to_be_visible()
+    expect(dialog).to_have_accessible_description(
+        "Sans action de votre part, vous serez déconnecté(e) dans 2 minutes. "
+        "Votre demande en cours est conservée."
+    )
     expect(dialog.get_by_role("button", name="Rester connecté(e)")).to_be_focused()
     a11y.check(page, "Session : avertissement d'expiration")
-    dialog.get_by_role("button", name="Rester connecté(e)").click()
+    with page.expect_response(re.compile(r"/session/prolonger$")) as kept:
+        dialog.get_by_role("button", name="Rester connecté(e)").click()
+    assert kept.value.status == 204
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status").filter(has_text="prolongée")).to_have_count(1)
+    status = page.get_by_role("status")
+    expect(status).to_have_text("Votre session est prolongée de 30 minutes.")
+
+    # A second warning comes 28 minutes later; Escape keeps the session too.
+    page.clock.fast_forward("28:01")
+    expect(dialog).to_be_visible()
+    with page.expect_response(re.compile(r"/session/prolonger$")) as kept:
+        page.keyboard.press("Escape")
+    assert kept.value.status == 204
+    expect(dialog).to_be_hidden()
+    expect(status).to_have_text("Votre session est prolongée de 30 minutes.")
+    # And the news does not stay: the region is empty again a few seconds later.
+    page.clock.fast_forward("00:09")
+    expect(status).to_have_text("")

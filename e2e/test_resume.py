@@ -166,7 +166,7 @@ def test_a_reload_stays_on_the_step_with_the_answers(page: Page, a11y, variant):
         )
         expect(
             page.get_by_role("listitem").filter(has_text=f"Carte n° {ALFRED_CARD}")
-        ).to_contain_text("Titre perdu")
+        ).to_contain_text("Carte perdue")
         a11y.check(page, "Confirmation duplicata : page")
         page.get_by_role("link", name="Non", exact=True).click()
         expect(heading(page, "Duplicata")).to_be_visible()
