@@ -30,6 +30,7 @@ from models.shared.db import open_database
 from models.shared.mail import Mailer
 from views.citizen import account, auth, payment, wizard
 from views.demo import provider
+from views.operator import commands
 from views.shared import documents, pages
 from views.shared.assets import StaticAssets
 from views.shared.background import Background
@@ -225,6 +226,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="send again the emails an SMTP failure left in the outbox, then exit",
     )
+    subcommands = parser.add_subparsers(dest="command", metavar="command")
+    subcommands.add_parser("migrate", help="bring the database's schema up to date, then exit")
+    cards = subcommands.add_parser(
+        "import-cards", help="import the CMI database's extract (CSV), then exit"
+    )
+    cards.add_argument("file", type=Path)
+    cards.add_argument("--encoding", choices=("utf-8", "windows-1252"), default="utf-8")
+    cards.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    cards.add_argument("--report", type=Path, help="rejected rows (default: FILE-rejets.csv)")
+    cards.add_argument(
+        "--letters", type=Path, help="credentials letters (default: FILE-courriers-<time>.pdf)"
+    )
+    export = subcommands.add_parser(
+        "export", help="write the paid cards not yet ordered to a batch file for the factory"
+    )
+    export.add_argument("--folder", type=Path, default=Path("factory/out"))
+    export.add_argument("--batch", help="write this batch again (its name, e.g. CMI-20261129-001)")
+    statuses = subcommands.add_parser(
+        "import-statuses", help="import the factory's status file (CSV), then exit"
+    )
+    statuses.add_argument("file", type=Path)
+    statuses.add_argument("--report", type=Path, help="rejected rows (default: FILE-rejets.csv)")
     return parser.parse_args(argv)
 
 
@@ -237,8 +260,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.database:
         config["DATABASE_URL"] = args.database
     app = create_app(config)
-    if args.send_outbox:
+    if args.command == "migrate":
+        return commands.migrate()
+    try:
         models.create_tables()
+    except models.migrations.SchemaOutOfDate as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return 2
+    if args.command == "import-cards":
+        return commands.import_cards(
+            app, args.file, args.encoding, args.dry_run, args.report, args.letters
+        )
+    if args.command == "export":
+        return commands.export_orders(args.folder, args.batch)
+    if args.command == "import-statuses":
+        return commands.import_statuses(app, args.file, args.report)
+    if args.send_outbox:
         with models.database.connection_context():
             # Forgotten-credential requests a stopped server answered but never wrote.
             for request_id in credentials.waiting():
@@ -282,7 +319,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    models.create_tables()
     if args.demo and load_demo_data():
         app.logger.info("Demo data loaded (accounts listed in README.md)")
 

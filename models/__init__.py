@@ -10,9 +10,11 @@ from .cards import Card
 from .citizen.auth import LoginFailure, PasswordReset, UserSession
 from .citizen.credentials import CredentialRequest
 from .demo.provider import ProviderTransaction
+from .factory import FactoryBatch
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
 from .requests import CardRequest, Counter, RequestLine
+from .shared import migrations
 from .shared.db import database, open_database
 from .shared.mail import OutboxEmail
 
@@ -32,13 +34,20 @@ ALL_MODELS = [
     Counter,
     Payment,
     ProviderTransaction,
+    FactoryBatch,
+    migrations.SchemaVersion,
 ]
 
 
 def create_tables() -> None:
-    """Create what is missing; existing tables and rows are left alone."""
+    """A new database gets every table at the current schema version; an existing
+    one is left alone, and refused if its schema is not the code's
+    (``migrations.SchemaOutOfDate``, whose message names the command to run)."""
     with database.connection_context():
-        database.create_tables(ALL_MODELS, safe=True)
+        if migrations.version() is None:
+            migrations.create(ALL_MODELS)
+        else:
+            migrations.check()
 
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "CardRequest",
     "Counter",
     "CredentialRequest",
+    "FactoryBatch",
     "LoginFailure",
     "Mandate",
     "OutboxEmail",
@@ -60,5 +70,6 @@ __all__ = [
     "UserSession",
     "create_tables",
     "database",
+    "migrations",
     "open_database",
 ]

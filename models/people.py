@@ -102,10 +102,15 @@ class Account(BaseModel):
     """Credentials that sign in; the account may act for several beneficiaries."""
 
     username = CharField(unique=True)
-    password_hash = CharField()
+    password_hash = CharField()  # "" until the holder chooses one (imported accounts)
     email = CharField()
     display_name = CharField()  # as written on letters: "Camille MARTIN"
     created_at = DateTimeField(default=clock.now)
+    # Imported from the CMI database: the holder's key there (« B:<numéro identifiant> »
+    # for a beneficiary acting for themself, « R:<identifiant> » for a representative),
+    # and the digest of the activation code printed on the credentials letter, until used.
+    external_key = CharField(null=True, unique=True)
+    activation_digest = CharField(null=True)
 
     def beneficiaries(self):
         """The beneficiaries this account may act for, in a stable order."""

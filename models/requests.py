@@ -16,6 +16,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -33,14 +34,22 @@ class RequestState(StrEnum):
     DRAFT = "brouillon"
     RECORDED = "enregistrée"
     PAID = "payée"
+    IN_PRODUCTION = "en fabrication"  # sent to the card factory
+    SHIPPED = "expédiée"  # every card of it posted
+    RETURNED = "retournée"  # a card came back to the factory
     CANCELLED = "annulée"
 
 
 DRAFT = RequestState.DRAFT
 RECORDED = RequestState.RECORDED
 PAID = RequestState.PAID
+IN_PRODUCTION = RequestState.IN_PRODUCTION
+SHIPPED = RequestState.SHIPPED
+RETURNED = RequestState.RETURNED
 CANCELLED = RequestState.CANCELLED
 OPEN_STATES = (DRAFT, RECORDED)
+# Paid, whatever the factory has done since.
+PAID_STATES = (PAID, IN_PRODUCTION, SHIPPED, RETURNED)
 
 FIRST_REQUEST_NUMBER = 10000
 FIRST_NEW_CARD_NUMBER = 1_000_000_000_000_001
@@ -86,7 +95,7 @@ class CardRequest(BaseModel):
 
     @property
     def is_paid(self) -> bool:
-        return self.state == PAID
+        return self.state in PAID_STATES
 
     @property
     def is_duplicate(self) -> bool:
@@ -108,6 +117,18 @@ class RequestLine(BaseModel):
     reason = CharField(null=True)  # the revocation reason of a duplicate
     active = BooleanField(default=True)
     new_card = ForeignKeyField(Card, null=True)  # made once the request is paid
+    # The card factory: the batch the new card was ordered in, then what the factory
+    # said of it (the newest status wins; ``status_on`` is its date).
+    batch = CharField(null=True, index=True)
+    exported_at = DateTimeField(null=True)
+    made_on = DateField(null=True)
+    shipped_on = DateField(null=True)
+    tracking_number = CharField(null=True)
+    returned_on = DateField(null=True)
+    status_on = DateField(null=True)
+    # The e-mails that say so, each sent once.
+    shipped_email = ForeignKeyField(OutboxEmail, null=True)
+    returned_email = ForeignKeyField(OutboxEmail, null=True)
 
 
 # A card is in at most one live request of each kind (one duplicate request, one
@@ -191,7 +212,7 @@ def recently_paid(account: Account, within_minutes: int = 60) -> CardRequest | N
         CardRequest.select()
         .where(
             (CardRequest.account == account)
-            & (CardRequest.state == PAID)
+            & CardRequest.state.in_(PAID_STATES)
             & (CardRequest.paid_at >= since)
         )
         .order_by(CardRequest.paid_at.desc())
@@ -235,7 +256,7 @@ def attach_confirmation(
             CardRequest.update(confirmation_email=email)
             .where(
                 (CardRequest.id == request.id)
-                & (CardRequest.state == PAID)
+                & CardRequest.state.in_(PAID_STATES)
                 & CardRequest.confirmation_email.is_null()
             )
             .execute()

@@ -15,7 +15,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField
 from ..people import Account
 from ..shared.clock import clock
 from ..shared.db import BaseModel, write_transaction
-from ..shared.security import hash_password, password_matches
+from ..shared.security import activation_digest, hash_password, password_matches, same_text
 from ..shared.security import token_digest as _digest
 
 MAX_FAILURES = 5
@@ -43,6 +43,9 @@ class LoginFailure(BaseModel):
 class SignInResult:
     account: Account | None = None
     locked_until: datetime | None = None
+    # An imported account signed in with its letter's activation code: it must
+    # choose its password before anything else.
+    to_activate: Account | None = None
 
 
 def locked_until(username: str) -> datetime | None:
@@ -69,7 +72,12 @@ def sign_in(username: str, password: str) -> SignInResult:
     if until is not None:
         return SignInResult(locked_until=until)
     account = Account.get_or_none(Account.username == key)
-    if password_matches(account.password_hash if account else None, password):
+    if account is not None and not account.password_hash and account.activation_digest:
+        password_matches(None, password)  # the same time as a password checked
+        if same_text(account.activation_digest, activation_digest(password)):
+            LoginFailure.delete().where(LoginFailure.username == key).execute()
+            return SignInResult(to_activate=account)
+    elif password_matches(account.password_hash if account else None, password):
         LoginFailure.delete().where(LoginFailure.username == key).execute()
         return SignInResult(account=account)
     LoginFailure.create(username=key, at=clock.now())
@@ -122,6 +130,7 @@ def use_password_reset(token: str, new_password: str) -> Account | None:
             return None
         account = reset.account
         account.password_hash = hash_password(new_password)
+        account.activation_digest = None  # the letter's code has done its work
         account.save()
         LoginFailure.delete().where(LoginFailure.username == account.username).execute()
         # Whoever was signed in with the old password is signed out everywhere.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..cards import DUPLICATE, SECOND_COPY
-from ..requests import DRAFT, PAID, CardRequest
+from ..requests import DRAFT, CardRequest
 
 # What the step indicator lists: « Étape N sur 5 ».
 INDICATOR = ("Engagement", "Choix de la demande", "Livraison", "Paiement", "Récapitulatif")
@@ -38,7 +38,7 @@ STEPS = (
     Step(
         "livraison", "wizard.delivery", "Livraison", 3, lambda r: r.delivery_checked_at is not None
     ),
-    Step("paiement", "wizard.payment", "Paiement", 4, lambda r: r.state == PAID),
+    Step("paiement", "wizard.payment", "Paiement", 4, lambda r: r.is_paid),
     # The last step is the paid request's own page: it has its number in its address.
     Step("recapitulatif", "payment.summary", "Récapitulatif", 5, lambda r: False),
 )

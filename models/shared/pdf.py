@@ -89,6 +89,9 @@ class Block:
     space_before: float = 6
     box: bool | None = None
     keep_with_next: bool = False  # a heading never ends a page
+    new_page: bool = False  # starts a page (a letter per page)
+    top: float | None = None  # placed this far from the top of the page (points)
+    left: float | None = None  # and from its left edge (an address in an envelope's window)
 
 
 @dataclass
@@ -99,8 +102,14 @@ class _Page:
 def build_pdf(title: str, blocks: list[Block], author: str) -> bytes:
     pages: list[_Page] = [_Page()]
     y = A4_HEIGHT - MARGIN
-    usable = A4_WIDTH - 2 * MARGIN
     for block in blocks:
+        if block.new_page and pages[-1].operations:
+            pages.append(_Page())
+            y = A4_HEIGHT - MARGIN
+        if block.top is not None:
+            y = A4_HEIGHT - block.top + block.space_before
+        left = MARGIN if block.left is None else block.left
+        usable = A4_WIDTH - MARGIN - left
         leading = block.size * 1.35
         indent = 22.0 if block.box is not None else 0.0
         lines = wrap(block.text, block.style, block.size, usable - indent)
@@ -125,7 +134,7 @@ def build_pdf(title: str, blocks: list[Block], author: str) -> bytes:
             elif block.align == "center":
                 x = (A4_WIDTH - width) / 2
             else:
-                x = MARGIN + indent
+                x = left + indent
             page.operations.append(
                 f"BT {RESOURCE_NAMES[block.style]} {block.size:g} Tf {x:.2f} {y:.2f} Td (".encode()
                 + _encode(line)

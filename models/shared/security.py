@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,3 +33,20 @@ def token_digest(token: str) -> str:
 def same_text(expected: str, given: str) -> bool:
     """Constant-time comparison of two strings, whatever characters ``given`` holds."""
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
+
+
+# The activation code printed on a credentials letter: 16 characters (80 bits),
+# without 0/O or 1/I/L, in groups of four, easy to read and to type.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
+
+
+def new_activation_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def activation_digest(typed: str) -> str:
+    """A code as typed from the letter: any case, with or without dashes or spaces.
+    Long and random, it needs no slow hash (as with the reset links)."""
+    return token_digest("activation:" + re.sub(r"[\s-]", "", typed).upper())

@@ -6,6 +6,7 @@ from flask import Blueprint, g
 
 from models.cards import DUPLICATE, SECOND_COPY
 from models.eligibility import account_cards, eligible
+from models.factory import timeline
 from models.people import beneficiaries_with_addresses
 from models.requests import open_request, requests_of
 from models.shared.clock import clock
@@ -20,6 +21,7 @@ bp = Blueprint("account", __name__)
 def my_data():
     today = clock.today()
     held = account_cards(g.account)
+    requests = requests_of(g.account)
     return render_page(
         "citizen/account/my_data.html",
         nav="account",
@@ -30,5 +32,6 @@ def my_data():
         duplicate=eligible(held, DUPLICATE, today),
         second_copy=eligible(held, SECOND_COPY, today),
         open_request=open_request(g.account),
-        requests=requests_of(g.account),
+        requests=requests,
+        timelines={request.id: timeline(request) for request in requests},
     )

@@ -82,6 +82,14 @@ def login():
         if result.account is not None:
             start_session(result.account)
             return after_sign_in()
+        if result.to_activate is not None:
+            # First sign-in with the letter's code: choose a password, then sign in.
+            with write_transaction():
+                token = auth.create_password_reset(result.to_activate)
+            target = url_for("auth.reset_password", token=token, premiere="1")
+            if request.htmx:
+                return "", 204, {"HX-Redirect": target}
+            return redirect(target, 303)
         if result.locked_until is not None:
             until = to_paris(result.locked_until)
             form.form_errors.append(
@@ -247,7 +255,7 @@ def reset_password(token: str):
         return render_page("citizen/auth/reset_invalid.html", status=404)
     if request.method == "GET":
         form = form_to_retry(NewPasswordForm) or NewPasswordForm(formdata=None)
-        return show_form("citizen/auth/reset_password.html", form)
+        return show_reset(form)
     form = NewPasswordForm()
     if form.validate_on_submit():
         account = auth.use_password_reset(token, form.password.data)
@@ -255,8 +263,14 @@ def reset_password(token: str):
             return render_page("citizen/auth/reset_invalid.html", status=404)
         end_session()
         return redirect(url_for("auth.password_changed"), 303)
-    return show_errors(
-        form, lambda form, status: show_form("citizen/auth/reset_password.html", form, status)
+    return show_errors(form, show_reset)
+
+
+def show_reset(form, status=200):
+    first = request.args.get("premiere") == "1"  # after signing in with the letter's code
+    heading = "Choisir votre mot de passe" if first else "Choisir un nouveau mot de passe"
+    return render_page(
+        "citizen/auth/reset_password.html", status=status, form=form, first=first, heading=heading
     )
 
 

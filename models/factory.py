@@ -1,0 +1,364 @@
+"""The card factory: paid cards ordered in batches, and the statuses it sends back.
+
+Orders out: every new card of a paid request that no batch holds yet goes into
+the next batch, one JSON object per card (``batch_records``). The batch is
+recorded and its cards marked in one transaction, before any file is
+written: a file that could not be written is written again from the database
+by the batch's name, with the same bytes.
+
+Statuses back: a CSV file ``numero_carte;statut;date;numero_suivi`` where
+``statut`` is ``fabriquee``, ``expediee`` (with a tracking number) or
+``retour``. The newest status of a card wins: an older one arriving late
+changes nothing; the same status twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from peewee import CharField, DateTimeField, IntegerField
+
+from .cards import DUPLICATE, Card
+from .people import Account, Address, Beneficiary, of
+from .requests import (
+    IN_PRODUCTION,
+    PAID,
+    PAID_STATES,
+    RETURNED,
+    SHIPPED,
+    CardRequest,
+    RequestLine,
+)
+from .shared.clock import clock, to_paris
+from .shared.db import BaseModel, write_transaction
+from .shared.mail import OutboxEmail
+
+MADE, SHIPPED_STATUS, RETURN = "fabriquee", "expediee", "retour"
+# On one day, a card is made, then posted, then perhaps returned.
+STATUS_ORDER = {MADE: 0, SHIPPED_STATUS: 1, RETURN: 2}
+
+
+class FactoryBatch(BaseModel):
+    """One file of orders sent to the factory."""
+
+    name = CharField(unique=True)  # « CMI-20261129-001 »
+    created_at = DateTimeField(default=clock.now)
+    count = IntegerField()
+    sha256 = CharField()
+
+
+# -- orders out -------------------------------------------------------------------------
+
+
+def _waiting_lines():
+    return (
+        RequestLine.select(RequestLine.id, RequestLine.request)
+        .join(CardRequest)
+        .where(
+            CardRequest.state.in_(PAID_STATES)
+            & RequestLine.active
+            & RequestLine.new_card.is_null(False)
+            & RequestLine.batch.is_null()
+        )
+    )
+
+
+def _next_name(now: datetime) -> str:
+    day = to_paris(now).strftime("%Y%m%d")
+    today = FactoryBatch.select().where(FactoryBatch.name.startswith(f"CMI-{day}-")).count()
+    return f"CMI-{day}-{today + 1:03d}"
+
+
+def batch_records(name: str) -> list[dict]:
+    """The objects of a batch's file, in a stable order (request, then card number)."""
+    new = Card.alias()
+    lines = (
+        RequestLine.select(RequestLine, CardRequest, Card, Beneficiary, new, Address)
+        .join(CardRequest)
+        .switch(RequestLine)
+        .join(Card, on=(RequestLine.card == Card.id))
+        .join(Beneficiary)
+        .switch(RequestLine)
+        .join(new, on=(RequestLine.new_card == new.id))
+        .switch(CardRequest)
+        .join(Address, on=(CardRequest.delivery_address == Address.id))
+        .where(RequestLine.batch == name)
+        .order_by(CardRequest.number, new.number)
+    )
+    records = []
+    for line in lines:
+        request, card, made = line.request, line.card, line.new_card
+        person = card.beneficiary
+        records.append(
+            {
+                "batch": name,
+                "request": request.number,
+                "kind": "duplicata" if line.kind == DUPLICATE else "second_exemplaire",
+                "card_number": made.number,
+                "replaces_card_number": card.number,
+                "holder": {
+                    "kind": person.kind,
+                    "last_name": person.last_name.upper()
+                    if person.is_natural_person
+                    else person.last_name,
+                    "first_name": person.first_name,
+                    "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+                },
+                "mention": made.mention,
+                "sub_mentions": made.sub_mentions,
+                "valid_from": made.valid_from.isoformat(),
+                "valid_until": made.valid_until.isoformat() if made.valid_until else None,
+                "delivery_address": request.delivery_address.lines(),
+            }
+        )
+    return records
+
+
+def batch_file(records: list[dict]) -> bytes:
+    return "".join(
+        json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in records
+    ).encode("utf-8")
+
+
+def manifest(batch: FactoryBatch, data: bytes) -> bytes:
+    return (
+        json.dumps(
+            {
+                "batch": batch.name,
+                "file": f"{batch.name}.jsonl",
+                "count": batch.count,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "created_at": batch.created_at.isoformat() + "Z",
+            },
+            indent=2,
+        )
+        + "\n"
+    ).encode("utf-8")
+
+
+def new_batch() -> tuple[FactoryBatch, bytes] | None:
+    """Put every waiting card into a new batch; None when there is none."""
+    with write_transaction():
+        waiting = list(_waiting_lines().tuples())
+        if not waiting:
+            return None
+        now = clock.now()
+        name = _next_name(now)
+        line_ids = [line_id for line_id, _ in waiting]
+        request_ids = sorted({request_id for _, request_id in waiting})
+        for start in range(0, len(line_ids), 500):
+            RequestLine.update(batch=name, exported_at=now).where(
+                RequestLine.id.in_(line_ids[start : start + 500])
+            ).execute()
+        for start in range(0, len(request_ids), 500):
+            CardRequest.update(state=IN_PRODUCTION, updated_at=now).where(
+                CardRequest.id.in_(request_ids[start : start + 500]) & (CardRequest.state == PAID)
+            ).execute()
+        data = batch_file(batch_records(name))
+        batch = FactoryBatch.create(
+            name=name, created_at=now, count=len(line_ids), sha256=hashlib.sha256(data).hexdigest()
+        )
+    return batch, data
+
+
+def existing_batch(name: str) -> tuple[FactoryBatch, bytes] | None:
+    """A batch written again from the database: the same bytes as the first time."""
+    batch = FactoryBatch.get_or_none(FactoryBatch.name == name)
+    if batch is None:
+        return None
+    return batch, batch_file(batch_records(name))
+
+
+# -- statuses back ----------------------------------------------------------------------------
+
+
+@dataclass
+class StatusOutcome:
+    rows: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Lines that just became shipped or returned: their e-mail is to be sent.
+    shipped: list[int] = field(default_factory=list)
+    returned: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        applied = ", ".join(f"{n} {status}" for status, n in sorted(self.applied.items()))
+        return (
+            f"{self.rows} statuses: applied {applied or 'none'}, {self.unchanged} unchanged "
+            f"or older, {len(self.rejected)} rejected"
+        )
+
+
+def _status_key(status: str, day: date) -> tuple:
+    return (day, STATUS_ORDER[status])
+
+
+def _current_key(line: RequestLine) -> tuple | None:
+    if line.status_on is None:
+        return None
+    if line.returned_on == line.status_on:
+        status = RETURN
+    elif line.shipped_on == line.status_on:
+        status = SHIPPED_STATUS
+    else:
+        status = MADE
+    return _status_key(status, line.status_on)
+
+
+def read_statuses(text: str) -> tuple[list[tuple[int, str, str, date, str]], list]:
+    """The rows (line, card number, status, date, tracking number) and the rows refused."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
+    wanted = ("numero_carte", "statut", "date", "numero_suivi")
+    missing = [c for c in wanted if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"missing columns: {', '.join(missing)}")
+    rows, rejected = [], []
+    for row in reader:
+        line = reader.line_num
+        number = (row.get("numero_carte") or "").strip()
+        status = (row.get("statut") or "").strip()
+        tracking = (row.get("numero_suivi") or "").strip()
+        try:
+            day = datetime.strptime((row.get("date") or "").strip(), "%d/%m/%Y").date()
+        except ValueError:
+            rejected.append((line, "date attendue au format JJ/MM/AAAA"))
+            continue
+        if status not in STATUS_ORDER:
+            rejected.append((line, f"statut « {status} » inconnu : {', '.join(STATUS_ORDER)}"))
+        elif status == SHIPPED_STATUS and not tracking:
+            rejected.append((line, "numero_suivi manquant pour expediee"))
+        elif len(tracking) > 40 or any(not c.isalnum() and c not in "-_ " for c in tracking):
+            rejected.append((line, "numero_suivi invalide"))
+        else:
+            rows.append((line, number, status, day, tracking))
+    return rows, rejected
+
+
+def apply_statuses(rows, rejected) -> StatusOutcome:
+    outcome = StatusOutcome(rows=len(rows) + len(rejected), rejected=list(rejected))
+    touched: set[int] = set()
+    with write_transaction():
+        lines = {
+            line.new_card.number: line
+            for line in RequestLine.select(RequestLine, Card)
+            .join(Card, on=(RequestLine.new_card == Card.id))
+            .where(Card.number.in_([number for _, number, *_ in rows] or [""]))
+        }
+        for line_number, number, status, day, tracking in rows:
+            line = lines.get(number)
+            if line is None or line.batch is None:
+                outcome.rejected.append((line_number, "numero_carte inconnu de la fabrication"))
+                continue
+            current = _current_key(line)
+            if current is not None and _status_key(status, day) <= current:
+                outcome.unchanged += 1
+                continue
+            changes = {"status_on": day}
+            if status == MADE:
+                changes["made_on"] = day
+            elif status == SHIPPED_STATUS:
+                changes.update(shipped_on=day, tracking_number=tracking, returned_on=None)
+            else:
+                changes["returned_on"] = day
+            RequestLine.update(**changes).where(RequestLine.id == line.id).execute()
+            for key, value in changes.items():
+                setattr(line, key, value)
+            if status != MADE:
+                Card.update(in_production=False).where(Card.id == line.new_card_id).execute()
+            outcome.applied[status] = outcome.applied.get(status, 0) + 1
+            touched.add(line.request_id)
+            if status == SHIPPED_STATUS and line.shipped_email_id is None:
+                outcome.shipped.append(line.id)
+            if status == RETURN and line.returned_email_id is None:
+                outcome.returned.append(line.id)
+        for request_id in touched:
+            _update_request_state(request_id)
+    outcome.rejected.sort()
+    return outcome
+
+
+def _update_request_state(request_id: int) -> None:
+    lines = list(
+        RequestLine.select().where((RequestLine.request == request_id) & RequestLine.active)
+    )
+    if any(line.returned_on for line in lines):
+        state = RETURNED
+    elif lines and all(line.shipped_on for line in lines):
+        state = SHIPPED
+    else:
+        state = IN_PRODUCTION
+    CardRequest.update(state=state, updated_at=clock.now()).where(
+        CardRequest.id == request_id
+    ).execute()
+
+
+def claim_email(line_id: int, kind: str, recipient: str, subject: str, text: str):
+    """Queue the e-mail saying a card was shipped (or returned), once: the e-mail to
+    deliver, or None when it was already queued."""
+    column = RequestLine.shipped_email if kind == SHIPPED_STATUS else RequestLine.returned_email
+    with write_transaction() as transaction:
+        email = OutboxEmail.create(recipient=recipient, subject=subject, text=text)
+        claimed = (
+            RequestLine.update({column: email})
+            .where((RequestLine.id == line_id) & column.is_null())
+            .execute()
+        )
+        if claimed != 1:
+            transaction.rollback()
+            return None
+    return email
+
+
+# -- what the citizen sees -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    label: str
+    day: date
+
+
+def timeline(request: CardRequest) -> list[Event]:
+    """What happened to a request, in order, in words (« Mes données »)."""
+    events = []
+    if request.recorded_at:
+        events.append(Event("Enregistrée", to_paris(request.recorded_at).date()))
+    if request.paid_at:
+        events.append(Event("Payée", to_paris(request.paid_at).date()))
+    lines = [line for line in request.lines_with_cards() if line.active]
+    several = len(lines) > 1
+    exported = [line.exported_at for line in lines if line.exported_at]
+    if exported:
+        events.append(Event("En fabrication", to_paris(min(exported)).date()))
+    for line in lines:
+        # Several cards: each one's news says which card it is.
+        prefix = f"{line.card.title} {of(line.card.beneficiary.display_name)} : " if several else ""
+        if line.made_on:
+            events.append(Event(f"{prefix}Fabriquée", line.made_on))
+        if line.shipped_on:
+            label = f"{prefix}Expédiée (suivi n° {line.tracking_number})"
+            events.append(Event(label, line.shipped_on))
+        if line.returned_on:
+            label = f"{prefix}Retournée : l'adresse de livraison est à vérifier"
+            events.append(Event(label, line.returned_on))
+    return sorted(events, key=lambda e: e.day)
+
+
+def line_with_request(line_id: int) -> RequestLine:
+    """A line with its request, its account and its new card (for the e-mails)."""
+    new = Card.alias()
+    return (
+        RequestLine.select(RequestLine, CardRequest, Account, new)
+        .join(CardRequest)
+        .join(Account)
+        .switch(RequestLine)
+        .join(new, on=(RequestLine.new_card == new.id))
+        .where(RequestLine.id == line_id)
+        .get()
+    )

@@ -1,0 +1,142 @@
+"""The database schema's version, and the steps that bring an older schema up to date.
+
+A new database is created at the current version in one go. An existing one
+records its version in ``schema_version``; a database made before versions
+were recorded (it has tables but no ``schema_version``) is version 0. The
+server refuses to start on an older schema (``python app.py migrate`` brings
+it up to date) and on a newer one (the code is older than the data).
+
+Each step is written with ``playhouse.migrate`` so that it runs the same on
+SQLite and PostgreSQL, and runs in one transaction with the version it sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from .db import BaseModel, database, is_sqlite
+
+
+class SchemaVersion(BaseModel):
+    """One row: the version of the schema this database has."""
+
+    version = IntegerField()
+
+
+@dataclass(frozen=True)
+class Step:
+    version: int
+    description: str
+    apply: Callable[[object], None]  # given the migrator
+
+
+class SchemaOutOfDate(Exception):
+    """The database's schema is not the code's: the message says what to do."""
+
+
+def _accounts_from_the_cmi_database(migrator) -> None:
+    # Accounts created by an import: the key of the account holder in the CMI
+    # database's extract, and the digest of the one-time activation code.
+    migrate(
+        migrator.add_column("account", "external_key", CharField(null=True)),
+        migrator.add_column("account", "activation_digest", CharField(null=True)),
+        migrator.add_index("account", ("external_key",), True),
+    )
+
+
+def _email_key() -> ForeignKeyField:
+    from .mail import OutboxEmail
+
+    return ForeignKeyField(OutboxEmail, null=True, field=OutboxEmail.id)
+
+
+def _the_card_factory(migrator) -> None:
+    # Each new card's batch at the factory and the statuses the factory sends back.
+    migrate(
+        migrator.add_column("request_line", "batch", CharField(null=True)),
+        migrator.add_column("request_line", "exported_at", DateTimeField(null=True)),
+        migrator.add_column("request_line", "made_on", DateField(null=True)),
+        migrator.add_column("request_line", "shipped_on", DateField(null=True)),
+        migrator.add_column("request_line", "tracking_number", CharField(null=True)),
+        migrator.add_column("request_line", "returned_on", DateField(null=True)),
+        migrator.add_column("request_line", "status_on", DateField(null=True)),
+        migrator.add_column("request_line", "shipped_email_id", _email_key()),
+        migrator.add_column("request_line", "returned_email_id", _email_key()),
+        migrator.add_index("request_line", ("batch",), False),
+    )
+    from ..factory import FactoryBatch
+
+    database.create_tables([FactoryBatch], safe=True)
+
+
+STEPS: list[Step] = [
+    Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
+    Step(2, "orders to the card factory and its statuses", _the_card_factory),
+]
+CURRENT = STEPS[-1].version if STEPS else 0
+
+COMMAND = "python app.py migrate"
+
+
+def _migrator():
+    return SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
+
+
+def version() -> int | None:
+    """This database's version; None when it has no table at all (a new database)."""
+    tables = set(database.get_tables())
+    if not tables:
+        return None
+    if SchemaVersion._meta.table_name not in tables:
+        return 0
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def create(models: list) -> None:
+    """A new database: every table as the code has it (``models`` include
+    ``SchemaVersion``), at the current version."""
+    with database.atomic():
+        database.create_tables(models, safe=True)
+        SchemaVersion.delete().execute()
+        SchemaVersion.create(version=CURRENT)
+
+
+def check() -> None:
+    """Refuse a schema older or newer than the code (call with a connection open)."""
+    found = version()
+    if found is None or found == CURRENT:
+        return
+    if found < CURRENT:
+        raise SchemaOutOfDate(
+            f"The database's schema is version {found}, the code needs {CURRENT}: "
+            f"run « {COMMAND} » first."
+        )
+    raise SchemaOutOfDate(
+        f"The database's schema is version {found}, newer than this code ({CURRENT}): "
+        "deploy the code that goes with it."
+    )
+
+
+def upgrade() -> list[Step]:
+    """Apply the steps this database lacks, in order; returns those applied."""
+    found = version()
+    if found is None:
+        return []
+    if found > CURRENT:
+        check()
+    applied = []
+    for step in STEPS:
+        if step.version <= found:
+            continue
+        with database.atomic():
+            step.apply(_migrator())
+            database.create_tables([SchemaVersion], safe=True)
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=step.version)
+        applied.append(step)
+    return applied

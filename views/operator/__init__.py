@@ -1,0 +1,1 @@
+"""What the operators who run the service use: the command-line commands."""

@@ -1,0 +1,195 @@
+"""Commands an operator runs from a shell or from cron (``python app.py <command>``).
+
+Each prints a one-line summary, exits non-zero on failure and is safe to run
+twice. The rules are in ``models``; these only read files, write files and
+report.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from flask import Flask, render_template, url_for
+
+from models import cmi_import, factory
+from models.letters import credentials_letters
+from models.shared import migrations
+from models.shared.clock import clock
+from models.shared.db import database
+
+# Exit statuses of ``import-cards``.
+DONE, SOME_ROWS_REJECTED, UNREADABLE = 0, 1, 2
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """The file appears whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(data)
+        temporary = Path(f.name)
+    os.replace(temporary, path)
+
+
+def migrate() -> int:
+    with database.connection_context():
+        found = migrations.version()
+        if found is None:
+            print("No table yet: the server creates them at the current version on start.")
+            return 0
+        try:
+            applied = migrations.upgrade()
+        except migrations.SchemaOutOfDate as error:
+            print(error, file=sys.stderr)
+            return 2
+    if not applied:
+        print(f"Schema already at version {migrations.CURRENT}: nothing to do.")
+    else:
+        steps = "; ".join(f"{s.version}: {s.description}" for s in applied)
+        print(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).")
+    return 0
+
+
+def import_cards(
+    app: Flask,
+    path: Path,
+    encoding: str = "utf-8",
+    dry_run: bool = False,
+    report: Path | None = None,
+    letters: Path | None = None,
+) -> int:
+    """Import the CMI database's extract; rejected rows go to ``report``, the new
+    accounts' letters to ``letters`` (both next to the file unless given)."""
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    report = report or path.with_name(f"{path.stem}-rejets.csv")
+    letters = letters or path.with_name(f"{path.stem}-courriers-{stamp}.pdf")
+    try:
+        extract = cmi_import.read(cmi_import.decode(path.read_bytes(), encoding))
+    except (OSError, cmi_import.BadFile) as error:
+        print(f"{path}: cannot be imported: {error}", file=sys.stderr)
+        return UNREADABLE
+    outcome = cmi_import.write(extract, dry_run=dry_run)
+    done = []
+    if outcome.rejected:
+        lines = [["ligne", "motif"], *[[str(n), why] for n, why in outcome.rejected]]
+        buffer = _csv(lines)
+        write_atomically(report, buffer.encode("utf-8-sig"))
+        done.append(f"rejected rows in {report}")
+    if outcome.letters and not dry_run:
+        pdf = credentials_letters(
+            outcome.letters,
+            clock.today(),
+            app.config["PUBLIC_URL"] or "http://127.0.0.1:8000",
+            app.config["ORGANISATION_NAME"],
+            app.config["CONTACT_EMAIL"],
+        )
+        write_atomically(letters, pdf)
+        done.append(f"letters in {letters}")
+    prefix = "Dry run, nothing written: " if dry_run else ""
+    print(prefix + outcome.summary() + (f"; {', '.join(done)}" if done else "") + ".")
+    return SOME_ROWS_REJECTED if outcome.rejected else DONE
+
+
+def _csv(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def export_orders(folder: Path, batch_name: str | None = None) -> int:
+    """Paid cards not yet ordered go into one new batch file (or ``batch_name`` is
+    written again), with its manifest, each written whole or not at all."""
+    with database.connection_context():
+        made = factory.existing_batch(batch_name) if batch_name else factory.new_batch()
+    if made is None:
+        if batch_name:
+            print(f"No batch named {batch_name}.", file=sys.stderr)
+            return 2
+        print("Nothing to export: no paid card waits for the factory.")
+        return 0
+    batch, data = made
+    if hashlib.sha256(data).hexdigest() != batch.sha256:
+        print(
+            f"Batch {batch.name}: its cards' data changed since it was sent; not written.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        write_atomically(folder / f"{batch.name}.jsonl", data)
+        write_atomically(folder / f"{batch.name}.manifest.json", factory.manifest(batch, data))
+    except OSError as error:
+        print(
+            f"Batch {batch.name} ({batch.count} cards) is recorded but its file could not be "
+            f"written: {error}. Write it again with: export --batch {batch.name}",
+            file=sys.stderr,
+        )
+        return 1
+    again = " again" if batch_name else ""
+    print(f"Batch {batch.name}: {batch.count} card(s) written{again} to {folder}.")
+    return 0
+
+
+def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
+    """The factory's statuses; the e-mails they call for, once each."""
+    report = report or path.with_name(f"{path.stem}-rejets.csv")
+    try:
+        rows, rejected = factory.read_statuses(cmi_import.decode(path.read_bytes()))
+    except (OSError, ValueError) as error:
+        print(f"{path}: cannot be imported: {error}", file=sys.stderr)
+        return UNREADABLE
+    with database.connection_context():
+        outcome = factory.apply_statuses(rows, rejected)
+        sent = 0
+        for kind, line_ids in (
+            (factory.SHIPPED_STATUS, outcome.shipped),
+            (factory.RETURN, outcome.returned),
+        ):
+            for line_id in line_ids:
+                sent += _status_email(app, kind, line_id)
+    done = ""
+    if outcome.rejected:
+        lines = [["ligne", "motif"], *[[str(n), why] for n, why in outcome.rejected]]
+        write_atomically(report, _csv(lines).encode("utf-8-sig"))
+        done = f"; rejected rows in {report}"
+    print(f"{outcome.summary()}; {sent} e-mail(s) sent{done}.")
+    return SOME_ROWS_REJECTED if outcome.rejected else DONE
+
+
+STATUS_EMAILS = {
+    factory.SHIPPED_STATUS: (
+        "citizen/factory/email_shipped.txt",
+        "Votre carte mobilité inclusion est partie",
+    ),
+    factory.RETURN: (
+        "citizen/factory/email_returned.txt",
+        "Votre carte mobilité inclusion nous a été renvoyée",
+    ),
+}
+
+
+def _status_email(app: Flask, kind: str, line_id: int) -> int:
+    line = factory.line_with_request(line_id)
+    recipient = line.request.account.email
+    if not recipient:
+        return 0
+    template, subject = STATUS_EMAILS[kind]
+    base = app.config["PUBLIC_URL"] or "http://127.0.0.1:8000"
+    with app.test_request_context(base_url=base):
+        text = render_template(
+            template,
+            line=line,
+            address=line.request.delivery_address.lines(),
+            my_data_url=url_for("account.my_data", _external=True),
+            contact=app.config["CONTACT_EMAIL"],
+            organisation=app.config["ORGANISATION_NAME"],
+        )
+    email = factory.claim_email(line_id, kind, recipient, subject, text)
+    if email is None:
+        return 0
+    app.extensions["mailer"].deliver(email)
+    return 1
