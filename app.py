@@ -7,7 +7,6 @@ gunicorn (see ``--help``).
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from datetime import timedelta
@@ -30,11 +29,12 @@ from models.shared.db import open_database
 from models.shared.mail import Mailer
 from views.citizen import account, auth, payment, wizard
 from views.demo import provider
-from views.operator import commands
-from views.shared import documents, pages
+from views.operator import commands, health
+from views.shared import documents, logs, pages
 from views.shared.assets import StaticAssets
 from views.shared.background import Background
 from views.shared.errors import register_error_pages
+from views.shared.logs import init_request_logs
 from views.shared.render import page_title
 from views.shared.server import serve
 from views.shared.web import init_web
@@ -78,6 +78,8 @@ DEFAULTS = {
     "PROXY_HOPS": 0,
     # Minutes of inactivity before a citizen is signed out (the page warns before).
     "SESSION_IDLE_MINUTES": 30,
+    # Months a paid request's delivery address and e-mails are kept after payment.
+    "RETENTION_MONTHS": 24,
 }
 
 # Settings an operator may give in the environment.
@@ -139,7 +141,7 @@ def create_app(config: dict | None = None) -> Flask:
             app.config[key] = os.environ[key]
     if os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true"):
         app.config["SESSION_COOKIE_SECURE"] = True
-    for key in ("PROXY_HOPS", "SESSION_IDLE_MINUTES"):
+    for key in ("PROXY_HOPS", "SESSION_IDLE_MINUTES", "RETENTION_MONTHS"):
         if os.environ.get(key, "").isdigit():
             app.config[key] = int(os.environ[key])
     app.config.update(config or {})
@@ -152,9 +154,15 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    app.extensions["mailer"] = Mailer(app.config["SMTP_URL"], app.config["MAIL_FROM"])
+    app.extensions["mailer"] = Mailer(
+        app.config["SMTP_URL"],
+        app.config["MAIL_FROM"],
+        # Demo mode without SMTP: each e-mail as a file QA can read (never in the logs).
+        folder=Path(app.instance_path) / "outbox" if app.config["DEMO"] else None,
+    )
     app.extensions["background"] = Background()
 
+    init_request_logs(app)  # first: every later hook logs under the request's id
     Htmx(app)
     csrf.init_app(app)
     StaticAssets(app, ROOT / "static")
@@ -173,7 +181,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    for blueprint in (pages.bp, auth.bp, account.bp, wizard.bp, documents.bp, payment.bp):
+    for blueprint in (
+        pages.bp,
+        auth.bp,
+        account.bp,
+        wizard.bp,
+        documents.bp,
+        payment.bp,
+        health.bp,
+    ):
         app.register_blueprint(blueprint)
     if uses_builtin_provider(app):
         # The built-in card page takes no money: it only exists for demonstrations
@@ -248,14 +264,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     statuses.add_argument("file", type=Path)
     statuses.add_argument("--report", type=Path, help="rejected rows (default: FILE-rejets.csv)")
+    subcommands.add_parser(
+        "purge", help="delete or anonymise what is kept no longer (see the legal notice)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure()
+    logs.CURRENT_ID.set(logs.new_id("cmd-" if args.command or args.send_outbox else "srv-"))
     config = {"DEMO": args.demo}
     if args.database:
         config["DATABASE_URL"] = args.database
@@ -271,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         return commands.import_cards(
             app, args.file, args.encoding, args.dry_run, args.report, args.letters
         )
+    if args.command == "purge":
+        return commands.purge(app.config["RETENTION_MONTHS"])
     if args.command == "export":
         return commands.export_orders(args.folder, args.batch)
     if args.command == "import-statuses":
@@ -284,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception:
                     app.logger.exception("Credential request %s still waiting", request_id)
             sent, waiting = app.extensions["mailer"].send_waiting()
-        print(f"{sent} email(s) sent, {waiting} still waiting.")
-        return 0 if waiting == 0 else 1
+        return commands.say(
+            f"{sent} email(s) sent, {waiting} still waiting.", 0 if waiting == 0 else 1
+        )
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not args.demo:
         print(
             "Refusing to start: SECRET_KEY is not set, and the built-in key is public.\n"

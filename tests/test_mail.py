@@ -69,10 +69,16 @@ def test_an_unreachable_smtp_server_keeps_the_email_in_the_outbox(app, db, caplo
     assert "not sent" in caplog.text
 
 
-def test_without_smtp_the_email_is_logged_for_the_demo(app, caplog):
+def test_without_smtp_the_demo_writes_the_email_to_a_file_and_never_to_the_log(
+    app, caplog, tmp_path
+):
     caplog.set_level("INFO")
+    app.extensions["mailer"] = Mailer(None, "s@example.org", folder=tmp_path)
     post_form(app.test_client(), "/identifiant-oublie", {"email": "joseph.quinn@example.org"})
-    assert "Votre identifiant : joseph.quinn" in caplog.text
+    (written,) = tmp_path.glob("*.txt")
+    assert "Votre identifiant : joseph.quinn" in written.read_text("utf-8")
+    assert "kept in the outbox" in caplog.text
+    assert "joseph" not in caplog.text.lower()
 
 
 def test_an_email_left_by_an_outage_is_sent_when_tried_again(app, db, smtp_server):

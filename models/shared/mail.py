@@ -6,6 +6,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from peewee import CharField, DateTimeField, TextField
@@ -34,14 +35,18 @@ def queue(recipient: str, subject: str, text: str, html: str | None = None) -> O
 class Mailer:
     """Sends through ``smtp_url`` (smtp://user:pass@host:port, smtps://..., ?starttls=1).
 
-    Without an SMTP URL the message stays in the outbox and is written to the
-    log, which is what demo mode relies on.
+    Without an SMTP URL the message stays in the outbox and, in demo mode, is
+    written as a file to ``folder`` (``instance/outbox/<id>.txt``), where QA
+    reads it. The log only ever says which e-mail (its id), never to whom or what.
     """
 
-    def __init__(self, smtp_url: str | None, sender: str, timeout: float = 10) -> None:
+    def __init__(
+        self, smtp_url: str | None, sender: str, timeout: float = 10, folder: Path | None = None
+    ) -> None:
         self.smtp_url = smtp_url or None
         self.sender = sender
         self.timeout = timeout
+        self.folder = folder
 
     def send(self, recipient: str, subject: str, text: str, html: str | None = None):
         return self.deliver(queue(recipient, subject, text, html))
@@ -49,18 +54,19 @@ class Mailer:
     def deliver(self, email: OutboxEmail) -> OutboxEmail:
         """Send a queued email; call it outside any database transaction (SMTP may be slow)."""
         if self.smtp_url is None:
-            log.info(
-                "Email kept in the outbox (no SMTP_URL)\nTo: %s\nSubject: %s\n\n%s",
-                email.recipient,
-                email.subject,
-                email.text,
-            )
+            if self.folder is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                (self.folder / f"{email.id}.txt").write_text(
+                    f"To: {email.recipient}\nSubject: {email.subject}\n\n{email.text}",
+                    encoding="utf-8",
+                )
+            log.info("Email %s kept in the outbox (no SMTP_URL)", email.id)
             return email
         try:
             self._deliver(self._message(email))
         except (OSError, smtplib.SMTPException) as error:
             # The request goes on; the message waits in the outbox.
-            log.error("Email %s to %s not sent: %s", email.id, email.recipient, error)
+            log.error("Email %s not sent: %s", email.id, type(error).__name__)
             OutboxEmail.update(error=str(error)).where(OutboxEmail.id == email.id).execute()
         else:
             email.sent_at, email.error = clock.now(), None

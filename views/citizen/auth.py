@@ -221,7 +221,7 @@ def compose(asked):
         return None
     recipient = accounts[0].email
     if not credentials.reserve_recipient(asked, recipient):
-        log.warning("Credential email to %s not sent: hourly limit reached", recipient)
+        log.warning("Credential request %s: no e-mail, hourly limit of its address", asked.id)
         return None
     if asked.kind == credentials.USERNAME_REMINDER:
         subject = "Votre identifiant - Carte mobilité inclusion"

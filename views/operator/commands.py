@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -17,11 +18,25 @@ from pathlib import Path
 
 from flask import Flask, render_template, url_for
 
-from models import cmi_import, factory
+from models import cmi_import, factory, retention
 from models.letters import credentials_letters
 from models.shared import migrations
 from models.shared.clock import clock
 from models.shared.db import database
+
+log = logging.getLogger("cmi.command")
+
+
+def say(summary: str, status: int = 0, error: bool = False) -> int:
+    """The command's one-line summary, printed and logged; returns the exit status."""
+    print(summary, file=sys.stderr if error else sys.stdout)
+    log.log(
+        logging.ERROR if error else logging.INFO,
+        "command finished",
+        extra={"event": "command", "summary": summary, "exit_status": status},
+    )
+    return status
+
 
 # Exit statuses of ``import-cards``.
 DONE, SOME_ROWS_REJECTED, UNREADABLE = 0, 1, 2
@@ -40,19 +55,15 @@ def migrate() -> int:
     with database.connection_context():
         found = migrations.version()
         if found is None:
-            print("No table yet: the server creates them at the current version on start.")
-            return 0
+            return say("No table yet: the server creates them at the current version on start.")
         try:
             applied = migrations.upgrade()
         except migrations.SchemaOutOfDate as error:
-            print(error, file=sys.stderr)
-            return 2
+            return say(str(error), 2, error=True)
     if not applied:
-        print(f"Schema already at version {migrations.CURRENT}: nothing to do.")
-    else:
-        steps = "; ".join(f"{s.version}: {s.description}" for s in applied)
-        print(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).")
-    return 0
+        return say(f"Schema already at version {migrations.CURRENT}: nothing to do.")
+    steps = "; ".join(f"{s.version}: {s.description}" for s in applied)
+    return say(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).")
 
 
 def import_cards(
@@ -71,8 +82,7 @@ def import_cards(
     try:
         extract = cmi_import.read(cmi_import.decode(path.read_bytes(), encoding))
     except (OSError, cmi_import.BadFile) as error:
-        print(f"{path}: cannot be imported: {error}", file=sys.stderr)
-        return UNREADABLE
+        return say(f"{path}: cannot be imported: {error}", UNREADABLE, error=True)
     outcome = cmi_import.write(extract, dry_run=dry_run)
     done = []
     if outcome.rejected:
@@ -91,8 +101,8 @@ def import_cards(
         write_atomically(letters, pdf)
         done.append(f"letters in {letters}")
     prefix = "Dry run, nothing written: " if dry_run else ""
-    print(prefix + outcome.summary() + (f"; {', '.join(done)}" if done else "") + ".")
-    return SOME_ROWS_REJECTED if outcome.rejected else DONE
+    summary = prefix + outcome.summary() + (f"; {', '.join(done)}" if done else "") + "."
+    return say(summary, SOME_ROWS_REJECTED if outcome.rejected else DONE)
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -108,30 +118,27 @@ def export_orders(folder: Path, batch_name: str | None = None) -> int:
         made = factory.existing_batch(batch_name) if batch_name else factory.new_batch()
     if made is None:
         if batch_name:
-            print(f"No batch named {batch_name}.", file=sys.stderr)
-            return 2
-        print("Nothing to export: no paid card waits for the factory.")
-        return 0
+            return say(f"No batch named {batch_name}.", 2, error=True)
+        return say("Nothing to export: no paid card waits for the factory.")
     batch, data = made
     if hashlib.sha256(data).hexdigest() != batch.sha256:
-        print(
+        return say(
             f"Batch {batch.name}: its cards' data changed since it was sent; not written.",
-            file=sys.stderr,
+            1,
+            error=True,
         )
-        return 1
     try:
         write_atomically(folder / f"{batch.name}.jsonl", data)
         write_atomically(folder / f"{batch.name}.manifest.json", factory.manifest(batch, data))
     except OSError as error:
-        print(
+        return say(
             f"Batch {batch.name} ({batch.count} cards) is recorded but its file could not be "
             f"written: {error}. Write it again with: export --batch {batch.name}",
-            file=sys.stderr,
+            1,
+            error=True,
         )
-        return 1
     again = " again" if batch_name else ""
-    print(f"Batch {batch.name}: {batch.count} card(s) written{again} to {folder}.")
-    return 0
+    return say(f"Batch {batch.name}: {batch.count} card(s) written{again} to {folder}.")
 
 
 def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
@@ -140,8 +147,7 @@ def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
     try:
         rows, rejected = factory.read_statuses(cmi_import.decode(path.read_bytes()))
     except (OSError, ValueError) as error:
-        print(f"{path}: cannot be imported: {error}", file=sys.stderr)
-        return UNREADABLE
+        return say(f"{path}: cannot be imported: {error}", UNREADABLE, error=True)
     with database.connection_context():
         outcome = factory.apply_statuses(rows, rejected)
         sent = 0
@@ -156,8 +162,8 @@ def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
         lines = [["ligne", "motif"], *[[str(n), why] for n, why in outcome.rejected]]
         write_atomically(report, _csv(lines).encode("utf-8-sig"))
         done = f"; rejected rows in {report}"
-    print(f"{outcome.summary()}; {sent} e-mail(s) sent{done}.")
-    return SOME_ROWS_REJECTED if outcome.rejected else DONE
+    summary = f"{outcome.summary()}; {sent} e-mail(s) sent{done}."
+    return say(summary, SOME_ROWS_REJECTED if outcome.rejected else DONE)
 
 
 STATUS_EMAILS = {
@@ -193,3 +199,10 @@ def _status_email(app: Flask, kind: str, line_id: int) -> int:
         return 0
     app.extensions["mailer"].deliver(email)
     return 1
+
+
+def purge(keep_months: int) -> int:
+    """What the retention rules no longer allow to keep (``models.retention``)."""
+    with database.connection_context():
+        done = retention.purge(keep_months)
+    return say(done.summary() + ".")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, url_for
+from flask import Blueprint, current_app, g, redirect, url_for
+
+from models import retention
 
 from .render import render_page
 
@@ -23,7 +25,11 @@ def accessibility():
 
 @bp.route("/mentions-legales")
 def legal():
-    return render_page("shared/pages/legal.html")
+    retention_figures = {
+        "abandoned_days": retention.ABANDONED_AFTER.days,
+        "keep_months": current_app.config["RETENTION_MONTHS"],
+    }
+    return render_page("shared/pages/legal.html", retention=retention_figures)
 
 
 @bp.route("/contact")

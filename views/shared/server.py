@@ -53,6 +53,25 @@ def write_error(sock, status_int: int, reason: str, _message: str) -> None:
     util.write_nonblock(sock, error_answer(status_int, reason))
 
 
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "views.shared.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "werkzeug": {"level": "WARNING"},
+    },
+}
+
+
 def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     # gunicorn writes its own error answers through util.write_error.
     util.write_error = write_error
@@ -64,7 +83,10 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("preload_app", True)
-            self.cfg.set("accesslog", "-")
+            # One JSON line per request comes from the application (views.shared.logs),
+            # with the route's pattern: gunicorn's own line would hold tokens.
+            self.cfg.set("accesslog", None)
+            self.cfg.set("logconfig_dict", LOG_CONFIG)
             self.cfg.set("timeout", 30)
             # A browser pausing between two steps keeps its connection: shorter, and the
             # server may close it just as the next request leaves (a reset on the client).

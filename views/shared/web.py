@@ -79,6 +79,8 @@ def init_web(app: Flask) -> None:
 
     @app.before_request
     def open_connection() -> None:
+        if request.endpoint == "health.check":
+            return  # it connects by itself, and never reads a session
         # Close only what this request opened (a test or CLI may hold a connection).
         # A connection per request: after a database restart the next request
         # simply connects again.
