@@ -4,7 +4,7 @@ schema migration that made room for them (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -12,8 +12,9 @@ from pypdf import PdfReader
 import app as application
 import models
 from models import Account, Beneficiary, Card, FactoryBatch, Mandate, RequestLine, cmi_import
-from models.demo.data import load_demo_data
+from models.demo.data import demo_password_hash
 from models.letters import credentials_letters
+from models.people import Address
 from models.shared import migrations
 from models.shared.db import database
 from models.shared.security import activation_digest
@@ -297,7 +298,32 @@ def make_version_0() -> None:
         RequestLine._meta.indexes = [i for i in indexes if "batch" not in str(i)]
         old = [m for m in models.ALL_MODELS if m not in ADDED_TABLES]
         database.create_tables(old)
-        load_demo_data()
+        # Data as version 0 wrote it (only the columns it had).
+        address = Address.create(
+            name="Alfred DEPOT", street="25 route de la Libertine", city="LILLE"
+        )
+        alfred = Beneficiary.create(
+            number=1,
+            last_name="DEPOT",
+            first_name="Alfred",
+            birth_date=date(1977, 9, 16),
+            address=address,
+            delivery_address=address.copy(),
+        )
+        account = Account.insert(
+            username="alfred.depot",
+            password_hash=demo_password_hash("alfred.depot"),
+            email="alfred.depot@example.org",
+            display_name="Alfred DEPOT",
+            created_at=datetime(2026, 1, 1),
+        ).execute()
+        Mandate.create(account=account, beneficiary=alfred)
+        Card.create(
+            number="0000000000000001",
+            beneficiary=alfred,
+            mention="Invalidité",
+            valid_from=date(2024, 1, 1),
+        )
     finally:
         for model, fields in removed.items():
             for field in fields:
@@ -345,3 +371,16 @@ def test_a_schema_newer_than_the_code_is_refused(db):
             migrations.check()
     finally:
         migrations.SchemaVersion.update(version=migrations.CURRENT).execute()
+
+
+def test_the_demo_data_comes_in_through_the_import_with_its_documented_passwords(db):
+    from models.citizen import auth
+    from models.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORDS
+
+    keys = {account.username: account.external_key for account in Account.select()}
+    assert keys == {username: key for key, username in DEMO_ACCOUNTS.items()}
+    for username, password in DEMO_PASSWORDS.items():
+        assert auth.sign_in(username, password).account.username == username
+    assert Card.select().count() == 9
+    camille = Account.get(Account.username == "camille.martin")
+    assert [b.first_name for b in camille.beneficiaries()] == ["Léo", "Inès"]
