@@ -80,6 +80,8 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 30,
     # Months a paid request's delivery address and e-mails are kept after payment.
     "RETENTION_MONTHS": 24,
+    # Demo mode without SMTP_URL: where each e-mail is written (default instance/outbox).
+    "OUTBOX_FOLDER": None,
 }
 
 # Settings an operator may give in the environment.
@@ -158,7 +160,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SMTP_URL"],
         app.config["MAIL_FROM"],
         # Demo mode without SMTP: each e-mail as a file QA can read (never in the logs).
-        folder=Path(app.instance_path) / "outbox" if app.config["DEMO"] else None,
+        folder=Path(app.config["OUTBOX_FOLDER"] or Path(app.instance_path) / "outbox")
+        if app.config["DEMO"]
+        else None,
     )
     app.extensions["background"] = Background()
 

@@ -71,7 +71,13 @@ class InProcessService:
     """The app served by werkzeug in a thread, on a SQLite file of its own."""
 
     def __init__(self, folder: Path) -> None:
-        self.app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite3'}", "DEMO": True})
+        self.app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite3'}",
+                "DEMO": True,
+                "OUTBOX_FOLDER": folder / "outbox",
+            }
+        )
         self.reset()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
