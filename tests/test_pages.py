@@ -197,3 +197,14 @@ def test_save_data_gets_the_strongest_compression(client):
     assert brotli.decompress(saving.data) == brotli.decompress(normal.data)
     assert len(saving.data) <= len(normal.data)
     assert "Save-Data" in saving.headers["Vary"]
+
+
+def test_french_elides_de_before_a_vowel_on_the_attestation_and_the_pages(db):
+    from models.attestation import _statement
+    from models.people import Account, Beneficiary, of
+
+    camille = Account.get(Account.username == "camille.martin")
+    ines = Beneficiary.get(Beneficiary.number == 42)
+    statement, _own = _statement(camille, ines, "Imprimerie Nationale")
+    assert "représentant(e) légal(e) d'Inès MARTIN" in statement
+    assert of("Léo MARTIN") == "de Léo MARTIN" and of("Élodie") == "d'Élodie"
