@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(config)
     if args.command == "migrate":
         return commands.migrate()
+    if args.demo and not args.command:
+        # A demonstration brings its own database up to date; a real server asks first.
+        commands.migrate()
     try:
         models.create_tables()
     except models.migrations.SchemaOutOfDate as error:

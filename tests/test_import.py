@@ -384,3 +384,18 @@ def test_the_demo_data_comes_in_through_the_import_with_its_documented_passwords
     assert Card.select().count() == 9
     camille = Account.get(Account.username == "camille.martin")
     assert [b.first_name for b in camille.beneficiaries()] == ["Léo", "Inès"]
+
+
+def test_demo_mode_brings_an_old_database_up_to_date_by_itself(app, tmp_path):
+    from .test_faults import Server
+
+    with database.connection_context():
+        make_version_0()
+    server = Server(app.config["DATABASE_URL"], tmp_path).start()
+    try:
+        assert server.process.poll() is None  # it serves (a real server would refuse)
+    finally:
+        server.stop()
+    with database.connection_context():
+        assert migrations.version() == migrations.CURRENT
+        assert Account.get(Account.username == "alfred.depot").external_key is None
