@@ -22,6 +22,7 @@ from models.cards import reason_label
 from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
+from models.operator.agents import AGENT_IDLE_LIMIT
 from models.people import of
 from models.pricing import euros, price
 from models.shared.clock import to_paris
@@ -29,7 +30,7 @@ from models.shared.db import open_database
 from models.shared.mail import Mailer
 from views.citizen import account, auth, payment, wizard
 from views.demo import provider
-from views.operator import commands, health
+from views.operator import commands, console, health
 from views.shared import documents, logs, pages
 from views.shared.assets import StaticAssets
 from views.shared.background import Background
@@ -106,9 +107,12 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'cmi.sqlite3'}"
 
 
-def session_limits() -> dict:
-    """What the page's time-out warning needs to know, from the one setting."""
+def session_limits(agent=None) -> dict:
+    """What the page's time-out warning needs to know, from the one setting (citizens)
+    or the agents' shorter limit."""
     idle, warning = citizen_auth.SESSION_IDLE_LIMIT, citizen_auth.session_warning()
+    if agent:
+        idle, warning = AGENT_IDLE_LIMIT, min(citizen_auth.SESSION_WARNING, AGENT_IDLE_LIMIT / 2)
     return {
         "idle_seconds": int(idle.total_seconds()),
         "warning_seconds": int(warning.total_seconds()),
@@ -193,6 +197,7 @@ def create_app(config: dict | None = None) -> Flask:
         documents.bp,
         payment.bp,
         health.bp,
+        console.bp,
     ):
         app.register_blueprint(blueprint)
     if uses_builtin_provider(app):

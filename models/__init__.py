@@ -11,6 +11,7 @@ from .citizen.auth import LoginFailure, PasswordReset, UserSession
 from .citizen.credentials import CredentialRequest
 from .demo.provider import ProviderTransaction
 from .factory import FactoryBatch
+from .operator.agents import Agent, AgentSession, AuditEntry
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
 from .requests import CardRequest, Counter, RequestLine
@@ -35,6 +36,9 @@ ALL_MODELS = [
     Payment,
     ProviderTransaction,
     FactoryBatch,
+    Agent,
+    AgentSession,
+    AuditEntry,
     migrations.SchemaVersion,
 ]
 
@@ -54,6 +58,9 @@ __all__ = [
     "ALL_MODELS",
     "Account",
     "Address",
+    "Agent",
+    "AgentSession",
+    "AuditEntry",
     "Beneficiary",
     "Card",
     "CardRequest",

@@ -11,7 +11,18 @@ from pypdf import PdfReader
 
 import app as application
 import models
-from models import Account, Beneficiary, Card, FactoryBatch, Mandate, RequestLine, cmi_import
+from models import (
+    Account,
+    Agent,
+    AgentSession,
+    AuditEntry,
+    Beneficiary,
+    Card,
+    FactoryBatch,
+    Mandate,
+    RequestLine,
+    cmi_import,
+)
 from models.demo.data import demo_password_hash
 from models.letters import credentials_letters
 from models.people import Address
@@ -283,7 +294,7 @@ ADDED = {
         "returned_email",
     ),
 }
-ADDED_TABLES = (FactoryBatch, migrations.SchemaVersion)
+ADDED_TABLES = (FactoryBatch, Agent, AgentSession, AuditEntry, migrations.SchemaVersion)
 
 
 def make_version_0() -> None:

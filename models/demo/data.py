@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from ..cmi_import import decode, read, write
+from ..operator.agents import AGENT, SUPERVISOR, Agent
 from ..people import Account
 from ..shared.db import database, write_transaction
 from ..shared.security import hash_password
@@ -34,9 +35,23 @@ DEMO_ACCOUNTS = {
 }
 
 
+# The console's demo agents (README): identifiant -> (name, role, password, TOTP secret).
+DEMO_AGENTS = {
+    "agent.demo": ("Agnès GUICHET", AGENT, "Guichet-2026", "CMIAGENTDEMOQAQAQAQAQAQAQAQAQAQA"),
+    "superviseur.demo": (
+        "Sylvain CONTROLE",
+        SUPERVISOR,
+        "Controle-2026",
+        "CMISUPERVISEURDEMOQAQAQAQAQAQAQA",
+    ),
+}
+
+
 @cache
 def demo_password_hash(username: str) -> str:
     """Hashed once per process: scrypt is slow on purpose, and tests reload the demo often."""
+    if username in DEMO_AGENTS:
+        return hash_password(DEMO_AGENTS[username][2])
     return hash_password(DEMO_PASSWORDS[username])
 
 
@@ -59,4 +74,12 @@ def load_demo_data() -> bool:
                     password_hash=demo_password_hash(username),
                     activation_digest=None,
                 ).where(Account.external_key == key).execute()
+            for username, (name, role, _password, secret) in DEMO_AGENTS.items():
+                Agent.create(
+                    username=username,
+                    display_name=name,
+                    role=role,
+                    password_hash=demo_password_hash(username),
+                    totp_secret=secret,
+                )
     return True

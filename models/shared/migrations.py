@@ -73,9 +73,42 @@ def _the_card_factory(migrator) -> None:
     database.create_tables([FactoryBatch], safe=True)
 
 
+APPEND_ONLY = "the audit log is append-only"
+
+
+def make_audit_log_append_only() -> None:
+    """The database itself refuses to change or delete an audit entry."""
+    if is_sqlite():
+        for event in ("UPDATE", "DELETE"):
+            database.execute_sql(
+                f"CREATE TRIGGER IF NOT EXISTS audit_entry_no_{event.lower()} "
+                f"BEFORE {event} ON audit_entry "
+                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+            )
+        return
+    database.execute_sql(
+        "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$ "
+        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END; $$ LANGUAGE plpgsql"
+    )
+    database.execute_sql("DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry")
+    database.execute_sql(
+        "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+        "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+    )
+
+
+def _the_agents_console(_migrator) -> None:
+    # Agents' accounts, their sessions and the audit log of their actions.
+    from ..operator.agents import Agent, AgentSession, AuditEntry
+
+    database.create_tables([Agent, AgentSession, AuditEntry], safe=True)
+    make_audit_log_append_only()
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
+    Step(3, "the agents' console and its audit log", _the_agents_console),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 
@@ -102,6 +135,7 @@ def create(models: list) -> None:
     ``SchemaVersion``), at the current version."""
     with database.atomic():
         database.create_tables(models, safe=True)
+        make_audit_log_append_only()
         SchemaVersion.delete().execute()
         SchemaVersion.create(version=CURRENT)
 

@@ -1,0 +1,1 @@
+"""What only the agents who run the service use: their accounts, sessions and the audit log."""

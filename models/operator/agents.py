@@ -1,0 +1,195 @@
+"""Agents of the issuing organisation: accounts apart from citizens', two roles, a second
+factor (TOTP) at every sign-in, a shorter idle limit, and an audit log nobody edits."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+
+from ..citizen.auth import LoginFailure
+from ..people import Account
+from ..shared.clock import clock
+from ..shared.db import BaseModel, write_transaction
+from ..shared.security import password_matches
+from ..shared.security import token_digest as _digest
+
+AGENT = "agent"  # search, read, resend, unlock
+SUPERVISOR = "superviseur"  # also refunds, e-mail changes, cancellations, agent accounts
+ROLES = (AGENT, SUPERVISOR)
+ROLE_LABELS = {AGENT: "Agent", SUPERVISOR: "Superviseur"}
+
+AGENT_IDLE_LIMIT = timedelta(minutes=15)
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+# Failed agent sign-ins are counted apart from citizens' identifiers.
+FAILURE_PREFIX = "agent:"
+
+
+class Agent(BaseModel):
+    username = CharField(unique=True)
+    display_name = CharField()
+    role = CharField(default=AGENT)
+    password_hash = CharField()
+    totp_secret = CharField()  # base32, shown once at enrolment (as text and QR code)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=clock.now)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == SUPERVISOR
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+class AgentSession(BaseModel):
+    token_digest = CharField(unique=True)
+    agent = ForeignKeyField(Agent, on_delete="CASCADE")
+    created_at = DateTimeField()
+    last_seen = DateTimeField()
+
+
+class AuditEntry(BaseModel):
+    """Who did what, when, to what, with the state before and after. Written once: the
+    code has no way to change or delete an entry (and PostgreSQL refuses it)."""
+
+    at = DateTimeField(default=clock.now, index=True)
+    agent = ForeignKeyField(Agent)
+    action = CharField()
+    subject = CharField(index=True)  # « request:10000 », « account:12 »
+    before = TextField(default="{}")
+    after = TextField(default="{}")
+
+    @property
+    def before_data(self) -> dict:
+        return json.loads(self.before)
+
+    @property
+    def after_data(self) -> dict:
+        return json.loads(self.after)
+
+
+def record(agent: Agent, action: str, subject: str, before: dict, after: dict) -> AuditEntry:
+    return AuditEntry.create(
+        agent=agent,
+        action=action,
+        subject=subject,
+        before=json.dumps(before, ensure_ascii=False, sort_keys=True, default=str),
+        after=json.dumps(after, ensure_ascii=False, sort_keys=True, default=str),
+    )
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def _epoch() -> int:
+    return calendar.timegm(clock.now().timetuple())  # naive UTC
+
+
+def totp_now(secret: str) -> str:
+    """The current code (what the agent's app shows; the suite computes it too)."""
+    return pyotp.TOTP(secret).at(_epoch())
+
+
+@dataclass(frozen=True)
+class AgentSignIn:
+    agent: Agent | None = None
+    locked: bool = False
+
+
+def _failures(key: str) -> int:
+    return (
+        LoginFailure.select()
+        .where((LoginFailure.username == key) & (LoginFailure.at > clock.now() - FAILURE_WINDOW))
+        .count()
+    )
+
+
+def sign_in(username: str, password: str, code: str) -> AgentSignIn:
+    """Password and the authenticator's code, both right; failures counted per identifier."""
+    key = FAILURE_PREFIX + username.strip().lower()
+    if _failures(key) >= MAX_FAILURES:
+        return AgentSignIn(locked=True)
+    agent = Agent.get_or_none((Agent.username == username.strip().lower()) & Agent.active)
+    password_ok = password_matches(agent.password_hash if agent else None, password)
+    code = "".join(code.split())
+    # One step of drift either way: a code typed as the minute turns still works.
+    code_ok = (
+        agent is not None
+        and code.isdigit()
+        and pyotp.TOTP(agent.totp_secret).verify(code, for_time=clock.now(), valid_window=1)
+    )
+    if password_ok and code_ok:
+        LoginFailure.delete().where(LoginFailure.username == key).execute()
+        return AgentSignIn(agent=agent)
+    LoginFailure.create(username=key, at=clock.now())
+    return AgentSignIn(locked=_failures(key) >= MAX_FAILURES)
+
+
+def open_session(agent: Agent) -> str:
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    AgentSession.create(token_digest=_digest(token), agent=agent, created_at=now, last_seen=now)
+    return token
+
+
+def touch_session(token: str) -> tuple[Agent | None, bool]:
+    """The agent of ``token`` (and whether the session just expired)."""
+    found = AgentSession.get_or_none(AgentSession.token_digest == _digest(token))
+    if found is None:
+        return None, False
+    now = clock.now()
+    if now >= found.last_seen + AGENT_IDLE_LIMIT or not found.agent.active:
+        found.delete_instance()
+        return None, True
+    if now - found.last_seen >= timedelta(seconds=30):
+        AgentSession.update(last_seen=now).where(AgentSession.id == found.id).execute()
+    return found.agent, False
+
+
+def close_session(token: str) -> None:
+    AgentSession.delete().where(AgentSession.token_digest == _digest(token)).execute()
+
+
+def locked_identifiers(now: datetime | None = None) -> set[str]:
+    """Citizens' identifiers locked by failed sign-ins now."""
+    from ..citizen.auth import LOCK_DURATION
+    from ..citizen.auth import MAX_FAILURES as CITIZEN_MAX
+
+    now = now or clock.now()
+    rows = (
+        LoginFailure.select(LoginFailure.username)
+        .where(
+            (LoginFailure.at > now - LOCK_DURATION)
+            & ~LoginFailure.username.startswith(FAILURE_PREFIX)
+        )
+        .tuples()
+    )
+    counts: dict[str, int] = {}
+    for (username,) in rows:
+        counts[username] = counts.get(username, 0) + 1
+    return {u for u, n in counts.items() if n >= CITIZEN_MAX}
+
+
+def unlock(agent: Agent, account: Account) -> int:
+    """Forget the failed sign-ins of a citizen's identifier, in the audit log; how many."""
+    with write_transaction():
+        failures = LoginFailure.select().where(LoginFailure.username == account.username).count()
+        if failures:
+            LoginFailure.delete().where(LoginFailure.username == account.username).execute()
+            record(
+                agent,
+                "Compte déverrouillé",
+                f"account:{account.id}",
+                {"essais échoués": failures},
+                {"essais échoués": 0},
+            )
+    return failures
