@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
 
 from . import sips
 from .ordering import make_new_cards
@@ -34,6 +34,8 @@ class PaymentState(StrEnum):
     # Money taken that does not pay the request (superseded amount, or the request was
     # already paid by another attempt): kept and logged so that it is refunded.
     REFUND_DUE = "à rembourser"
+    # Refunded by an agent, who recorded the provider's reference (audit log).
+    REFUNDED = "remboursé"
 
 
 PENDING = PaymentState.PENDING
@@ -42,6 +44,7 @@ REFUSED = PaymentState.REFUSED
 CANCELLED = PaymentState.CANCELLED
 SUPERSEDED = PaymentState.SUPERSEDED
 REFUND_DUE = PaymentState.REFUND_DUE
+REFUNDED = PaymentState.REFUNDED
 
 STATE_OF_RESULT = {sips.ACCEPTED: ACCEPTED, sips.REFUSED: REFUSED, sips.CANCELLED: CANCELLED}
 
@@ -58,6 +61,10 @@ class Payment(BaseModel):
     response_code = CharField(null=True)
     created_at = DateTimeField(default=clock.now)
     completed_at = DateTimeField(null=True)
+    # A refund made through the provider's back office, as an agent recorded it.
+    refund_amount = IntegerField(null=True)  # cents
+    refund_reference = CharField(null=True)
+    refunded_on = DateField(null=True)
 
 
 def amount_due(request: CardRequest) -> int:
@@ -170,9 +177,9 @@ def accepted_payment(request: CardRequest) -> Payment | None:
 
 
 def refunds_due(request: CardRequest) -> list[Payment]:
-    """Accepted payments that paid nothing and are to be refunded."""
+    """Accepted payments that paid nothing: to be refunded, or refunded since."""
     return list(
         Payment.select()
-        .where((Payment.request == request) & (Payment.state == REFUND_DUE))
+        .where((Payment.request == request) & Payment.state.in_([REFUND_DUE, REFUNDED]))
         .order_by(Payment.id)
     )

@@ -3,6 +3,7 @@ request's history, unlock, and an audit log nobody edits (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -45,7 +46,8 @@ def test_a_wrong_code_is_refused_beside_the_field(app):
 
 # -- every route, every role ------------------------------------------------------------------
 
-SAMPLE = {"number": "10000", "account_id": "1"}
+SAMPLE = {"number": "10000", "account_id": "1", "payment_id": "1"}
+SUPERVISORS_ONLY = {"console.refund", "console.change_email", "console.cancel"}
 
 
 def console_routes(app):
@@ -99,6 +101,8 @@ def test_every_console_route_is_refused_to_the_wrong_role(app, paid, role):
         if role in ("anonyme", "citoyen"):
             assert answer.status_code == 303, (path, answer.status_code)
             assert answer.location.startswith("/gestion/connexion"), path
+        elif role == "agent" and endpoint in SUPERVISORS_ONLY:
+            assert answer.status_code == 403, (path, answer.status_code)
         else:
             assert answer.status_code in (200, 204, 303), (path, answer.status_code)
             if endpoint == "console.logout":  # signed out, as asked: sign in again
@@ -177,3 +181,102 @@ def test_an_agent_unlocks_an_account_and_the_audit_log_keeps_it_for_good(app, cl
             AuditEntry.update(action="rien").execute()
         with pytest.raises(DatabaseError, match="append-only"), database.atomic():
             AuditEntry.delete().execute()
+
+
+def audit(action: str) -> AuditEntry:
+    with database.connection_context():
+        return AuditEntry.select().where(AuditEntry.action == action).get()
+
+
+def test_a_supervisor_records_a_refund_and_the_citizen_sees_it(app, client, paid):
+    from models.payments import REFUND_DUE, Payment
+    from models.requests import CardRequest
+
+    with database.connection_context():
+        request = CardRequest.get(CardRequest.number == paid)
+        extra = Payment.create(
+            request=request, transaction_reference="99990001", amount=902, state=REFUND_DUE
+        )
+    citizen = client  # alfred, signed in by ``paid``
+    assert "Il vous sera remboursé" in citizen.get(f"/demandes/{paid}").text
+    agent = app.test_client()
+    agent_sign_in(agent, "superviseur.demo")
+    page = agent.get(f"/gestion/demandes/{paid}").text
+    assert "Enregistrer le remboursement" in page
+    path = f"/gestion/demandes/{paid}/paiements/{extra.id}/remboursement"
+    refused = post_form(agent, path, {"amount": "12,00", "reference": "RB-1", "day": "22/11/2026"})
+    assert "Saisissez un montant de 0,01 à 9,02" in refused.text  # nothing more than was paid
+    done = post_form(agent, path, {"amount": "9,02", "reference": "RB-77", "day": "22/11/2026"})
+    assert done.status_code == 303
+    assert "Le remboursement de 9,02" in agent.get(done.location).text
+    assert "Il vous a été remboursé le 22/11/2026" in citizen.get(f"/demandes/{paid}").text
+    entry = audit("Remboursement enregistré")
+    assert entry.before_data["état"] == "à rembourser" and entry.after_data["référence"] == "RB-77"
+    # Twice is refused (the page was stale): nothing changes.
+    post_form(agent, path, {"amount": "9,02", "reference": "RB-78", "day": "22/11/2026"})
+    with database.connection_context():
+        assert Payment.get_by_id(extra.id).refund_reference == "RB-77"
+
+
+def test_an_email_change_sends_a_notice_to_both_addresses(app, client):
+    from models import Account, OutboxEmail
+
+    agent_sign_in(client, "superviseur.demo")
+    with database.connection_context():
+        joseph = Account.get(Account.username == "joseph.quinn")
+    path = f"/gestion/comptes/{joseph.id}/courriel"
+    bad = post_form(client, path, {"email": "pas une adresse"})
+    assert "Saisissez une adresse électronique valide" in bad.text
+    done = post_form(client, path, {"email": "Joseph.Q@Example.net"})
+    assert done.status_code == 303
+    with database.connection_context():
+        notices = list(OutboxEmail.select().where(OutboxEmail.subject.contains("a changé")))
+        assert sorted(n.recipient for n in notices) == [
+            "joseph.q@example.net",
+            "joseph.quinn@example.org",
+        ]
+        assert Account.get_by_id(joseph.id).email == "joseph.q@example.net"
+    entry = audit("Adresse électronique changée")
+    assert entry.before_data == {"courriel": "joseph.quinn@example.org"}
+
+
+def test_a_supervisor_cancels_an_unpaid_request_and_the_card_stays_revoked(app, client, db):
+    from models import Card
+    from models.requests import CANCELLED, CardRequest
+
+    from .test_payments import recorded_request
+
+    request = recorded_request()
+    agent_sign_in(client, "superviseur.demo")
+    confirm = client.get(f"/gestion/demandes/{request.number}/annuler").text
+    assert "la carte remplacée reste annulée" in confirm
+    post_form(client, f"/gestion/demandes/{request.number}/annuler", {"confirm": "oui"})
+    assert CardRequest.get_by_id(request.id).state == CANCELLED
+    assert Card.get(Card.number == "0000000000000001").revoked_on is not None
+    assert audit("Demande annulée").after_data == {"état": "annulée"}
+
+
+def test_an_agent_resends_the_identifiant_and_prepares_a_new_letter(app, client):
+    from pypdf import PdfReader
+
+    from models import Account, OutboxEmail
+    from models.citizen import auth as citizen_auth
+
+    agent_sign_in(client)
+    with database.connection_context():
+        marie = Account.get(Account.username == "marie.durand")
+    post_form(client, f"/gestion/comptes/{marie.id}/renvoyer-identifiant", {"confirm": "oui"})
+    with database.connection_context():
+        sent = OutboxEmail.select().order_by(OutboxEmail.id.desc()).get()
+        assert sent.recipient == "marie.durand@example.org"
+        assert "Votre identifiant : marie.durand" in sent.text
+    letter = post_form(client, f"/gestion/comptes/{marie.id}/nouveau-courrier", {"confirm": "oui"})
+    assert letter.mimetype == "application/pdf"
+    text = PdfReader(io.BytesIO(letter.data)).pages[0].extract_text()
+    code = text.split("Votre code d'activation : ")[1].split()[0]
+    assert "Marie DURAND" in text and "3 place du Marché" in text
+    with database.connection_context():
+        assert citizen_auth.sign_in("marie.durand", "Ancienne-2026").account is None
+        assert citizen_auth.sign_in("marie.durand", code).to_activate.username == "marie.durand"
+    assert audit("Nouveau courrier de connexion").subject == f"account:{marie.id}"
+    assert audit("Identifiant renvoyé").after_data == {"envoyé à": "marie.durand@example.org"}

@@ -20,6 +20,7 @@ from models import (
     Card,
     FactoryBatch,
     Mandate,
+    Payment,
     RequestLine,
     cmi_import,
 )
@@ -282,6 +283,7 @@ def test_the_command_reports_rejects_writes_letters_and_is_safe_twice(app, tmp_p
 # as it was before (version 0).
 ADDED = {
     Account: ("external_key", "activation_digest"),
+    Payment: ("refund_amount", "refund_reference", "refunded_on"),
     RequestLine: (
         "batch",
         "exported_at",

@@ -105,10 +105,19 @@ def _the_agents_console(_migrator) -> None:
     make_audit_log_append_only()
 
 
+def _refunds_recorded(migrator) -> None:
+    migrate(
+        migrator.add_column("payment", "refund_amount", IntegerField(null=True)),
+        migrator.add_column("payment", "refund_reference", CharField(null=True)),
+        migrator.add_column("payment", "refunded_on", DateField(null=True)),
+    )
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
     Step(3, "the agents' console and its audit log", _the_agents_console),
+    Step(4, "refunds recorded by agents", _refunds_recorded),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

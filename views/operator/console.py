@@ -11,22 +11,46 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import re
+from datetime import date, datetime
 from functools import wraps
 
-from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from htmx_flask import make_response
 from wtforms import PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length
 
 from models.citizen import auth as citizen_auth
-from models.operator import agents, search
+from models.cmi_import import Letter
+from models.letters import credentials_letters
+from models.operator import actions, agents, search
+from models.payments import Payment
 from models.people import Account
+from models.pricing import euros
 from models.requests import CardRequest
+from models.shared.clock import clock
 from models.shared.db import write_transaction
+from models.shared.mail import queue
 
 from ..shared.forms import Form, TextField
-from ..shared.render import form_to_retry, render_page, show_errors
+from ..shared.render import (
+    external_url,
+    form_to_retry,
+    public_base_url,
+    render_page,
+    show_errors,
+)
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
 
@@ -241,7 +265,9 @@ def request_page(number: int):
         item=found,
         lines=found.lines_with_cards(),
         history=search.history(found),
+        payments=list(Payment.select().where(Payment.request == found).order_by(Payment.id)),
         locked=found.account.username in agents.locked_identifiers(),
+        notice=session.pop("console_notice", None),
     )
 
 
@@ -276,3 +302,268 @@ def unlock(account_id: int):
     agents.unlock(g.agent, account)
     session["console_notice"] = f"Le compte {account.username} est déverrouillé."
     return redirect(url_for("console.account_page", account_id=account.id), 303)
+
+
+# -- actions: each confirmed on its own page, each in the audit log ------------------------------
+
+
+class RefundForm(Form):
+    amount = TextField(
+        "Montant remboursé, en euros",
+        validators=[InputRequired("Saisissez le montant remboursé, par exemple 9,02")],
+    )
+    reference = TextField(
+        "Référence du remboursement chez le prestataire",
+        validators=[
+            InputRequired("Saisissez la référence que le prestataire a donnée au remboursement"),
+            Length(max=60, message="La référence comporte au plus 60 caractères"),
+        ],
+    )
+    day = TextField(
+        "Date du remboursement",
+        validators=[InputRequired("Saisissez la date du remboursement, par exemple 29/11/2026")],
+    )
+
+
+class EmailForm(Form):
+    email = TextField(
+        "Nouvelle adresse électronique",
+        validators=[
+            InputRequired("Saisissez la nouvelle adresse électronique"),
+            Length(max=254, message="L'adresse électronique comporte au plus 254 caractères"),
+            Email(
+                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+def _cents(text: str) -> int | None:
+    text = text.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"\d{1,4}([,.]\d{1,2})?", text):
+        return None
+    euros, _, cents = text.replace(".", ",").partition(",")
+    return int(euros) * 100 + int((cents + "0")[:2] if cents else 0)
+
+
+def _day(text: str) -> date | None:
+    text = text.strip()
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+def _notice(message: str) -> None:
+    session["console_notice"] = message
+
+
+def _deliver(recipient: str, subject: str, template: str, **context) -> None:
+    if not recipient:
+        return
+    email = queue(recipient, subject, render_template(template, **context))
+    current_app.extensions["mailer"].deliver(email)
+
+
+def _payment_of(number: int, payment_id: int) -> tuple[CardRequest, Payment]:
+    found = CardRequest.get_or_none(CardRequest.number == number)
+    payment = Payment.get_or_none(Payment.id == payment_id)
+    if found is None or payment is None or payment.request_id != found.id:
+        abort(404)
+    return found, payment
+
+
+@bp.route(
+    "/demandes/<int(max=999999999):number>/paiements/<int(max=999999999):payment_id>/remboursement",
+    methods=["GET", "POST"],
+)
+@supervisor_only
+def refund(number: int, payment_id: int):
+    found, payment = _payment_of(number, payment_id)
+
+    def show(form, status=200):
+        return render_page(
+            "operator/refund.html", status=status, form=form, item=found, payment=payment
+        )
+
+    if request.method == "GET":
+        form = form_to_retry(RefundForm) or RefundForm(
+            formdata=None,
+            amount=euros(payment.amount).replace("\u00a0€", "").replace(" €", ""),
+            day=clock.today().strftime("%d/%m/%Y"),
+        )
+        return show(form)
+    form = RefundForm()
+    if form.validate_on_submit():
+        amount, day = _cents(form.amount.data), _day(form.day.data)
+        if amount is None or not 0 < amount <= payment.amount:
+            form.amount.errors.append(
+                f"Saisissez un montant de 0,01 à {euros(payment.amount)}, par exemple 9,02"
+            )
+        if day is None or day > clock.today():
+            form.day.errors.append(
+                "Saisissez une date passée au format JJ/MM/AAAA, par exemple 29/11/2026"
+            )
+        if not form.amount.errors and not form.day.errors:
+            try:
+                actions.record_refund(g.agent, payment, amount, form.reference.data.strip(), day)
+            except actions.NotAllowed as refused:
+                _notice(str(refused))
+            else:
+                _notice(f"Le remboursement de {euros(amount)} est enregistré.")
+            return redirect(url_for("console.request_page", number=number), 303)
+    return show_errors(form, show)
+
+
+@bp.route("/comptes/<int(max=999999999):account_id>/courriel", methods=["GET", "POST"])
+@supervisor_only
+def change_email(account_id: int):
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+
+    def show(form, status=200):
+        return render_page("operator/email.html", status=status, form=form, account=account)
+
+    if request.method == "GET":
+        return show(form_to_retry(EmailForm) or EmailForm(formdata=None))
+    form = EmailForm()
+    if form.validate_on_submit():
+        new = form.email.data.strip().lower()
+        old = actions.change_email(g.agent, account, new)
+        context = {
+            "account": account,
+            "old": old,
+            "new": new,
+            "contact": current_app.config["CONTACT_EMAIL"],
+        }
+        subject = "Votre adresse électronique a changé - Carte mobilité inclusion"
+        _deliver(old, subject, "operator/email_changed.txt", to_old=True, **context)
+        _deliver(new, subject, "operator/email_changed.txt", to_old=False, **context)
+        notified = f"{old} et à {new}" if old else new
+        _notice(f"L'adresse électronique est changée ; un avis est parti à {notified}.")
+        return redirect(url_for("console.account_page", account_id=account.id), 303)
+    return show_errors(form, show)
+
+
+CONFIRMATIONS = {
+    "annuler": (
+        "Annuler la demande n° {number} ?",
+        "La demande sera annulée : elle ne pourra plus être payée. Si c'est un duplicata, la "
+        "carte remplacée reste annulée (elle ne redevient pas valable) ; la personne pourra "
+        "faire une nouvelle demande pour elle.",
+        "Oui, annuler la demande",
+    ),
+    "confirmation": (
+        "Renvoyer le courriel de confirmation de la demande n° {number} ?",
+        "Le courriel de confirmation part à nouveau à l'adresse du compte ({email}).",
+        "Oui, renvoyer le courriel",
+    ),
+    "identifiant": (
+        "Envoyer l'identifiant à {name} ?",
+        "Un courriel donnant l'identifiant part à l'adresse du compte ({email}).",
+        "Oui, envoyer l'identifiant",
+    ),
+    "courrier": (
+        "Préparer un nouveau courrier de connexion pour {name} ?",
+        "Un nouveau code d'activation est créé. L'ancien code et le mot de passe actuel ne "
+        "serviront plus, et la personne est déconnectée partout. Vous téléchargez le courrier "
+        "(PDF) pour l'imprimer et l'envoyer par la poste.",
+        "Oui, préparer le courrier",
+    ),
+}
+
+
+def _confirm(kind: str, back: str, **values):
+    title, text, button_text = CONFIRMATIONS[kind]
+    return render_page(
+        "operator/confirm.html",
+        title=title.format(**values),
+        text=text.format(**values),
+        button_text=button_text,
+        back=back,
+        download=kind == "courrier",
+    )
+
+
+@bp.route("/demandes/<int(max=999999999):number>/annuler", methods=["GET", "POST"])
+@supervisor_only
+def cancel(number: int):
+    found = CardRequest.get_or_none(CardRequest.number == number) or abort(404)
+    back = url_for("console.request_page", number=number)
+    if request.method == "GET":
+        return _confirm("annuler", back, number=number)
+    if request.form.get("confirm") == "oui":
+        try:
+            actions.cancel_request(g.agent, found)
+        except actions.NotAllowed as refused:
+            _notice(str(refused))
+        else:
+            _notice(f"La demande n° {number} est annulée.")
+    return redirect(back, 303)
+
+
+@bp.route("/demandes/<int(max=999999999):number>/renvoyer-confirmation", methods=["GET", "POST"])
+def resend_confirmation(number: int):
+    found = CardRequest.get_or_none(CardRequest.number == number) or abort(404)
+    back = url_for("console.request_page", number=number)
+    if found.confirmation_email_id is None:
+        abort(404)
+    if request.method == "GET":
+        return _confirm("confirmation", back, number=number, email=found.account.email)
+    if request.form.get("confirm") == "oui":
+        original = found.confirmation_email
+        email = queue(found.account.email, original.subject, original.text, original.html)
+        current_app.extensions["mailer"].deliver(email)
+        actions.note_resent(
+            g.agent, "Courriel de confirmation renvoyé", f"request:{found.id}", found.account.email
+        )
+        _notice("Le courriel de confirmation est reparti.")
+    return redirect(back, 303)
+
+
+@bp.route("/comptes/<int(max=999999999):account_id>/renvoyer-identifiant", methods=["GET", "POST"])
+def resend_username(account_id: int):
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    back = url_for("console.account_page", account_id=account.id)
+    if not account.email:
+        abort(404)
+    if request.method == "GET":
+        return _confirm("identifiant", back, name=account.display_name, email=account.email)
+    if request.form.get("confirm") == "oui":
+        _deliver(
+            account.email,
+            "Votre identifiant - Carte mobilité inclusion",
+            "citizen/auth/email_username.txt",
+            accounts=[account],
+            login_url=external_url("auth.login"),
+        )
+        actions.note_resent(g.agent, "Identifiant renvoyé", f"account:{account.id}", account.email)
+        _notice("L'identifiant est reparti par courriel.")
+    return redirect(back, 303)
+
+
+@bp.route("/comptes/<int(max=999999999):account_id>/nouveau-courrier", methods=["GET", "POST"])
+def new_letter(account_id: int):
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    back = url_for("console.account_page", account_id=account.id)
+    if request.method == "GET":
+        return _confirm("courrier", back, name=account.display_name)
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+    code = actions.new_credentials(g.agent, account)
+    first = account.beneficiaries().first()
+    lines = [account.display_name, *first.address.lines()[1:]] if first else [account.display_name]
+    pdf = credentials_letters(
+        [Letter(account.username, code, lines)],
+        clock.today(),
+        public_base_url(),
+        current_app.config["ORGANISATION_NAME"],
+        current_app.config["CONTACT_EMAIL"],
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"'},
+    )
