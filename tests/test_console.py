@@ -280,3 +280,23 @@ def test_an_agent_resends_the_identifiant_and_prepares_a_new_letter(app, client)
         assert citizen_auth.sign_in("marie.durand", code).to_activate.username == "marie.durand"
     assert audit("Nouveau courrier de connexion").subject == f"account:{marie.id}"
     assert audit("Identifiant renvoyé").after_data == {"envoyé à": "marie.durand@example.org"}
+
+
+def test_the_figures_of_the_day_say_what_waits(app, client, paid):
+    from models.payments import REFUND_DUE, Payment
+    from models.requests import CardRequest
+
+    with database.connection_context():
+        request = CardRequest.get(CardRequest.number == paid)
+        Payment.create(
+            request=request, transaction_reference="99990002", amount=902, state=REFUND_DUE
+        )
+    agent = app.test_client()
+    agent_sign_in(agent)
+    page = agent.get("/gestion/chiffres").text
+    assert "<title>Chiffres - Espace gestionnaire - CMI</title>" in page
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', page))
+    assert rows["Paiements à rembourser"] == "1 (9,02\u00a0€)"
+    assert rows["Cartes payées pas encore envoyées à la fabrication"] == "1"
+    assert rows["22/11/2026"] == "1"  # the day's duplicata (then its second copies, total)
+    assert "pas encore de carte expédiée" in page

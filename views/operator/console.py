@@ -34,7 +34,7 @@ from wtforms.validators import Email, InputRequired, Length
 from models.citizen import auth as citizen_auth
 from models.cmi_import import Letter
 from models.letters import credentials_letters
-from models.operator import actions, agents, search
+from models.operator import actions, agents, figures, search
 from models.payments import Payment
 from models.people import Account
 from models.pricing import euros
@@ -213,6 +213,7 @@ def home():
     pages = max(1, -(-total // search.PER_PAGE))
     return render_page(
         "operator/search.html",
+        nav="search",
         criteria=criteria,
         errors=errors,
         searched=searched,
@@ -566,4 +567,11 @@ def new_letter(account_id: int):
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"'},
+    )
+
+
+@bp.route("/chiffres")
+def figures_page():
+    return render_page(
+        "operator/figures.html", data=figures.figures(), today=clock.today(), nav="figures"
     )
