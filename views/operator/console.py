@@ -173,10 +173,10 @@ def _date(name: str) -> tuple[date | None, str | None]:
     value = request.args.get(name, "").strip()
     if not value:
         return None, None
-    try:
-        return date.fromisoformat(value), None
-    except ValueError:
+    day = _day(value)
+    if day is None:
         return None, "Saisissez une date au format JJ/MM/AAAA, par exemple 29/11/2026"
+    return day, None
 
 
 def criteria_from_query() -> tuple[search.Criteria, dict[str, str]]:
@@ -398,24 +398,24 @@ def refund(number: int, payment_id: int):
         )
         return show(form)
     form = RefundForm()
-    if form.validate_on_submit():
-        amount, day = _cents(form.amount.data), _day(form.day.data)
-        if amount is None or not 0 < amount <= payment.amount:
-            form.amount.errors.append(
-                f"Saisissez un montant de 0,01 à {euros(payment.amount)}, par exemple 9,02"
-            )
-        if day is None or day > clock.today():
-            form.day.errors.append(
-                "Saisissez une date passée au format JJ/MM/AAAA, par exemple 29/11/2026"
-            )
-        if not form.amount.errors and not form.day.errors:
-            try:
-                actions.record_refund(g.agent, payment, amount, form.reference.data.strip(), day)
-            except actions.NotAllowed as refused:
-                _notice(str(refused))
-            else:
-                _notice(f"Le remboursement de {euros(amount)} est enregistré.")
-            return redirect(url_for("console.request_page", number=number), 303)
+    valid = form.validate_on_submit()
+    amount, day = _cents(form.amount.data or ""), _day(form.day.data or "")
+    if not form.amount.errors and (amount is None or not 0 < amount <= payment.amount):
+        form.amount.errors.append(
+            f"Saisissez un montant de 0,01 à {euros(payment.amount)}, par exemple 9,02"
+        )
+    if not form.day.errors and (day is None or day > clock.today()):
+        form.day.errors.append(
+            "Saisissez une date passée au format JJ/MM/AAAA, par exemple 29/11/2026"
+        )
+    if valid and not form.amount.errors and not form.day.errors:
+        try:
+            actions.record_refund(g.agent, payment, amount, form.reference.data.strip(), day)
+        except actions.NotAllowed as refused:
+            _notice(str(refused))
+        else:
+            _notice(f"Le remboursement de {euros(amount)} est enregistré.")
+        return redirect(url_for("console.request_page", number=number), 303)
     return show_errors(form, show)
 
 

@@ -1,0 +1,173 @@
+"""« Espace gestionnaire » in a browser, JavaScript on and off, desktop and phone, with the
+accessibility checks on every state: find a request and read its history, record a refund
+the citizen then sees, unlock an account, change an e-mail address, the figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from models import Account, ordering, payments, sips
+from models.citizen.auth import MAX_FAILURES, LoginFailure
+from models.demo.data import DEMO_AGENTS
+from models.operator.agents import totp_now
+from models.payments import REFUND_DUE, Payment
+from models.requests import CardRequest
+from models.shared.clock import clock
+from models.shared.db import database
+
+from .test_foundation import sign_in
+
+SEARCH_LABEL = "Numéro de demande ou de carte, nom, identifiant ou adresse électronique"
+
+
+@pytest.fixture
+def console(fresh_service):
+    if not fresh_service.can_reset:
+        pytest.skip("these states are set up on the in-process service's database")
+    return fresh_service
+
+
+def alfreds_paid_request() -> int:
+    """Alfred's duplicata, recorded and paid through the provider's protocol."""
+    with database.connection_context():
+        alfred = Account.get(Account.username == "alfred.depot")
+        request = ordering.start_or_resume(alfred)
+        ordering.accept_terms(request)
+        ordering.choose_kind(request, "duplicata")
+        ordering.save_selection(request, {"0000000000000001": "Titre perdu"}, honour=True)
+        assert ordering.record(request, clock.today())
+        request = CardRequest.get_by_id(request.id)
+        ordering.check_delivery(request)
+        attempt = payments.start_payment(request, 902)
+        data = sips.encode_data(
+            {
+                "amount": "902",
+                "currencyCode": sips.CURRENCY_EURO,
+                "transactionReference": attempt.transaction_reference,
+                "responseCode": sips.RESPONSE_ACCEPTED,
+            }
+        )
+        secret = "demo-only-payment-secret"
+        payments.apply_response(sips.read_response(data, sips.seal(data, secret), secret))
+        return CardRequest.get_by_id(request.id).number
+
+
+def agent_sign_in(page: Page, username: str = "agent.demo", code: str | None = None) -> None:
+    _name, _role, password, secret = DEMO_AGENTS[username]
+    page.goto("/gestion/connexion")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_label("Code de l'application d'authentification").fill(code or totp_now(secret))
+    page.get_by_role("button", name="Se connecter").click()
+    if code is None:  # signed in once the console's menu shows
+        expect(page.get_by_role("navigation", name="Menu de l'espace gestionnaire")).to_be_visible()
+
+
+def test_an_agent_finds_alfreds_paid_request_and_reads_its_history(page: Page, console, a11y):
+    number = alfreds_paid_request()
+    page.goto("/gestion/connexion")
+    expect(page).to_have_title("Connexion - Espace gestionnaire - CMI")
+    a11y.check(page, "Espace gestionnaire : connexion")
+    agent_sign_in(page, code="000000")
+    expect(page).to_have_title("Erreur : Connexion - Espace gestionnaire - CMI")
+    expect(page.get_by_role("link", name=re.compile("le code est incorrect"))).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : connexion, code incorrect")
+
+    agent_sign_in(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Rechercher une demande ou une personne"
+    )
+    a11y.check(page, "Espace gestionnaire : recherche")
+    page.get_by_label(SEARCH_LABEL).fill(str(number))
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("heading", name="1 demande")).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : résultats")
+
+    page.get_by_role("link", name=str(number), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande n° {number}")
+    history = page.get_by_role("list").filter(has_text="Paiement accepté")
+    expect(history.get_by_role("listitem").first).to_contain_text("Demande commencée")
+    expect(history.get_by_role("listitem").last).to_contain_text("Paiement accepté")
+    a11y.check(page, "Espace gestionnaire : demande payée")
+
+    page.get_by_role("link", name="Chiffres").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chiffres du service")
+    expect(
+        page.get_by_role("row", name=re.compile("Cartes payées pas encore envoyées"))
+    ).to_contain_text("1")
+    a11y.check(page, "Espace gestionnaire : chiffres")
+
+
+def test_a_supervisor_records_a_refund_that_the_citizen_then_sees(page: Page, console, a11y):
+    number = alfreds_paid_request()
+    with database.connection_context():
+        request = CardRequest.get(CardRequest.number == number)
+        Payment.create(
+            request=request, transaction_reference="77770001", amount=902, state=REFUND_DUE
+        )
+    agent_sign_in(page, "superviseur.demo")
+    page.goto(f"/gestion/demandes/{number}")
+    page.get_by_role("link", name="Enregistrer le remboursement du paiement 77770001").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Enregistrer le remboursement d'un paiement"
+    )
+    a11y.check(page, "Espace gestionnaire : remboursement")
+    page.get_by_label("Montant remboursé, en euros").fill("90,20")
+    page.get_by_role("button", name="Enregistrer le remboursement").click()
+    expect(page.get_by_role("link", name=re.compile("Saisissez un montant"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Saisissez la référence"))).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : remboursement, erreurs")
+    page.get_by_label("Montant remboursé, en euros").fill("9,02")
+    page.get_by_label("Référence du remboursement chez le prestataire").fill("RB-2026-17")
+    page.get_by_role("button", name="Enregistrer le remboursement").click()
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("Le remboursement de 9,02")
+    a11y.check(page, "Espace gestionnaire : remboursement enregistré", announced="")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    sign_in(page, "alfred.depot")
+    page.goto(f"/demandes/{number}")
+    expect(page.get_by_text(re.compile("Il vous a été remboursé le"))).to_be_visible()
+
+
+def test_an_agent_unlocks_an_account(page: Page, console, a11y):
+    with database.connection_context():
+        for _ in range(MAX_FAILURES):
+            LoginFailure.create(username="camille.martin", at=clock.now())
+        camille = Account.get(Account.username == "camille.martin")
+    agent_sign_in(page)
+    page.get_by_label(SEARCH_LABEL).fill("camille.martin")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="Camille MARTIN (camille.martin)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compte de Camille MARTIN")
+    expect(page.get_by_text("Verrouillé après des essais échoués")).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : compte verrouillé")
+    page.get_by_role("link", name="Déverrouiller le compte").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Déverrouiller le compte de Camille MARTIN ?"
+    )
+    a11y.check(page, "Espace gestionnaire : déverrouiller, confirmation")
+    page.get_by_role("button", name="Oui, déverrouiller").click()
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text("Le compte camille.martin est déverrouillé.")
+    with database.connection_context():
+        assert not LoginFailure.select().where(LoginFailure.username == "camille.martin").exists()
+    assert page.url.endswith(f"/gestion/comptes/{camille.id}")
+
+
+def test_an_email_change_sends_both_notices(page: Page, console, a11y):
+    with database.connection_context():
+        joseph = Account.get(Account.username == "joseph.quinn")
+    agent_sign_in(page, "superviseur.demo")
+    page.goto(f"/gestion/comptes/{joseph.id}")
+    page.get_by_role("link", name="Changer l'adresse électronique").click()
+    a11y.check(page, "Espace gestionnaire : adresse électronique")
+    page.get_by_label("Nouvelle adresse électronique").fill("joseph.nouveau@example.net")
+    page.get_by_role("button", name="Changer l'adresse").click()
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("un avis est parti")
+    notices = [e for e in console.outbox() if "a changé" in e.subject]
+    assert sorted(e.recipient for e in notices) == [
+        "joseph.nouveau@example.net",
+        "joseph.quinn@example.org",
+    ]
