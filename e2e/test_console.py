@@ -123,7 +123,9 @@ def test_a_supervisor_records_a_refund_that_the_citizen_then_sees(page: Page, co
     page.get_by_label("Montant remboursé, en euros").fill("9,02")
     page.get_by_label("Référence du remboursement chez le prestataire").fill("RB-2026-17")
     page.get_by_role("button", name="Enregistrer le remboursement").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("Le remboursement de 9,02")
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text(
+        "Le remboursement de 9,02"
+    )
     a11y.check(page, "Espace gestionnaire : remboursement enregistré", announced="")
 
     page.get_by_role("button", name="Se déconnecter").click()
@@ -150,7 +152,9 @@ def test_an_agent_unlocks_an_account(page: Page, console, a11y):
     )
     a11y.check(page, "Espace gestionnaire : déverrouiller, confirmation")
     page.get_by_role("button", name="Oui, déverrouiller").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_have_text("Le compte camille.martin est déverrouillé.")
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text(
+        "Le compte camille.martin est déverrouillé."
+    )
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "camille.martin").exists()
     assert page.url.endswith(f"/gestion/comptes/{camille.id}")
