@@ -175,3 +175,39 @@ def test_an_email_change_sends_both_notices(page: Page, console, a11y):
         "joseph.nouveau@example.net",
         "joseph.quinn@example.org",
     ]
+
+
+def test_a_supervisor_adds_an_agent_who_enrols(page: Page, console, a11y):
+    from models.operator.agents import Agent
+
+    agent_sign_in(page, "superviseur.demo")
+    page.get_by_role("link", name="Agents").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agents")
+    a11y.check(page, "Espace gestionnaire : agents")
+    page.get_by_role("link", name="Ajouter un agent").click()
+    page.get_by_role("button", name="Ajouter l'agent").click()
+    expect(page.get_by_role("link", name=re.compile("Choisissez le rôle"))).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : ajouter un agent, erreurs")
+    page.get_by_label("Identifiant").fill("lea.nouvel")
+    page.get_by_label("Prénom et nom").fill("Léa NOUVEL")
+    page.get_by_label("Adresse électronique professionnelle").fill("lea@example.net")
+    page.get_by_label("Agent", exact=True).check()
+    page.get_by_role("button", name="Ajouter l'agent").click()
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("lien d'inscription")
+
+    link = re.search(r"https?://\S+(/gestion/inscription/\S+)", console.outbox()[-1].text).group(1)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Espace gestionnaire : votre inscription"
+    )
+    expect(page.get_by_role("img", name=re.compile("Code QR"))).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : inscription")
+    with database.connection_context():
+        secret = Agent.get(Agent.username == "lea.nouvel").totp_secret
+    page.get_by_label("Mot de passe", exact=True).fill("Nouvel-acces-2026")
+    page.get_by_label("Confirmez le mot de passe").fill("Nouvel-acces-2026")
+    page.get_by_label("Code affiché par votre application").fill(totp_now(secret))
+    page.get_by_role("button", name="Terminer l'inscription").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Espace gestionnaire : connexion")
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("Votre accès est prêt")

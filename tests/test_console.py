@@ -46,8 +46,17 @@ def test_a_wrong_code_is_refused_beside_the_field(app):
 
 # -- every route, every role ------------------------------------------------------------------
 
-SAMPLE = {"number": "10000", "account_id": "1", "payment_id": "1"}
-SUPERVISORS_ONLY = {"console.refund", "console.change_email", "console.cancel"}
+SAMPLE = {"number": "10000", "account_id": "1", "payment_id": "1", "agent_id": "1", "token": "x"}
+SUPERVISORS_ONLY = {
+    "console.refund",
+    "console.change_email",
+    "console.cancel",
+    "console.agents_page",
+    "console.new_agent",
+    "console.deactivate_agent",
+}
+# Open to whoever holds the link: the page itself says whether the token is good.
+BY_TOKEN = {"console.login", "console.enrol"}
 
 
 def console_routes(app):
@@ -81,7 +90,7 @@ def test_every_console_route_is_refused_to_the_wrong_role(app, paid, role):
     routes = list(console_routes(app))
     assert len(routes) >= 8
     for endpoint, method, path in routes:
-        if endpoint == "console.login":
+        if endpoint in BY_TOKEN:
             continue
         if method == "POST":
             # Without the form's token, refused whoever asks; with it, only agents get in.
@@ -301,3 +310,68 @@ def test_the_figures_of_the_day_say_what_waits(app, client, paid):
     assert rows["Cartes payées pas encore envoyées à la fabrication"] == "1"
     assert rows["22/11/2026"] == "1"  # the day's duplicata (then its second copies, total)
     assert "pas encore de carte expédiée" in page
+
+
+def test_a_supervisor_adds_an_agent_who_enrols_by_the_link_then_signs_in(app, client):
+    from models import OutboxEmail
+    from models.operator.agents import Agent
+
+    agent_sign_in(client, "superviseur.demo")
+    added = post_form(
+        client,
+        "/gestion/agents/nouveau",
+        {
+            "username": "lea.nouvel",
+            "full_name": "Léa NOUVEL",
+            "email": "lea@example.net",
+            "role": "agent",
+        },
+    )
+    assert added.status_code == 303
+    assert "Inscription en attente" in client.get("/gestion/agents").text
+    with database.connection_context():
+        email = OutboxEmail.select().where(OutboxEmail.recipient == "lea@example.net").get()
+        secret = Agent.get(Agent.username == "lea.nouvel").totp_secret
+    link = re.search(r"http://localhost(/gestion/inscription/\S+)", email.text).group(1)
+    newcomer = app.test_client()
+    page = newcomer.get(link).text
+    assert " ".join(secret[i : i + 4] for i in range(0, 32, 4)) in page  # the key as text
+    assert 'alt="Code QR contenant la clé secrète écrite ci-dessus"' in page
+    assert 'src="data:image/svg+xml' in page
+    wrong = post_form(
+        newcomer,
+        link,
+        {"password": "Nouvel-acces-2026", "confirmation": "Nouvel-acces-2026", "code": "000000"},
+    )
+    assert "Ce code ne correspond pas" in wrong.text
+    done = post_form(
+        newcomer,
+        link,
+        {
+            "password": "Nouvel-acces-2026",
+            "confirmation": "Nouvel-acces-2026",
+            "code": totp_now(secret),
+        },
+    )
+    assert done.location == "/gestion/connexion"
+    assert newcomer.get(link).status_code == 404  # the link works once
+    signed = post_form(
+        newcomer,
+        "/gestion/connexion",
+        {"username": "lea.nouvel", "password": "Nouvel-acces-2026", "code": totp_now(secret)},
+    )
+    assert signed.location == "/gestion/"
+    assert audit("Agent ajouté").after_data["identifiant"] == "lea.nouvel"
+
+    # Deactivated: the session ends and signing in is refused.
+    with database.connection_context():
+        lea = Agent.get(Agent.username == "lea.nouvel")
+    post_form(client, f"/gestion/agents/{lea.id}/desactiver", {"confirm": "oui"})
+    assert newcomer.get("/gestion/").location.startswith("/gestion/connexion")
+    again = post_form(
+        newcomer,
+        "/gestion/connexion",
+        {"username": "lea.nouvel", "password": "Nouvel-acces-2026", "code": totp_now(secret)},
+    )
+    assert again.status_code != 303 or again.location != "/gestion/"
+    assert audit("Agent désactivé").after_data == {"actif": False}

@@ -297,6 +297,7 @@ ADDED = {
     ),
 }
 ADDED_TABLES = (FactoryBatch, Agent, AgentSession, AuditEntry, migrations.SchemaVersion)
+# (the agent table arrives whole at step 3; step 5's columns are checked by a test of its own)
 
 
 def make_version_0() -> None:

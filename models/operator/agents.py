@@ -39,6 +39,10 @@ class Agent(BaseModel):
     totp_secret = CharField()  # base32, shown once at enrolment (as text and QR code)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=clock.now)
+    # A new agent enrols through a one-time link sent by e-mail: password and second factor.
+    email = CharField(default="")
+    enrolment_digest = CharField(null=True)
+    enrolment_expires = DateTimeField(null=True)
 
     @property
     def is_supervisor(self) -> bool:
@@ -193,3 +197,69 @@ def unlock(agent: Agent, account: Account) -> int:
                 {"essais échoués": 0},
             )
     return failures
+
+
+ENROLMENT_LIFETIME = timedelta(hours=48)
+ISSUER = "CMI gestion"
+
+
+def create_agent(by: Agent, username: str, name: str, email: str, role: str) -> tuple[Agent, str]:
+    """A new agent, not enrolled yet; returns it and the enrolment token (for the link)."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction():
+        agent = Agent.create(
+            username=username,
+            display_name=name,
+            email=email,
+            role=role,
+            password_hash="",
+            totp_secret=new_totp_secret(),
+            enrolment_digest=_digest(token),
+            enrolment_expires=clock.now() + ENROLMENT_LIFETIME,
+        )
+        record(
+            by,
+            "Agent ajouté",
+            f"agent:{agent.id}",
+            {},
+            {"identifiant": username, "nom": name, "rôle": role, "courriel": email},
+        )
+    return agent, token
+
+
+def enrolling(token: str) -> Agent | None:
+    agent = Agent.get_or_none(Agent.enrolment_digest == _digest(token))
+    if agent is None or agent.enrolment_expires <= clock.now() or not agent.active:
+        return None
+    return agent
+
+
+def provisioning_uri(agent: Agent) -> str:
+    return pyotp.TOTP(agent.totp_secret).provisioning_uri(name=agent.username, issuer_name=ISSUER)
+
+
+def enrol(token: str, password: str, code: str) -> Agent | None:
+    """Set the password once the authenticator's code proves the secret was taken."""
+    from ..shared.security import hash_password
+
+    with write_transaction():
+        agent = enrolling(token)
+        if agent is None:
+            return None
+        code = "".join(code.split())
+        if not (
+            code.isdigit()
+            and pyotp.TOTP(agent.totp_secret).verify(code, for_time=_epoch(), valid_window=1)
+        ):
+            return None
+        Agent.update(
+            password_hash=hash_password(password), enrolment_digest=None, enrolment_expires=None
+        ).where(Agent.id == agent.id).execute()
+        return agent
+
+
+def deactivate(by: Agent, agent: Agent) -> None:
+    with write_transaction():
+        Agent.update(active=False).where(Agent.id == agent.id).execute()
+        AgentSession.delete().where(AgentSession.agent == agent.id).execute()
+        record(by, "Agent désactivé", f"agent:{agent.id}", {"actif": True}, {"actif": False})

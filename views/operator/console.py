@@ -15,6 +15,7 @@ import re
 from datetime import date, datetime
 from functools import wraps
 
+import segno
 from flask import (
     Blueprint,
     Response,
@@ -29,7 +30,7 @@ from flask import (
 )
 from htmx_flask import make_response
 from wtforms import PasswordField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
 
 from models.citizen import auth as citizen_auth
 from models.cmi_import import Letter
@@ -54,7 +55,7 @@ from ..shared.render import (
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
 
-OPEN_TO_ALL = {"console.login"}
+OPEN_TO_ALL = {"console.login", "console.enrol"}
 
 
 class AgentSignInForm(Form):
@@ -139,6 +140,7 @@ def show_login(form, status=200):
         status=status,
         form=form,
         expired=request.args.get("expiree") == "1",
+        notice=session.pop("console_notice", None) if request.method == "GET" else None,
     )
 
 
@@ -575,3 +577,166 @@ def figures_page():
     return render_page(
         "operator/figures.html", data=figures.figures(), today=clock.today(), nav="figures"
     )
+
+
+# -- agents' accounts (superviseur), and enrolment by the link sent to a new agent ------------
+
+
+class NewAgentForm(Form):
+    username = TextField(
+        "Identifiant",
+        validators=[
+            InputRequired("Saisissez l'identifiant de l'agent, par exemple prenom.nom"),
+            Length(max=60, message="L'identifiant comporte au plus 60 caractères"),
+        ],
+    )
+    full_name = TextField(
+        "Prénom et nom",
+        validators=[
+            InputRequired("Saisissez le prénom et le nom de l'agent"),
+            Length(max=80, message="Le prénom et le nom comportent au plus 80 caractères"),
+        ],
+    )
+    email = TextField(
+        "Adresse électronique professionnelle",
+        validators=[
+            InputRequired("Saisissez l'adresse électronique de l'agent"),
+            Length(max=254, message="L'adresse électronique comporte au plus 254 caractères"),
+            Email(
+                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    role = TextField(
+        "Rôle",
+        validators=[
+            InputRequired("Choisissez le rôle : agent ou superviseur"),
+            AnyOf(list(agents.ROLES), message="Choisissez le rôle : agent ou superviseur"),
+        ],
+    )
+
+
+class EnrolmentForm(Form):
+    password = PasswordField(
+        "Mot de passe",
+        validators=[
+            InputRequired("Choisissez un mot de passe"),
+            Length(min=12, max=200, message="Le mot de passe comporte au moins 12 caractères"),
+        ],
+    )
+    confirmation = PasswordField(
+        "Confirmez le mot de passe",
+        validators=[
+            InputRequired("Saisissez à nouveau le mot de passe"),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques"),
+        ],
+    )
+    code = TextField(
+        "Code affiché par votre application",
+        validators=[InputRequired("Saisissez le code à 6 chiffres de votre application")],
+    )
+
+
+@bp.route("/agents")
+@supervisor_only
+def agents_page():
+    return render_page(
+        "operator/agents.html",
+        nav="agents",
+        agents=list(agents.Agent.select().order_by(agents.Agent.display_name)),
+        notice=session.pop("console_notice", None),
+    )
+
+
+@bp.route("/agents/nouveau", methods=["GET", "POST"])
+@supervisor_only
+def new_agent():
+    def show(form, status=200):
+        return render_page("operator/new_agent.html", status=status, form=form, nav="agents")
+
+    if request.method == "GET":
+        return show(form_to_retry(NewAgentForm) or NewAgentForm(formdata=None))
+    form = NewAgentForm()
+    if form.validate_on_submit():
+        username = form.username.data.strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", username):
+            form.username.errors.append(
+                "L'identifiant ne comporte que des lettres sans accent, des chiffres, des "
+                "points et des tirets, par exemple prenom.nom"
+            )
+        elif agents.Agent.select().where(agents.Agent.username == username).exists():
+            form.username.errors.append("Cet identifiant est déjà pris : choisissez-en un autre")
+        else:
+            agent, token = agents.create_agent(
+                g.agent,
+                username,
+                form.full_name.data.strip(),
+                form.email.data.strip().lower(),
+                form.role.data,
+            )
+            _deliver(
+                agent.email,
+                "Votre accès à l'espace gestionnaire - Carte mobilité inclusion",
+                "operator/email_enrolment.txt",
+                agent=agent,
+                link=external_url("console.enrol", token=token),
+                hours=int(agents.ENROLMENT_LIFETIME.total_seconds() // 3600),
+            )
+            _notice(f"{agent.display_name} : le lien d'inscription est parti à {agent.email}.")
+            return redirect(url_for("console.agents_page"), 303)
+    return show_errors(form, show)
+
+
+@bp.route("/agents/<int(max=999999999):agent_id>/desactiver", methods=["GET", "POST"])
+@supervisor_only
+def deactivate_agent(agent_id: int):
+    agent = agents.Agent.get_or_none(agents.Agent.id == agent_id) or abort(404)
+    back = url_for("console.agents_page")
+    if request.method == "GET":
+        return render_page(
+            "operator/confirm.html",
+            title=f"Désactiver l'accès de l'agent {agent.username} ?",
+            text="L'agent ne pourra plus se connecter et ses sessions s'arrêtent tout de suite. "
+            "Ses actions passées restent dans le journal.",
+            button_text="Oui, désactiver",
+            back=back,
+            download=False,
+        )
+    if request.form.get("confirm") == "oui" and agent.id != g.agent.id:
+        agents.deactivate(g.agent, agent)
+        _notice(f"L'accès de {agent.username} est désactivé.")
+    return redirect(back, 303)
+
+
+@bp.route("/inscription/<token>", methods=["GET", "POST"])
+def enrol(token: str):
+    agent = agents.enrolling(token)
+    if agent is None:
+        return render_page("operator/enrol_invalid.html", status=404)
+
+    def show(form, status=200):
+        uri = agents.provisioning_uri(agent)
+        return render_page(
+            "operator/enrol.html",
+            status=status,
+            form=form,
+            agent=agent,
+            secret=" ".join(
+                agent.totp_secret[i : i + 4] for i in range(0, len(agent.totp_secret), 4)
+            ),
+            qr=segno.make(uri, error="m").svg_data_uri(scale=4),
+        )
+
+    if request.method == "GET":
+        return show(form_to_retry(EnrolmentForm) or EnrolmentForm(formdata=None))
+    form = EnrolmentForm()
+    if form.validate_on_submit():
+        if agents.enrol(token, form.password.data, form.code.data) is not None:
+            _notice("Votre accès est prêt : connectez-vous avec votre mot de passe et le code.")
+            return redirect(url_for("console.login"), 303)
+        form.code.errors.append(
+            "Ce code ne correspond pas : vérifiez la clé saisie dans votre application, puis "
+            "saisissez le code qu'elle affiche maintenant"
+        )
+    return show_errors(form, show)
