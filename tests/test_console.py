@@ -375,3 +375,36 @@ def test_a_supervisor_adds_an_agent_who_enrols_by_the_link_then_signs_in(app, cl
     )
     assert again.status_code != 303 or again.location != "/gestion/"
     assert audit("Agent désactivé").after_data == {"actif": False}
+
+
+def test_results_come_twenty_a_page_and_the_csv_has_them_all(app, client):
+    from .test_account import paid_requests
+
+    with database.connection_context():
+        paid_requests(23)
+    agent_sign_in(client)
+    first = client.get("/gestion/?q=joseph.quinn").text
+    assert "23 demandes</h2>" in first and "Page 1 sur 2" in first
+    assert first.count('href="/gestion/demandes/') == 20
+    assert 'href="/gestion/?q=joseph.quinn&amp;page=2">Page suivante' in first
+    second = client.get("/gestion/?q=joseph.quinn&page=2").text
+    assert second.count('href="/gestion/demandes/') == 3 and "Page précédente" in second
+    rows = client.get("/gestion/export.csv?q=joseph.quinn").data.decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 23
+
+
+def test_resending_the_confirmation_is_in_the_audit_log(app, client, paid):
+    from models import OutboxEmail
+
+    agent_sign_in(client)
+    with database.connection_context():
+        before = OutboxEmail.select().count()
+    post_form(client, f"/gestion/demandes/{paid}/renvoyer-confirmation", {"confirm": "oui"})
+    with database.connection_context():
+        assert OutboxEmail.select().count() == before + 1
+        assert OutboxEmail.select().order_by(OutboxEmail.id.desc()).get().recipient == (
+            "alfred.depot@example.org"
+        )
+    assert audit("Courriel de confirmation renvoyé").after_data == {
+        "envoyé à": "alfred.depot@example.org"
+    }
