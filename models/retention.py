@@ -29,6 +29,7 @@ from .citizen.auth import (
     UserSession,
 )
 from .citizen.credentials import WINDOW, CredentialRequest
+from .operator.agents import AGENT_IDLE_LIMIT, AgentSession
 from .payments import Payment
 from .people import Address
 from .requests import (
@@ -86,7 +87,7 @@ def purge(keep_months: int = DEFAULT_KEEP_MONTHS) -> Purge:
             UserSession.delete()
             .where(UserSession.last_seen < now - auth.SESSION_IDLE_LIMIT)
             .execute()
-        )
+        ) + (AgentSession.delete().where(AgentSession.last_seen < now - AGENT_IDLE_LIMIT).execute())
         result.counts["reset links"] = (
             PasswordReset.delete()
             .where((PasswordReset.expires_at < now) | PasswordReset.used_at.is_null(False))

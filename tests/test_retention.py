@@ -38,13 +38,17 @@ def test_abandoned_requests_are_closed_and_a_revoked_card_may_be_asked_for_again
 
 
 def test_spent_sign_in_data_is_deleted(db, frozen_clock):
+    from models.operator import agents
+
     alfred = Account.get(Account.username == "alfred.depot")
     auth.open_session(alfred)
+    agents.open_session(agents.Agent.get(agents.Agent.username == "agent.demo"))
     auth.create_password_reset(alfred)
     auth.sign_in("alfred.depot", "wrong")
     frozen_clock.advance(timedelta(hours=2))
     done = purge()
-    assert done.counts["sessions"] == 1 and done.counts["reset links"] == 1
+    assert done.counts["sessions"] == 2 and done.counts["reset links"] == 1
+    assert agents.AgentSession.select().count() == 0
     assert done.counts["sign-in failures"] == 1
     for model in (UserSession, PasswordReset, LoginFailure):
         assert model.select().count() == 0
