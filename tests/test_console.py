@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from peewee import DatabaseError
@@ -12,6 +13,7 @@ from peewee import DatabaseError
 from models.citizen import auth
 from models.demo.data import DEMO_AGENTS
 from models.operator.agents import AuditEntry, totp_now
+from models.shared.clock import clock
 from models.shared.db import database
 
 from .helpers import assert_shown_again_with_errors, csrf_token, post_form, sign_in
@@ -19,7 +21,9 @@ from .test_payments import pay_through_the_app
 
 
 def agent_sign_in(client, username="agent.demo", code=None):
+    """Signed in with the code of the next 30-second step (a code works once)."""
     _name, _role, password, secret = DEMO_AGENTS[username]
+    clock.advance(timedelta(seconds=30))
     return post_form(
         client,
         "/gestion/connexion",
@@ -355,6 +359,7 @@ def test_a_supervisor_adds_an_agent_who_enrols_by_the_link_then_signs_in(app, cl
     )
     assert done.location == "/gestion/connexion"
     assert newcomer.get(link).status_code == 404  # the link works once
+    clock.advance(timedelta(seconds=30))  # the enrolment's code has been used: the next one
     signed = post_form(
         newcomer,
         "/gestion/connexion",
@@ -368,6 +373,7 @@ def test_a_supervisor_adds_an_agent_who_enrols_by_the_link_then_signs_in(app, cl
         lea = Agent.get(Agent.username == "lea.nouvel")
     post_form(client, f"/gestion/agents/{lea.id}/desactiver", {"confirm": "oui"})
     assert newcomer.get("/gestion/").location.startswith("/gestion/connexion")
+    clock.advance(timedelta(seconds=30))
     again = post_form(
         newcomer,
         "/gestion/connexion",
@@ -408,3 +414,34 @@ def test_resending_the_confirmation_is_in_the_audit_log(app, client, paid):
     assert audit("Courriel de confirmation renvoyé").after_data == {
         "envoyé à": "alfred.depot@example.org"
     }
+
+
+def test_a_csv_cell_is_never_a_spreadsheet_formula():
+    from views.operator.console import spreadsheet_safe
+
+    assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_safe("@SUM(1)") == "'@SUM(1)"
+    assert spreadsheet_safe("alfred.depot") == "alfred.depot"
+
+
+def test_a_code_works_once_and_hostile_search_addresses_are_answered(app, client):
+    _name, _role, password, secret = DEMO_AGENTS["agent.demo"]
+    clock.advance(timedelta(seconds=30))
+    code = totp_now(secret)
+    fields = {"username": "agent.demo", "password": password, "code": code}
+    assert post_form(client, "/gestion/connexion", fields).location == "/gestion/"
+    other = app.test_client()
+    replayed = post_form(other, "/gestion/connexion", fields)  # the same code, elsewhere
+    assert "le code est incorrect" in replayed.text
+    for query in ("page=²", "q=²", "au=9999-12-31", "du=0001-01-01", "q=1&endpoint=x&_method=POST"):
+        answer = client.get(f"/gestion/?{query}")
+        assert answer.status_code == 200, query
+    assert 'href="/gestion/?q=1&amp;page=' not in client.get("/gestion/?q=1&endpoint=x").text
+    assert client.get("/gestion/export.csv?au=9999-12-31").status_code == 400
+
+
+def test_an_account_without_a_password_never_signs_in_with_one():
+    from models.shared.security import password_matches
+
+    assert not password_matches("", "not a password of anyone")
+    assert not password_matches(None, "not a password of anyone")

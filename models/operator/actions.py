@@ -23,11 +23,15 @@ def record_refund(agent: Agent, payment: Payment, amount: int, reference: str, d
     """A refund made in the provider's back office: the payment leaves « à rembourser »."""
     with write_transaction():
         current = Payment.get_by_id(payment.id)
-        if current.state != REFUND_DUE:
+        changed = (
+            Payment.update(
+                state=REFUNDED, refund_amount=amount, refund_reference=reference, refunded_on=day
+            )
+            .where((Payment.id == payment.id) & (Payment.state == REFUND_DUE))
+            .execute()
+        )
+        if changed != 1:  # another agent was quicker, or the page was stale
             raise NotAllowed("Ce paiement n'est pas à rembourser (ou l'est déjà).")
-        Payment.update(
-            state=REFUNDED, refund_amount=amount, refund_reference=reference, refunded_on=day
-        ).where(Payment.id == payment.id).execute()
         record(
             agent,
             "Remboursement enregistré",
@@ -63,10 +67,15 @@ def cancel_request(agent: Agent, request: CardRequest) -> None:
     A card revoked by « Oui » stays revoked."""
     with write_transaction():
         current = CardRequest.get_by_id(request.id)
-        if current.state != RECORDED:
+        # Conditional: a payment confirmed meanwhile wins, and nothing is cancelled.
+        changed = (
+            CardRequest.update(state=CANCELLED)
+            .where((CardRequest.id == request.id) & (CardRequest.state == RECORDED))
+            .execute()
+        )
+        if changed != 1:
             raise NotAllowed("Seule une demande validée et pas encore payée peut être annulée.")
         RequestLine.update(active=False).where(RequestLine.request == request.id).execute()
-        CardRequest.update(state=CANCELLED).where(CardRequest.id == request.id).execute()
         record(
             agent,
             "Demande annulée",

@@ -7,15 +7,15 @@ import calendar
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from ..citizen.auth import LoginFailure
 from ..people import Account
 from ..shared.clock import clock
-from ..shared.db import BaseModel, write_transaction
+from ..shared.db import BaseModel, lock_names, write_transaction
 from ..shared.security import password_matches
 from ..shared.security import token_digest as _digest
 
@@ -43,6 +43,8 @@ class Agent(BaseModel):
     email = CharField(default="")
     enrolment_digest = CharField(null=True)
     enrolment_expires = DateTimeField(null=True)
+    # The time step of the last code accepted: a code works once.
+    totp_last_step = IntegerField(null=True)
 
     @property
     def is_supervisor(self) -> bool:
@@ -117,23 +119,43 @@ def _failures(key: str) -> int:
     )
 
 
+def accepted_step(agent: Agent, code: str) -> int | None:
+    """The time step whose code this is (one step of drift either way: a code typed as
+    the half-minute turns still works), if it was not used before: a code works once."""
+    code = "".join(code.split())
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
+    totp, now = pyotp.TOTP(agent.totp_secret), _epoch()
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        if pyotp.utils.strings_equal(totp.at(at), code):
+            step = totp.timecode(datetime.fromtimestamp(at, UTC))
+            return step if step > (agent.totp_last_step or 0) else None
+    return None
+
+
 def sign_in(username: str, password: str, code: str) -> AgentSignIn:
-    """Password and the authenticator's code, both right; failures counted per identifier."""
+    """Password and the authenticator's code, both right; failures counted per identifier
+    (call inside a write transaction: two servers count the same identifier in turn)."""
     key = FAILURE_PREFIX + username.strip().lower()
+    lock_names(key)
     if _failures(key) >= MAX_FAILURES:
         return AgentSignIn(locked=True)
     agent = Agent.get_or_none((Agent.username == username.strip().lower()) & Agent.active)
     password_ok = password_matches(agent.password_hash if agent else None, password)
-    code = "".join(code.split())
-    # One step of drift either way: a code typed as the minute turns still works.
-    code_ok = (
-        agent is not None
-        and code.isdigit()
-        and pyotp.TOTP(agent.totp_secret).verify(code, for_time=clock.now(), valid_window=1)
-    )
-    if password_ok and code_ok:
-        LoginFailure.delete().where(LoginFailure.username == key).execute()
-        return AgentSignIn(agent=agent)
+    step = accepted_step(agent, code) if agent is not None else None
+    if password_ok and step is not None:
+        claimed = (
+            Agent.update(totp_last_step=step)
+            .where(
+                (Agent.id == agent.id)
+                & ((Agent.totp_last_step.is_null()) | (Agent.totp_last_step < step))
+            )
+            .execute()
+        )
+        if claimed == 1:
+            LoginFailure.delete().where(LoginFailure.username == key).execute()
+            return AgentSignIn(agent=agent)
     LoginFailure.create(username=key, at=clock.now())
     return AgentSignIn(locked=_failures(key) >= MAX_FAILURES)
 
@@ -203,10 +225,16 @@ ENROLMENT_LIFETIME = timedelta(hours=48)
 ISSUER = "CMI gestion"
 
 
-def create_agent(by: Agent, username: str, name: str, email: str, role: str) -> tuple[Agent, str]:
-    """A new agent, not enrolled yet; returns it and the enrolment token (for the link)."""
+def create_agent(
+    by: Agent, username: str, name: str, email: str, role: str
+) -> tuple[Agent | None, str | None]:
+    """A new agent, not enrolled yet, and the enrolment token (for the link); (None, None)
+    when the identifiant is taken."""
     token = secrets.token_urlsafe(32)
     with write_transaction():
+        lock_names("agent:" + username)
+        if Agent.select().where(Agent.username == username).exists():
+            return None, None
         agent = Agent.create(
             username=username,
             display_name=name,
@@ -246,14 +274,14 @@ def enrol(token: str, password: str, code: str) -> Agent | None:
         agent = enrolling(token)
         if agent is None:
             return None
-        code = "".join(code.split())
-        if not (
-            code.isdigit()
-            and pyotp.TOTP(agent.totp_secret).verify(code, for_time=_epoch(), valid_window=1)
-        ):
+        step = accepted_step(agent, code)
+        if step is None:
             return None
         Agent.update(
-            password_hash=hash_password(password), enrolment_digest=None, enrolment_expires=None
+            password_hash=hash_password(password),
+            enrolment_digest=None,
+            enrolment_expires=None,
+            totp_last_step=step,
         ).where(Agent.id == agent.id).execute()
         return agent
 

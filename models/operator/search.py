@@ -41,7 +41,7 @@ def _matching_requests(criteria: Criteria):
         conditions = (fn.LOWER(Account.username) == text.lower()) | (
             fn.LOWER(Account.email) == text.lower()
         )
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():
             if len(digits) < 12:
                 conditions |= CardRequest.number == int(digits)
             lines = (

@@ -129,6 +129,7 @@ def _agents_enrol(migrator) -> None:
             "email": CharField(default=""),
             "enrolment_digest": CharField(null=True),
             "enrolment_expires": DateTimeField(null=True),
+            "totp_last_step": IntegerField(null=True),
         },
     )
 
@@ -138,7 +139,7 @@ STEPS: list[Step] = [
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
     Step(3, "the agents' console and its audit log", _the_agents_console),
     Step(4, "refunds recorded by agents", _refunds_recorded),
-    Step(5, "agents enrol by a link sent to them", _agents_enrol),
+    Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -22,7 +22,8 @@ def hash_password(password: str) -> str:
 def password_matches(password_hash: str | None, password: str) -> bool:
     """Always pays for one hash check, whether or not there is a hash to check."""
     matches = check_password_hash(password_hash or _DUMMY_HASH, password)
-    return matches and password_hash is not None
+    # No hash (None, or "" for an account that has not chosen one yet): never a match.
+    return matches and bool(password_hash)
 
 
 def token_digest(token: str) -> str:

@@ -199,7 +199,7 @@ def criteria_from_query() -> tuple[search.Criteria, dict[str, str]]:
         state=state,
         since=since,
         until=until,
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=int(page) if re.fullmatch(r"[0-9]{1,5}", page) else 1,
     )
     return criteria, errors
 
@@ -207,7 +207,7 @@ def criteria_from_query() -> tuple[search.Criteria, dict[str, str]]:
 @bp.route("/")
 def home():
     criteria, errors = criteria_from_query()
-    searched = any(request.args.get(k) for k in ("q", "etat", "du", "au"))
+    searched = any(request.args.get(k) for k in SEARCH_KEYS)
     requests, total, people = [], 0, []
     if searched and not errors:
         requests, total = search.find_requests(criteria)
@@ -224,8 +224,13 @@ def home():
         people=people,
         pages=pages,
         states=search.STATE_FILTERS,
-        query=request.args.to_dict(),
+        query=search_query(),
     )
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet would read as a formula (=, +, -, @) is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.route("/export.csv")
@@ -234,6 +239,10 @@ def export_csv():
     if errors:
         abort(400)
     requests, _total = search.find_requests(criteria, per_page=None)
+    with write_transaction():  # who took which list of people out of the service
+        agents.record(
+            g.agent, "Export CSV", "search", {}, {"critères": search_query(), "demandes": _total}
+        )
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["numero", "type", "etat", "compte", "creee_le", "payee_le"])
@@ -243,7 +252,7 @@ def export_csv():
                 item.number or "",
                 item.kind or "",
                 item.state,
-                item.account.username,
+                spreadsheet_safe(item.account.username),
                 search.local(item.created_at),
                 search.local(item.paid_at) if item.paid_at else "",
             ]
@@ -251,7 +260,10 @@ def export_csv():
     return Response(
         buffer.getvalue().encode("utf-8-sig"),
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="demandes.csv"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="demandes.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -354,10 +366,19 @@ def _day(text: str) -> date | None:
     text = text.strip()
     for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
         try:
-            return parse(text)
+            day = parse(text)
         except ValueError:
             continue
+        return day if 1900 <= day.year <= 2999 else None
     return None
+
+
+SEARCH_KEYS = ("q", "etat", "du", "au")
+
+
+def search_query() -> dict[str, str]:
+    """The search's own answers (and nothing else) for the links of the results' pages."""
+    return {key: request.args[key][:100] for key in SEARCH_KEYS if request.args.get(key)}
 
 
 def _notice(message: str) -> None:
@@ -568,7 +589,10 @@ def new_letter(account_id: int):
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"',
+            "Cache-Control": "no-store",  # it holds a live activation code
+        },
     )
 
 
@@ -660,13 +684,12 @@ def new_agent():
     form = NewAgentForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
+        agent = token = None
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", username):
             form.username.errors.append(
                 "L'identifiant ne comporte que des lettres sans accent, des chiffres, des "
                 "points et des tirets, par exemple prenom.nom"
             )
-        elif agents.Agent.select().where(agents.Agent.username == username).exists():
-            form.username.errors.append("Cet identifiant est déjà pris : choisissez-en un autre")
         else:
             agent, token = agents.create_agent(
                 g.agent,
@@ -675,6 +698,11 @@ def new_agent():
                 form.email.data.strip().lower(),
                 form.role.data,
             )
+            if agent is None:
+                form.username.errors.append(
+                    "Cet identifiant est déjà pris : choisissez-en un autre"
+                )
+        if agent is not None:
             _deliver(
                 agent.email,
                 "Votre accès à l'espace gestionnaire - Carte mobilité inclusion",

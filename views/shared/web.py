@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from peewee import InterfaceError, OperationalError
 
 from models.citizen import auth
+from models.operator import agents
 from models.shared.db import database
 
 COMPRESSED_TYPES = {
@@ -166,6 +167,8 @@ def start_session(account) -> None:
     old = session.get("sid")
     if old:
         auth.close_session(old)
+    if session.get("agent_sid"):  # an agent's session in this browser ends too
+        agents.close_session(session["agent_sid"])
     session.clear()
     # Flask-WTF caches the signed form token for the request: forget it too, or
     # a page rendered in this same response would carry the old session's token.
@@ -179,6 +182,8 @@ def end_session() -> None:
     token = session.get("sid")
     if token:
         auth.close_session(token)
+    if session.get("agent_sid"):
+        agents.close_session(session["agent_sid"])
     session.clear()
     g.pop("csrf_token", None)
     g.account = None
