@@ -445,3 +445,26 @@ def test_an_account_without_a_password_never_signs_in_with_one():
 
     assert not password_matches("", "not a password of anyone")
     assert not password_matches(None, "not a password of anyone")
+
+
+def test_codes_are_checked_in_utc_whatever_the_servers_time_zone(app, client, monkeypatch):
+    import calendar
+    import time
+
+    import pyotp
+
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a naive time would be far off
+    time.tzset()
+    try:
+        _name, _role, password, secret = DEMO_AGENTS["agent.demo"]
+        # What the agent's phone shows: the code of the true UTC instant.
+        phone = pyotp.TOTP(secret).at(calendar.timegm(clock.now().timetuple()))
+        answer = post_form(
+            client,
+            "/gestion/connexion",
+            {"username": "agent.demo", "password": password, "code": phone},
+        )
+        assert answer.location == "/gestion/"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
