@@ -477,7 +477,6 @@ def write(extract: Extract, dry_run: bool = False) -> Outcome:
         }
 
     # A card already held by another beneficiary is refused, and so is its row.
-    beneficiary_ids = {number: row[1] for number, row in beneficiaries.items()}
     id_numbers = {row[1]: number for number, row in beneficiaries.items()}
     accepted_cards = []
     for card in extract.cards.values():

@@ -55,7 +55,8 @@ class FactoryBatch(BaseModel):
 # -- orders out -------------------------------------------------------------------------
 
 
-def _waiting_lines():
+def waiting_lines():
+    """The lines of paid requests whose new card no batch holds yet."""
     return (
         RequestLine.select(RequestLine.id, RequestLine.request)
         .join(CardRequest)
@@ -144,7 +145,7 @@ def manifest(batch: FactoryBatch, data: bytes) -> bytes:
 def new_batch() -> tuple[FactoryBatch, bytes] | None:
     """Put every waiting card into a new batch; None when there is none."""
     with write_transaction():
-        waiting = list(_waiting_lines().tuples())
+        waiting = list(waiting_lines().tuples())
         if not waiting:
             return None
         now = clock.now()

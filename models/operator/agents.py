@@ -185,26 +185,6 @@ def close_session(token: str) -> None:
     AgentSession.delete().where(AgentSession.token_digest == _digest(token)).execute()
 
 
-def locked_identifiers(now: datetime | None = None) -> set[str]:
-    """Citizens' identifiers locked by failed sign-ins now."""
-    from ..citizen.auth import LOCK_DURATION
-    from ..citizen.auth import MAX_FAILURES as CITIZEN_MAX
-
-    now = now or clock.now()
-    rows = (
-        LoginFailure.select(LoginFailure.username)
-        .where(
-            (LoginFailure.at > now - LOCK_DURATION)
-            & ~LoginFailure.username.startswith(FAILURE_PREFIX)
-        )
-        .tuples()
-    )
-    counts: dict[str, int] = {}
-    for (username,) in rows:
-        counts[username] = counts.get(username, 0) + 1
-    return {u for u, n in counts.items() if n >= CITIZEN_MAX}
-
-
 def unlock(agent: Agent, account: Account) -> int:
     """Forget the failed sign-ins of a citizen's identifier, in the audit log; how many."""
     with write_transaction():

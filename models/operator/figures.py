@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..cards import DUPLICATE, SECOND_COPY
+from ..factory import waiting_lines
 from ..payments import ACCEPTED, REFUND_DUE, REFUSED, Payment
-from ..requests import PAID_STATES, CardRequest, RequestLine
+from ..requests import CardRequest, RequestLine
 from ..shared.clock import clock, to_paris
 from ..shared.mail import OutboxEmail
 
@@ -83,17 +84,7 @@ def figures() -> Figures:
     due = list(Payment.select(Payment.amount).where(Payment.state == REFUND_DUE).tuples())
     result.refunds_pending = (len(due), sum(amount for (amount,) in due))
     result.emails_waiting = OutboxEmail.select().where(OutboxEmail.sent_at.is_null()).count()
-    result.not_exported = (
-        RequestLine.select()
-        .join(CardRequest)
-        .where(
-            CardRequest.state.in_(PAID_STATES)
-            & RequestLine.active
-            & RequestLine.new_card.is_null(False)
-            & RequestLine.batch.is_null()
-        )
-        .count()
-    )
+    result.not_exported = waiting_lines().count()
     delays = [
         (shipped - to_paris(paid).date()).days
         for shipped, paid in RequestLine.select(RequestLine.shipped_on, CardRequest.paid_at)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, PasswordField
-from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
 from models.addresses import LABELS
 from models.cards import DUPLICATE, SECOND_COPY
 from models.citizen.auth import MIN_PASSWORD_LENGTH
 
-from ..shared.forms import Form, HiddenTextField, TextField
+from ..shared.forms import Form, HiddenTextField, TextField, email_validators
 
-# Nobody's identifier or address is longer: a longer one is a mistake (or a probe).
+# Nobody's identifier is longer: a longer one is a mistake (or a probe).
 IDENTIFIER_MAX = 100
-EMAIL_MAX = 254
 TOO_LONG_IDENTIFIER = Length(
     max=IDENTIFIER_MAX,
     message=f"L'identifiant comporte au plus {IDENTIFIER_MAX} caractères : vérifiez-le sur "
@@ -38,17 +37,7 @@ class SignInForm(Form):
 class ForgottenUsernameForm(Form):
     email = TextField(
         "Adresse électronique",
-        validators=[
-            InputRequired("Saisissez votre adresse électronique"),
-            Length(
-                max=EMAIL_MAX,
-                message=f"L'adresse électronique comporte au plus {EMAIL_MAX} caractères",
-            ),
-            Email(
-                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_validators("Saisissez votre adresse électronique"),
     )
 
 

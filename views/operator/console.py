@@ -30,7 +30,7 @@ from flask import (
 )
 from htmx_flask import make_response
 from wtforms import PasswordField
-from wtforms.validators import AnyOf, Email, EqualTo, InputRequired, Length
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
 from models.citizen import auth as citizen_auth
 from models.cmi_import import Letter
@@ -44,7 +44,7 @@ from models.shared.clock import clock
 from models.shared.db import write_transaction
 from models.shared.mail import queue
 
-from ..shared.forms import Form, TextField
+from ..shared.forms import Form, TextField, email_validators
 from ..shared.render import (
     external_url,
     form_to_retry,
@@ -281,7 +281,7 @@ def request_page(number: int):
         lines=found.lines_with_cards(),
         history=search.history(found),
         payments=list(Payment.select().where(Payment.request == found).order_by(Payment.id)),
-        locked=found.account.username in agents.locked_identifiers(),
+        locked=citizen_auth.locked_until(found.account.username) is not None,
         notice=session.pop("console_notice", None),
     )
 
@@ -300,7 +300,7 @@ def account_page(account_id: int):
             .where(CardRequest.account == account)
             .order_by(CardRequest.created_at.desc())
         ),
-        locked=account.username in agents.locked_identifiers(),
+        locked=citizen_auth.locked_until(account.username) is not None,
         notice=session.pop("console_notice", None),
     )
 
@@ -343,14 +343,7 @@ class RefundForm(Form):
 class EmailForm(Form):
     email = TextField(
         "Nouvelle adresse électronique",
-        validators=[
-            InputRequired("Saisissez la nouvelle adresse électronique"),
-            Length(max=254, message="L'adresse électronique comporte au plus 254 caractères"),
-            Email(
-                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_validators("Saisissez la nouvelle adresse électronique"),
     )
 
 
@@ -623,14 +616,7 @@ class NewAgentForm(Form):
     )
     email = TextField(
         "Adresse électronique professionnelle",
-        validators=[
-            InputRequired("Saisissez l'adresse électronique de l'agent"),
-            Length(max=254, message="L'adresse électronique comporte au plus 254 caractères"),
-            Email(
-                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_validators("Saisissez l'adresse électronique de l'agent"),
     )
     role = TextField(
         "Rôle",

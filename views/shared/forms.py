@@ -13,7 +13,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import StopValidation
+from wtforms.validators import Email, InputRequired, Length, StopValidation
 
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # C0 and C1 control characters, NUL included; tab and line breaks are white space.
@@ -48,3 +48,22 @@ class HiddenTextField(HiddenField):
     def pre_validate(self, form) -> None:
         if self.data and CONTROL_CHARACTERS.search(self.data):
             raise StopValidation(refused_characters(self.label.text or self.name))
+
+
+# Nobody's address is longer (RFC 5321): a longer one is a mistake, or a probe.
+EMAIL_MAX = 254
+
+
+def email_validators(required: str) -> list:
+    """An e-mail address field's checks, with the same messages on every form."""
+    return [
+        InputRequired(required),
+        Length(
+            max=EMAIL_MAX,
+            message=f"L'adresse électronique comporte au plus {EMAIL_MAX} caractères",
+        ),
+        Email(
+            "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
+            check_deliverability=False,
+        ),
+    ]
