@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from models import Account, ordering, payments, sips
+from models import Account, ordering, payments
 from models.citizen.auth import MAX_FAILURES, LoginFailure
 from models.demo.data import DEMO_AGENTS
 from models.operator.agents import totp_now
@@ -17,6 +17,7 @@ from models.payments import REFUND_DUE, Payment
 from models.requests import CardRequest
 from models.shared.clock import clock
 from models.shared.db import database
+from tests.test_payments import apply, provider_answer, recorded_request
 
 from .test_foundation import sign_in
 
@@ -33,25 +34,9 @@ def console(fresh_service):
 def alfreds_paid_request() -> int:
     """Alfred's duplicata, recorded and paid through the provider's protocol."""
     with database.connection_context():
-        alfred = Account.get(Account.username == "alfred.depot")
-        request = ordering.start_or_resume(alfred)
-        ordering.accept_terms(request)
-        ordering.choose_kind(request, "duplicata")
-        ordering.save_selection(request, {"0000000000000001": "Titre perdu"}, honour=True)
-        assert ordering.record(request, clock.today())
-        request = CardRequest.get_by_id(request.id)
+        request = recorded_request()
         ordering.check_delivery(request)
-        attempt = payments.start_payment(request, 902)
-        data = sips.encode_data(
-            {
-                "amount": "902",
-                "currencyCode": sips.CURRENCY_EURO,
-                "transactionReference": attempt.transaction_reference,
-                "responseCode": sips.RESPONSE_ACCEPTED,
-            }
-        )
-        secret = "demo-only-payment-secret"
-        payments.apply_response(sips.read_response(data, sips.seal(data, secret), secret))
+        apply(*provider_answer(payments.start_payment(request, 902)))
         return CardRequest.get_by_id(request.id).number
 
 

@@ -6,12 +6,13 @@ from datetime import date
 
 import pytest
 
-from models import ordering, payments, sips
+from models import ordering, payments
 from models.cards import INVALIDITE, Card
 from models.people import Account, Beneficiary, Mandate
-from models.requests import CardRequest, record_attestation_size
+from models.requests import record_attestation_size
 
 from .helpers import QueryLog, sign_in
+from .test_payments import apply, provider_answer, recorded_request
 
 SECRET = "demo-only-payment-secret"
 TODAY = date(2026, 11, 22)
@@ -30,25 +31,9 @@ def paid_requests(count: int, first: int = 0) -> None:
             valid_from=date(2024, 1, 1),
             valid_until=date(2034, 12, 31),
         )
-        request = ordering.start_or_resume(joseph)
-        ordering.accept_terms(request)
-        ordering.choose_kind(request, "duplicata")
-        ordering.save_selection(request, {number: "Titre perdu"}, honour=True)
-        assert ordering.record(request, TODAY)
-        request = CardRequest.get_by_id(request.id)
+        request = recorded_request("joseph.quinn", selection={number: "Titre perdu"})
         ordering.check_delivery(request)
-        attempt = payments.start_payment(request, 902)
-        data = sips.encode_data(
-            {
-                "amount": "902",
-                "currencyCode": sips.CURRENCY_EURO,
-                "transactionReference": attempt.transaction_reference,
-                "responseCode": sips.RESPONSE_ACCEPTED,
-            }
-        )
-        assert payments.apply_response(
-            sips.read_response(data, sips.seal(data, SECRET), SECRET)
-        ).newly_paid
+        assert apply(*provider_answer(payments.start_payment(request, 902))).newly_paid
         record_attestation_size(request, 2100)
 
 
