@@ -28,16 +28,18 @@ from models.pricing import euros, price
 from models.shared.clock import to_paris
 from models.shared.db import open_database
 from models.shared.mail import Mailer
-from views.citizen import account, auth, payment, wizard
+from views.citizen import account, auth, guidance, payment, photo, wizard
 from views.demo import provider
 from views.operator import commands, console, health
 from views.shared import documents, logs, pages
 from views.shared.assets import StaticAssets
 from views.shared.background import Background
+from views.shared.easy_read import init_easy_read
 from views.shared.errors import register_error_pages
 from views.shared.logs import init_request_logs
 from views.shared.render import page_title
 from views.shared.server import serve
+from views.shared.uploads import Request
 from views.shared.web import init_web
 
 ROOT = Path(__file__).resolve().parent
@@ -141,6 +143,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=None,
         instance_path=str(ROOT / "instance"),
     )
+    app.request_class = Request
     app.config.from_mapping(DEFAULTS)
     for key in ENVIRONMENT_KEYS:
         if os.environ.get(key):
@@ -175,6 +178,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     StaticAssets(app, ROOT / "static")
     init_web(app)
+    init_easy_read(app)
     app.jinja_env.globals.update(
         page_title=page_title,
         euros=euros,
@@ -191,8 +195,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     for blueprint in (
         pages.bp,
+        guidance.bp,
         auth.bp,
         account.bp,
+        photo.bp,
         wizard.bp,
         documents.bp,
         payment.bp,

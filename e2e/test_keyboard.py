@@ -388,3 +388,133 @@ def test_camille_orders_a_second_copy_for_leo_with_the_keyboard_only(
     answer_delivery_yes(page, keys)
     expect(page.get_by_role("cell", name=re.compile(LEO_PARKING_CARD))).to_be_visible()
     keys.tab_to(page.get_by_role("button", name=re.compile(r"^Payer 9,02")))
+
+
+# -- « J'ai perdu ma carte »: every end point, an answer changed on the way ---------------
+
+LOST_CARD_START = "Quelle carte avez-vous perdue, ou vous a-t-on volée ?"
+
+
+def choose_by_keyboard(page: Page, user: KeyboardUser, label: str) -> None:
+    """Tab into the question's radios, then arrow down to ``label`` (the arrow checks it)."""
+    radios = page.get_by_role("radio")
+    expect(radios.first).to_be_visible()  # the question's page, not the one before it
+    checked = page.locator("input[type=radio]:checked")
+    user.tab_to(checked if checked.count() else radios.first)
+    target = page.get_by_role("radio", name=label, exact=True)
+    for _ in range(radios.count()):
+        if target.is_checked():
+            break
+        user.press("ArrowDown")
+    expect(target).to_be_checked()
+    user.activate(page.get_by_role("button", name="Continuer"))
+
+
+def change(page: Page, user: KeyboardUser, question: str) -> None:
+    user.activate(page.get_by_role("link", name=f"Modifier ma réponse : {question}"))
+
+
+def end_point(page: Page, user: KeyboardUser, title: str, next_step: str) -> None:
+    """An end page: its heading has the focus (JavaScript) and one clear next step."""
+    expect(h1(page, title)).to_be_visible()
+    user.expect_focus_kept(f"the answer leading to « {title} »")
+    expect(page.get_by_role("link", name=re.compile(re.escape(next_step)))).to_be_visible()
+
+
+def test_the_guidance_reaches_each_end_point_by_keyboard(page: Page, a11y, keys: KeyboardUser):
+    page.goto("/")
+    keys.activate(page.get_by_role("link", name="J'ai perdu ma carte : que faire ?"))
+    expect(h1(page, LOST_CARD_START)).to_be_visible()
+    a11y.check(page, "Perte : quelle carte")
+
+    keys.activate(page.get_by_role("button", name="Continuer"))
+    expect(page).to_have_title(re.compile("^Erreur : "))
+    keys.expect_focus_kept("a question sent without an answer", page.locator("#error-summary"))
+    a11y.check(page, "Perte : quelle carte, sans réponse")
+
+    choose_by_keyboard(page, keys, "Une carte mobilité inclusion (CMI)")
+    expect(h1(page, "Que s'est-il passé ?")).to_be_visible()
+    a11y.check(page, "Perte : ce qui s'est passé")
+    choose_by_keyboard(page, keys, "On me l'a volée")
+    expect(h1(page, "Avez-vous votre identifiant et votre mot de passe ?")).to_be_visible()
+    a11y.check(page, "Perte : identifiant et mot de passe")
+    choose_by_keyboard(page, keys, "Oui, je les ai")
+    end_point(
+        page,
+        keys,
+        "Vous pouvez commander un duplicata en ligne",
+        "Se connecter pour commander le duplicata",
+    )
+    expect(
+        page.get_by_role("heading", name="Carte volée : faut-il porter plainte ?")
+    ).to_be_visible()
+    a11y.check(page, "Perte : duplicata après un vol")
+
+    # An answer changed: the same question comes back with its answer checked, and
+    # the answer after it still applies.
+    change(page, keys, "ce qui s'est passé")
+    expect(page.get_by_role("radio", name="On me l'a volée")).to_be_checked()
+    choose_by_keyboard(page, keys, "Je l'ai perdue")
+    end_point(
+        page, keys, "Vous pouvez commander un duplicata en ligne", "Se connecter pour commander"
+    )
+    expect(page.get_by_text("faut-il porter plainte")).to_have_count(0)
+
+    for answer, title, next_step, state in [
+        (
+            "Non, mais je reçois toujours les courriels à l'adresse électronique donnée au service",
+            "Recevez votre identifiant et un nouveau mot de passe par courriel",
+            "Identifiant oublié",
+            "Perte : codes par courriel",
+        ),
+        (
+            "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en ai jamais donné",
+            "Faites changer votre adresse électronique",
+            "Écrire au service",
+            "Perte : sans adresse électronique",
+        ),
+        (
+            "Je n'ai jamais reçu d'identifiant",
+            "Demandez vos codes d'accès",
+            "Écrire au service",
+            "Perte : jamais reçu de codes",
+        ),
+    ]:
+        change(page, keys, "identifiant et mot de passe")
+        choose_by_keyboard(page, keys, answer)
+        end_point(page, keys, title, next_step)
+        a11y.check(page, state)
+
+    change(page, keys, "ce qui s'est passé")
+    choose_by_keyboard(page, keys, "Je l'ai retrouvée après avoir demandé un duplicata")
+    end_point(
+        page, keys, "La carte retrouvée reste révoquée", "Se connecter pour suivre la demande"
+    )
+    a11y.check(page, "Perte : carte retrouvée")
+
+    for answer, title, next_step, state in [
+        (
+            "Une carte de l'ancien format : carte d'invalidité orange, carte de priorité mauve "
+            "ou carte européenne de stationnement bleue",
+            "Demandez une carte mobilité inclusion à votre maison départementale des "
+            "personnes handicapées",
+            "Trouver la MDPH de mon département",
+            "Perte : carte de l'ancien format",
+        ),
+        (
+            "Une carte nationale d'identité ou un passeport",
+            "Une carte d'identité ou un passeport se demande en mairie",
+            "Trouver une mairie",
+            "Perte : carte d'identité",
+        ),
+        ("Je ne sais pas", "Reconnaître votre carte", "Choisir le type de carte", None),
+    ]:
+        change(page, keys, "carte")
+        choose_by_keyboard(page, keys, answer)
+        end_point(page, keys, title, next_step)
+        if state:
+            a11y.check(page, state)
+    # « Je ne sais pas » leads back to the first question, with nothing checked.
+    keys.activate(page.get_by_role("link", name="Choisir le type de carte"))
+    expect(h1(page, LOST_CARD_START)).to_be_visible()
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)

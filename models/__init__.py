@@ -14,6 +14,7 @@ from .factory import FactoryBatch
 from .operator.agents import Agent, AgentSession, AuditEntry
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
+from .photos import Photo
 from .requests import CardRequest, Counter, RequestLine
 from .shared import migrations
 from .shared.db import database, open_database
@@ -36,6 +37,7 @@ ALL_MODELS = [
     Payment,
     ProviderTransaction,
     FactoryBatch,
+    Photo,
     Agent,
     AgentSession,
     AuditEntry,
@@ -72,6 +74,7 @@ __all__ = [
     "OutboxEmail",
     "PasswordReset",
     "Payment",
+    "Photo",
     "ProviderTransaction",
     "RequestLine",
     "UserSession",

@@ -25,6 +25,7 @@ from peewee import CharField, DateTimeField, IntegerField
 
 from .cards import DUPLICATE, Card
 from .people import Account, Address, Beneficiary, of
+from .photos import current_photos
 from .requests import (
     IN_PRODUCTION,
     PAID,
@@ -117,6 +118,10 @@ def batch_records(name: str) -> list[dict]:
                 "delivery_address": request.delivery_address.lines(),
             }
         )
+        if line.photo:
+            # Only when the holder sent one here: a batch written before photos
+            # existed keeps its bytes; without it the factory uses the photo on file.
+            records[-1]["photo"] = f"{line.photo}.jpg"
     return records
 
 
@@ -142,6 +147,34 @@ def manifest(batch: FactoryBatch, data: bytes) -> bytes:
     ).encode("utf-8")
 
 
+def _name_photos(line_ids: list[int]) -> None:
+    """Each card made with its holder's current photo, if they sent one."""
+    for start in range(0, len(line_ids), 500):
+        chunk = line_ids[start : start + 500]
+        holders = dict(
+            RequestLine.select(RequestLine.id, Card.beneficiary)
+            .join(Card, on=(RequestLine.card == Card.id))
+            .where(RequestLine.id.in_(chunk))
+            .tuples()
+        )
+        photos = current_photos(
+            list(
+                Beneficiary.select(Beneficiary.id).where(Beneficiary.id.in_(set(holders.values())))
+            )
+        )
+        by_photo: dict[str, list[int]] = {}
+        for line_id, holder in holders.items():
+            if holder in photos:
+                by_photo.setdefault(photos[holder].sha256, []).append(line_id)
+        for sha256, ids in by_photo.items():
+            RequestLine.update(photo=sha256).where(RequestLine.id.in_(ids)).execute()
+
+
+def batch_photos(records: list[dict]) -> set[str]:
+    """The SHA-256 of the photos a batch names."""
+    return {record["photo"].removesuffix(".jpg") for record in records if record.get("photo")}
+
+
 def new_batch() -> tuple[FactoryBatch, bytes] | None:
     """Put every waiting card into a new batch; None when there is none."""
     with write_transaction():
@@ -156,6 +189,7 @@ def new_batch() -> tuple[FactoryBatch, bytes] | None:
             RequestLine.update(batch=name, exported_at=now).where(
                 RequestLine.id.in_(line_ids[start : start + 500])
             ).execute()
+        _name_photos(line_ids)
         for start in range(0, len(request_ids), 500):
             CardRequest.update(state=IN_PRODUCTION, updated_at=now).where(
                 CardRequest.id.in_(request_ids[start : start + 500]) & (CardRequest.state == PAID)

@@ -126,6 +126,8 @@ class RequestLine(BaseModel):
     tracking_number = CharField(null=True)
     returned_on = DateField(null=True)
     status_on = DateField(null=True)
+    # The SHA-256 of the holder's photo when the card went to the factory (see photos).
+    photo = CharField(null=True)
     # The e-mails that say so, each sent once.
     shipped_email = ForeignKeyField(OutboxEmail, null=True)
     returned_email = ForeignKeyField(OutboxEmail, null=True)

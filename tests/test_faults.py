@@ -12,6 +12,7 @@ import html
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -238,3 +239,26 @@ def test_killed_while_oui_is_being_recorded_nothing_is_half_done(server, databas
     assert answer.location == "/demande/livraison", answer.text[:500]
     after = state()
     assert (after["request"], after["lines"], after["revoked"]) == ("enregistrée", 1, True)
+
+
+def test_the_production_server_answers_an_oversized_photo_instead_of_resetting(server):
+    """A browser sends its whole body before it reads the answer: a refusal sent while
+    the body still comes, then a closed connection, shows it « connection reset »."""
+    server.start()
+    body = b"\0" * (6 * 1024 * 1024)
+    request = (
+        "POST /mes-donnees/photo/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(request)
+        # In pieces, as a slow upload: the server answered (and closed) at the first one
+        # without the fix, and a later piece then fails with a reset or a broken pipe.
+        for start in range(0, len(body), 256 * 1024):
+            connection.sendall(body[start : start + 256 * 1024])
+            time.sleep(0.005)
+        answer = connection.makefile("rb").read()
+    status = answer.split(b"\r\n", 1)[0]
+    assert status == b"HTTP/1.1 303 SEE OTHER", answer[:300]
+    assert b"Location: /mes-donnees/photo/1" in answer

@@ -134,12 +134,21 @@ def _agents_enrol(migrator) -> None:
     )
 
 
+def _photos(migrator) -> None:
+    # Photos sent by holders, and the one each card sent to the factory used.
+    from ..photos import Photo
+
+    database.create_tables([Photo], safe=True)
+    _add_missing(migrator, "request_line", {"photo": CharField(null=True)})
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
     Step(3, "the agents' console and its audit log", _the_agents_console),
     Step(4, "refunds recorded by agents", _refunds_recorded),
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
+    Step(6, "holders' photos, named in the factory's batches", _photos),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -154,4 +154,24 @@
   }, true);
 
   document.addEventListener("DOMContentLoaded", restartSessionTimer);
+
+  /* A file over its limit is not sent (minutes on a slow connection, for a refusal):
+     the form says so instead, and the server answers with its own message. */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.tagName !== "FORM") return;
+    form.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+      var name = input.name + "-trop-lourde";
+      var marker = form.querySelector("input[name='" + name + "']");
+      if (marker) marker.remove();
+      var file = input.files && input.files[0];
+      if (!file || file.size <= Number(input.getAttribute("data-max-bytes"))) return;
+      marker = document.createElement("input");
+      marker.type = "hidden";
+      marker.name = name;
+      marker.value = String(file.size);
+      form.appendChild(marker);
+      input.value = "";
+    });
+  }, true);
 })();

@@ -8,6 +8,7 @@ from models.cards import DUPLICATE, SECOND_COPY
 from models.eligibility import account_cards, eligible
 from models.factory import timeline
 from models.people import beneficiaries_with_addresses
+from models.photos import current_photos
 from models.requests import open_request, requests_of
 from models.shared.clock import clock
 
@@ -22,13 +23,13 @@ def my_data():
     today = clock.today()
     held = account_cards(g.account)
     requests = requests_of(g.account)
+    people = beneficiaries_with_addresses(g.account)
     return render_page(
         "citizen/account/my_data.html",
         nav="account",
         today=today,
-        by_beneficiary={
-            person: held.of(person) for person in beneficiaries_with_addresses(g.account)
-        },
+        by_beneficiary={person: held.of(person) for person in people},
+        photos=current_photos([person for person in people if person.is_natural_person]),
         duplicate=eligible(held, DUPLICATE, today),
         second_copy=eligible(held, SECOND_COPY, today),
         open_request=open_request(g.account),

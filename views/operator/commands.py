@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, url_for
 
-from models import cmi_import, factory, retention
+from models import cmi_import, factory, photos, retention
 from models.letters import credentials_letters
 from models.shared import migrations
 from models.shared.clock import clock
@@ -127,7 +128,21 @@ def export_orders(folder: Path, batch_name: str | None = None) -> int:
             1,
             error=True,
         )
+    with database.connection_context():
+        references = factory.batch_photos([json.loads(line) for line in data.splitlines()])
+        photo_files = photos.photos_by_reference(references)
+    missing = references - set(photo_files)
+    if missing:
+        return say(
+            f"Batch {batch.name}: {len(missing)} photo(s) it names are no longer in the "
+            "database; not written.",
+            1,
+            error=True,
+        )
     try:
+        # The photos first: a batch file never names a photo that is not written yet.
+        for sha256, jpeg in sorted(photo_files.items()):
+            write_atomically(folder / f"{batch.name}-photos" / f"{sha256}.jpg", jpeg)
         write_atomically(folder / f"{batch.name}.jsonl", data)
         write_atomically(folder / f"{batch.name}.manifest.json", factory.manifest(batch, data))
     except OSError as error:
@@ -138,7 +153,10 @@ def export_orders(folder: Path, batch_name: str | None = None) -> int:
             error=True,
         )
     again = " again" if batch_name else ""
-    return say(f"Batch {batch.name}: {batch.count} card(s) written{again} to {folder}.")
+    with_photos = f", with {len(photo_files)} photo(s)" if photo_files else ""
+    return say(
+        f"Batch {batch.name}: {batch.count} card(s){with_photos} written{again} to {folder}."
+    )
 
 
 def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:

@@ -14,6 +14,8 @@ from models.citizen import auth
 from models.operator import agents
 from models.shared.db import database
 
+from .easy_read import SESSION_KEY as EASY_READ
+
 COMPRESSED_TYPES = {
     "text/html",
     "text/plain",
@@ -162,6 +164,16 @@ def load_signed_in_account() -> None:
     g.session_expires_at = found.expires_at
 
 
+# A reader's own choices, not who they are: they outlive signing in and out.
+READER_CHOICES = (EASY_READ,)
+
+
+def _clear_but_reader_choices() -> None:
+    kept = {key: session[key] for key in READER_CHOICES if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def start_session(account) -> None:
     """A fresh session on sign-in: nothing from before it survives (fixation)."""
     old = session.get("sid")
@@ -169,7 +181,7 @@ def start_session(account) -> None:
         auth.close_session(old)
     if session.get("agent_sid"):  # an agent's session in this browser ends too
         agents.close_session(session["agent_sid"])
-    session.clear()
+    _clear_but_reader_choices()
     # Flask-WTF caches the signed form token for the request: forget it too, or
     # a page rendered in this same response would carry the old session's token.
     g.pop("csrf_token", None)
@@ -184,6 +196,6 @@ def end_session() -> None:
         auth.close_session(token)
     if session.get("agent_sid"):
         agents.close_session(session["agent_sid"])
-    session.clear()
+    _clear_but_reader_choices()
     g.pop("csrf_token", None)
     g.account = None

@@ -1,0 +1,305 @@
+"""« J'ai perdu ma carte »: the questions that lead a citizen to their next step.
+
+One question per page; each answer leads to another question or to an end
+point (an outcome). The answers travel in the page's address (a GET form), so
+the path works without JavaScript or a session, can be bookmarked, and any
+earlier answer can be changed: the answers after it are then asked again.
+
+Each text has its easy-to-read version beside it (« Facile à lire et à
+comprendre »: short sentences, one idea each, common words), so that the two
+change together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+# The old paper and plastic cards (orange, mauve, blue) stay valid until this day.
+OLD_CARDS_VALID_UNTIL = date(2026, 12, 31)
+# Where to find an MDPH, a town hall or a police station: the State's directory.
+PUBLIC_DIRECTORY_URL = "https://lannuaire.service-public.fr/"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text and its easy-to-read version."""
+
+    standard: str
+    easy: str
+
+    def __call__(self, easy: bool) -> str:
+        return self.easy if easy else self.standard
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Words
+    leads_to: str  # a question's key or an outcome's key
+    hint: Words | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: Words  # the page's only question: its h1
+    summary: Words  # the question in the list of answers given
+    required: Words  # the error when nothing is chosen
+    choices: tuple[Choice, ...]
+    hint: Words | None = None
+
+    def choice(self, value: str | None) -> Choice | None:
+        return next((choice for choice in self.choices if choice.value == value), None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    title: Words  # the end page's h1
+
+
+QUESTIONS: dict[str, Question] = {
+    question.key: question
+    for question in (
+        Question(
+            key="carte",
+            text=Words(
+                "Quelle carte avez-vous perdue, ou vous a-t-on volée ?",
+                "Quelle carte avez-vous perdue ?",
+            ),
+            hint=Words(
+                "Répondez de la même façon si la carte est détruite ou abîmée.",
+                "Votre carte est peut-être volée ou abîmée. Répondez aussi à cette question.",
+            ),
+            summary=Words("Carte", "Votre carte"),
+            required=Words(
+                "Choisissez la carte que vous avez perdue, ou « Je ne sais pas »",
+                "Choisissez une réponse.",
+            ),
+            choices=(
+                Choice(
+                    "cmi",
+                    Words("Une carte mobilité inclusion (CMI)", "Une carte mobilité inclusion"),
+                    "evenement",
+                    Words(
+                        "Une carte en plastique au format d'une carte bancaire, avec votre "
+                        "photo, les mots « Carte mobilité inclusion » et la mention "
+                        "« invalidité », « priorité » ou « stationnement ».",
+                        "C'est une carte en plastique. Elle a la taille d'une carte bancaire. "
+                        "Elle a votre photo. Elle porte un de ces mots : invalidité, priorité "
+                        "ou stationnement.",
+                    ),
+                ),
+                Choice(
+                    "ancienne",
+                    Words(
+                        "Une carte de l'ancien format : carte d'invalidité orange, carte de "
+                        "priorité mauve ou carte européenne de stationnement bleue",
+                        "Une ancienne carte orange, mauve ou bleue",
+                    ),
+                    "ancien-format",
+                    Words(
+                        "Ces cartes ont été délivrées avant 2017.",
+                        "Ces cartes ont été faites avant l'année 2017.",
+                    ),
+                ),
+                Choice(
+                    "identite",
+                    Words(
+                        "Une carte nationale d'identité ou un passeport",
+                        "Une carte d'identité ou un passeport",
+                    ),
+                    "identite",
+                ),
+                Choice("inconnue", Words("Je ne sais pas", "Je ne sais pas"), "carte-inconnue"),
+            ),
+        ),
+        Question(
+            key="evenement",
+            text=Words("Que s'est-il passé ?", "Que s'est-il passé ?"),
+            summary=Words("Ce qui s'est passé", "Ce qui s'est passé"),
+            required=Words(
+                "Choisissez ce qui est arrivé à votre carte mobilité inclusion",
+                "Choisissez une réponse.",
+            ),
+            choices=(
+                Choice("perdue", Words("Je l'ai perdue", "J'ai perdu ma carte"), "codes"),
+                Choice("volee", Words("On me l'a volée", "On m'a volé ma carte"), "codes"),
+                Choice(
+                    "abimee",
+                    Words("Elle est détruite ou abîmée", "Ma carte est cassée ou abîmée"),
+                    "codes",
+                ),
+                Choice(
+                    "retrouvee",
+                    Words(
+                        "Je l'ai retrouvée après avoir demandé un duplicata",
+                        "J'ai retrouvé ma carte. Mais j'ai déjà demandé une nouvelle carte.",
+                    ),
+                    "retrouvee",
+                ),
+            ),
+        ),
+        Question(
+            key="codes",
+            text=Words(
+                "Avez-vous votre identifiant et votre mot de passe ?",
+                "Avez-vous votre identifiant et votre mot de passe ?",
+            ),
+            hint=Words(
+                "Ils figurent sur le courrier de demande de photo reçu quand la carte vous a "
+                "été accordée. Ils servent à vous connecter à ce service.",
+                "Vous avez reçu une lettre quand vous avez eu votre carte. Cette lettre "
+                "demande votre photo. Votre identifiant et votre mot de passe sont sur "
+                "cette lettre.",
+            ),
+            summary=Words("Identifiant et mot de passe", "Identifiant et mot de passe"),
+            required=Words(
+                "Dites si vous avez votre identifiant et votre mot de passe",
+                "Choisissez une réponse.",
+            ),
+            choices=(
+                Choice("oui", Words("Oui, je les ai", "Oui, je les ai"), "duplicata"),
+                Choice(
+                    "courriel",
+                    Words(
+                        "Non, mais je reçois toujours les courriels à l'adresse électronique "
+                        "donnée au service",
+                        "Non. Mais je lis toujours mes courriels à la même adresse.",
+                    ),
+                    "par-courriel",
+                ),
+                Choice(
+                    "sans-courriel",
+                    Words(
+                        "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en "
+                        "ai jamais donné",
+                        "Non. Et je ne peux plus lire mes courriels à cette adresse.",
+                    ),
+                    "sans-courriel",
+                ),
+                Choice(
+                    "jamais",
+                    Words(
+                        "Je n'ai jamais reçu d'identifiant",
+                        "Je n'ai jamais reçu d'identifiant.",
+                    ),
+                    "sans-compte",
+                ),
+            ),
+        ),
+    )
+}
+FIRST_QUESTION = "carte"
+
+OUTCOMES: dict[str, Outcome] = {
+    outcome.key: outcome
+    for outcome in (
+        Outcome(
+            "duplicata",
+            Words(
+                "Vous pouvez commander un duplicata en ligne",
+                "Vous pouvez demander une nouvelle carte sur ce site",
+            ),
+        ),
+        Outcome(
+            "par-courriel",
+            Words(
+                "Recevez votre identifiant et un nouveau mot de passe par courriel",
+                "Recevez votre identifiant et votre mot de passe par courriel",
+            ),
+        ),
+        Outcome(
+            "sans-courriel",
+            Words(
+                "Faites changer votre adresse électronique",
+                "Donnez-nous votre nouvelle adresse de courriel",
+            ),
+        ),
+        Outcome(
+            "sans-compte",
+            Words("Demandez vos codes d'accès", "Demandez votre identifiant"),
+        ),
+        Outcome(
+            "retrouvee",
+            Words(
+                "La carte retrouvée reste révoquée",
+                "Vous ne pouvez plus utiliser la carte retrouvée",
+            ),
+        ),
+        Outcome(
+            "ancien-format",
+            Words(
+                "Demandez une carte mobilité inclusion à votre maison départementale des "
+                "personnes handicapées",
+                "Demandez une nouvelle carte à votre maison départementale des personnes "
+                "handicapées",
+            ),
+        ),
+        Outcome(
+            "identite",
+            Words(
+                "Une carte d'identité ou un passeport se demande en mairie",
+                "Pour une carte d'identité, allez à la mairie",
+            ),
+        ),
+        Outcome(
+            "carte-inconnue",
+            Words("Reconnaître votre carte", "Comment reconnaître votre carte"),
+        ),
+    )
+}
+
+
+@dataclass
+class Position:
+    """Where a citizen stands: the answers on their path, then a question or an outcome."""
+
+    answers: list[tuple[Question, Choice]] = field(default_factory=list)
+    question: Question | None = None
+    outcome: Outcome | None = None
+    selected: str | None = None  # the answer shown checked (when changing it)
+    missing: bool = False  # the question was sent back without an answer
+
+    def answer(self, key: str) -> str | None:
+        return next(
+            (choice.value for question, choice in self.answers if question.key == key), None
+        )
+
+    def query(self, until: str | None = None) -> dict[str, str]:
+        """The answers as query parameters, those before question ``until`` only."""
+        kept = {}
+        for question, choice in self.answers:
+            if question.key == until:
+                break
+            kept[question.key] = choice.value
+        return kept
+
+
+def walk(args: Mapping[str, str], change: str | None = None, sent: str | None = None) -> Position:
+    """Follow the answers in ``args`` from the first question.
+
+    ``change``: the question whose answer the citizen wants to change (shown
+    again, its answer checked); ``sent``: the question whose form was just sent
+    (an answer missing there is an error). Answers off the path are ignored.
+    """
+    position = Position()
+    key = FIRST_QUESTION
+    while key in QUESTIONS:
+        question = QUESTIONS[key]
+        choice = question.choice(args.get(key))
+        if choice is None or key == change:
+            position.question = question
+            position.selected = choice.value if choice else None
+            position.missing = choice is None and sent == key
+            return position
+        position.answers.append((question, choice))
+        key = choice.leads_to
+    position.outcome = OUTCOMES[key]
+    return position
+
+
+def old_cards_still_valid(today: date) -> bool:
+    return today <= OLD_CARDS_VALID_UNTIL

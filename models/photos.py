@@ -1,0 +1,230 @@
+"""The holder's photo: checked, cleaned, kept in the database, used for the next card made.
+
+A photo is judged by its content, never by its name or the type the browser
+declares: it must decode as JPEG or PNG, within a size in bytes and a number
+of pixels, and be large enough to print. It is then drawn again into a new
+JPEG, so that nothing of the original file survives but its pixels (no EXIF
+with a place or a camera, no comment, no colour profile) and a crafted file
+cannot reach the card factory.
+
+The photos live in the database, beside the rest of the holder's data: every
+app server sees them, backups hold them, and none is ever under the web root.
+A holder has at most one current photo; a new one replaces it. The factory's
+batches name the photo of each card by its SHA-256 (``RequestLine.photo``),
+so a photo a batch used is kept as long as that batch may be written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .people import Account, Beneficiary
+from .shared.clock import clock
+from .shared.db import BaseModel, write_transaction
+
+MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
+# An identity photo is 35 × 45 mm; printed at 300 dots per inch, that is 413 × 531 pixels.
+MIN_WIDTH, MIN_HEIGHT = 413, 531
+# Beyond this, decoding alone would cost the server too much memory (a 5 MB PNG of
+# one colour can declare billions of pixels).
+MAX_PIXELS = 40_000_000
+# Stored at twice the printed size at most: enough for the card, small to keep.
+STORED_MAX = (2 * MIN_WIDTH, 2 * MIN_HEIGHT)
+FORMATS = {"JPEG", "PNG"}
+JPEG_QUALITY = 90
+
+# EXIF orientations that turn the picture a quarter: its width and height swap.
+QUARTER_TURNS = {5, 6, 7, 8}
+ORIENTATION_TAG = 0x0112
+
+
+def megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} Mo"
+
+
+class PhotoRefused(ValueError):
+    """The file is not a photo this service can use: the message says why and what to do."""
+
+
+class Photo(BaseModel):
+    beneficiary = ForeignKeyField(Beneficiary, backref="photos", on_delete="CASCADE")
+    uploaded_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    uploaded_at = DateTimeField(default=clock.now)
+    sha256 = CharField(index=True)
+    width = IntegerField()
+    height = IntegerField()
+    size = IntegerField()
+    data = BlobField()
+    replaced_at = DateTimeField(null=True)  # None: the photo for the next card
+
+    @property
+    def reference(self) -> str:
+        """The photo's name in the factory's batches."""
+        return f"{self.sha256}.jpg"
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    data: bytes
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """The picture's size once turned the way its EXIF says (read without decoding it)."""
+    width, height = image.size
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG)
+    except (OSError, ValueError, SyntaxError):
+        orientation = None
+    return (height, width) if orientation in QUARTER_TURNS else (width, height)
+
+
+def clean(data: bytes) -> CleanPhoto:
+    """Check a file sent as a photo and draw it again as a JPEG without metadata."""
+    if not data:
+        raise PhotoRefused(
+            "Le fichier choisi est vide : choisissez une photo au format JPEG ou PNG"
+        )
+    if len(data) > MAX_BYTES:
+        raise PhotoRefused(too_large_message())
+    wrong_type = PhotoRefused(
+        "Le fichier choisi n'est pas une photo au format JPEG ou PNG : choisissez un fichier "
+        "JPEG (.jpg) ou PNG (.png)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+            raise wrong_type from error
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+            raise PhotoRefused(too_many_pixels_message()) from error
+        if image.format not in FORMATS:
+            raise wrong_type
+        if image.width * image.height > MAX_PIXELS:
+            raise PhotoRefused(too_many_pixels_message())
+        width, height = _upright_size(image)
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            raise PhotoRefused(
+                f"La photo mesure {width} × {height} pixels : choisissez une photo d'au moins "
+                f"{MIN_WIDTH} pixels de large et {MIN_HEIGHT} pixels de haut"
+            )
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+        except (OSError, ValueError, SyntaxError) as error:
+            raise PhotoRefused(
+                "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de nouveau, "
+                "puis choisissez-la"
+            ) from error
+    if upright.mode in ("RGBA", "LA", "P"):
+        # A transparent background becomes white, as on a printed photo.
+        upright = upright.convert("RGBA")
+        background = Image.new("RGBA", upright.size, "white")
+        upright = Image.alpha_composite(background, upright)
+    upright = upright.convert("RGB")
+    upright.thumbnail(STORED_MAX, Image.Resampling.LANCZOS)
+    # A new image from the pixels alone: nothing of the file's metadata comes along.
+    bare = Image.frombytes("RGB", upright.size, upright.tobytes())
+    out = io.BytesIO()
+    bare.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return CleanPhoto(out.getvalue(), bare.width, bare.height)
+
+
+def too_large_message() -> str:
+    return (
+        f"Le fichier choisi dépasse {megabytes(MAX_BYTES)} : choisissez une photo plus légère, "
+        "ou enregistrez-la dans une taille plus petite"
+    )
+
+
+def too_many_pixels_message() -> str:
+    return (
+        "La photo est trop grande en pixels : enregistrez-la dans une taille plus petite, "
+        "puis choisissez-la de nouveau"
+    )
+
+
+def current_photo(beneficiary: Beneficiary, with_data: bool = False) -> Photo | None:
+    fields = [Photo.id, Photo.beneficiary, Photo.uploaded_at, Photo.sha256, Photo.width]
+    fields += [Photo.height, Photo.size] + ([Photo.data] if with_data else [])
+    return (
+        Photo.select(*fields)
+        .where((Photo.beneficiary == beneficiary) & Photo.replaced_at.is_null())
+        .order_by(Photo.id.desc())
+        .first()
+    )
+
+
+def current_photos(beneficiaries: list[Beneficiary]) -> dict[int, Photo]:
+    """Each beneficiary's current photo (its data left out), in one query."""
+    ids = [beneficiary.id for beneficiary in beneficiaries]
+    if not ids:
+        return {}
+    rows = (
+        Photo.select(
+            Photo.id,
+            Photo.beneficiary,
+            Photo.uploaded_at,
+            Photo.sha256,
+            Photo.width,
+            Photo.height,
+            Photo.size,
+        )
+        .where(Photo.beneficiary.in_(ids) & Photo.replaced_at.is_null())
+        .order_by(Photo.id)
+    )
+    return {row.beneficiary_id: row for row in rows}
+
+
+def replace_photo(beneficiary: Beneficiary, account: Account | None, photo: CleanPhoto) -> Photo:
+    """``photo`` becomes the one for the next card; the one it replaces is deleted unless
+    a batch sent to the factory named it."""
+    from .requests import RequestLine
+
+    now = clock.now()
+    with write_transaction():
+        previous = list(
+            Photo.select(Photo.id, Photo.sha256).where(
+                (Photo.beneficiary == beneficiary) & Photo.replaced_at.is_null()
+            )
+        )
+        for old in previous:
+            used = RequestLine.select().where(RequestLine.photo == old.sha256).exists()
+            if used:
+                Photo.update(replaced_at=now).where(Photo.id == old.id).execute()
+            else:
+                Photo.delete().where(Photo.id == old.id).execute()
+        return Photo.create(
+            beneficiary=beneficiary,
+            uploaded_by=account,
+            uploaded_at=now,
+            sha256=photo.sha256,
+            width=photo.width,
+            height=photo.height,
+            size=len(photo.data),
+            data=photo.data,
+        )
+
+
+def photos_by_reference(references: set[str]) -> dict[str, bytes]:
+    """The photos a batch names, by their SHA-256."""
+    if not references:
+        return {}
+    rows = (
+        Photo.select(Photo.sha256, Photo.data)
+        .where(Photo.sha256.in_(sorted(references)))
+        .order_by(Photo.id)
+    )
+    return {row.sha256: bytes(row.data) for row in rows}

@@ -1,0 +1,358 @@
+"""« Téléverser une photo »: checked by content, cleaned of metadata, shown only to its
+owner, replaceable, and named in the next batch sent to the card factory."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from models import Account, Beneficiary, Photo, photos
+from models.requests import RequestLine
+from models.shared.db import database
+from views.shared import uploads
+
+from .helpers import assert_shown_again_with_errors, csrf_token, follow_retry, sign_in
+from .test_factory import run
+from .test_payments import pay_through_the_app
+
+ALFRED = "/mes-donnees/photo/1"
+HTMX = {"HX-Request": "true", "HX-Target": "main"}
+
+
+def jpeg(size=(600, 800), **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "#7a9cc6").save(out, "JPEG", **save)
+    return out.getvalue()
+
+
+def jpeg_with_metadata(size=(600, 800), orientation: int | None = None) -> bytes:
+    """A phone's photo: where it was taken, with what, a comment and a colour profile."""
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCamMaker"  # Make
+    exif[0x0110] = "SecretCamModel"  # Model
+    if orientation:
+        exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (48.0, 51.0, 24.0)  # latitude
+    gps[3], gps[4] = "E", (2.0, 21.0, 7.0)  # longitude
+    return jpeg(size, exif=exif, comment=b"SecretComment", icc_profile=b"SecretProfile" * 10)
+
+
+def noisy_jpeg(size=(600, 800)) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise(size, 64).convert("RGB").save(out, "JPEG")
+    return out.getvalue()
+
+
+def png(size, mode="RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, "PNG")
+    return out.getvalue()
+
+
+BOUNDARY = "----limite-de-la-photo"
+
+
+def multipart(token: str, data: bytes | None, name: str, mimetype: str) -> bytes:
+    """A browser's multipart body (built here: the test client would spool a large one
+    to a temporary file it never closes)."""
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+    ).encode()
+    if data is not None:
+        body += (
+            (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; '
+                f'filename="{name}"\r\nContent-Type: {mimetype}\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def send(client, data: bytes | None, name="photo.jpg", mimetype="image/jpeg", url=ALFRED,
+         **kwargs):  # fmt: skip
+    token = csrf_token(client.get(url).text)
+    body = multipart(token, data, name, mimetype)
+    response = client.post(url, data=body, content_type=MULTIPART, **kwargs)
+    accepted = response.headers.get("Location", "").endswith("?envoyee=1")
+    return response if kwargs.get("headers") or accepted else follow_retry(client, response)
+
+
+def error_of(page) -> str:
+    found = re.search(r'<p class="error-message" id="photo-error">.*?</span>(.*?)</p>', page.text)
+    assert found, "no error next to the field"
+    return found.group(1).replace("&#39;", "'")
+
+
+def stored() -> list[Photo]:
+    with database.connection_context():
+        return list(Photo.select().order_by(Photo.id))
+
+
+# -- accepted ---------------------------------------------------------------------------------
+
+
+def test_a_photo_is_kept_without_any_of_its_metadata_and_shown_back_to_its_owner(client):
+    sign_in(client, "alfred.depot")
+    original = jpeg_with_metadata()
+    assert b"SecretCamMaker" in original and b"SecretComment" in original
+    response = send(client, original, name="IMG_2026.JPG")
+    assert response.status_code == 303 and response.headers["Location"] == ALFRED + "?envoyee=1"
+    page = client.get(response.headers["Location"])
+    assert "La photo est enregistrée" in page.text
+    assert re.search(r'<img [^>]*alt="Photo d.identité d&#39;Alfred DEPOT"', page.text)
+
+    [photo] = stored()
+    kept = bytes(photo.data)
+    for secret in (b"SecretCam", b"SecretComment", b"SecretProfile", b"Exif", b"ICC_PROFILE"):
+        assert secret not in kept, secret
+    read_back = Image.open(io.BytesIO(kept))
+    assert read_back.format == "JPEG"
+    assert not read_back.getexif() and "exif" not in read_back.info
+    assert "icc_profile" not in read_back.info and "comment" not in read_back.info
+    assert (photo.width, photo.height) == read_back.size == (600, 800)
+
+    served = client.get(ALFRED + "/photo.jpg")
+    assert served.status_code == 200 and served.data == kept
+    assert served.headers["Content-Type"] == "image/jpeg"
+    assert "no-store" in served.headers["Cache-Control"]
+    assert "Photo envoyée le 22/11/2026" in client.get("/mes-donnees").text
+
+
+def test_a_photo_turned_by_its_exif_is_stored_upright_and_a_large_one_smaller(client):
+    sign_in(client, "alfred.depot")
+    # Taken sideways: 1600 × 1200 pixels, to be turned a quarter (EXIF orientation 6).
+    assert send(client, jpeg_with_metadata((1600, 1200), orientation=6)).status_code == 303
+    [photo] = stored()
+    assert photo.height > photo.width
+    assert photo.width <= photos.STORED_MAX[0] and photo.height <= photos.STORED_MAX[1]
+
+
+def test_a_transparent_png_is_accepted_on_a_white_background(client):
+    sign_in(client, "alfred.depot")
+    assert send(client, png((500, 600), "RGBA"), "photo.png", "image/png").status_code == 303
+    [photo] = stored()
+    assert Image.open(io.BytesIO(bytes(photo.data))).getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_a_new_photo_replaces_the_last_one(client):
+    sign_in(client, "alfred.depot")
+    send(client, jpeg())
+    send(client, jpeg((700, 900)))
+    [photo] = stored()  # the first one, never sent to the factory, is gone
+    assert (photo.width, photo.height) == (700, 900)
+    assert "Remplacer la photo" in client.get(ALFRED).text
+
+
+def test_with_htmx_the_page_comes_back_at_once_with_its_notice(client):
+    sign_in(client, "alfred.depot")
+    response = send(client, jpeg(), headers=HTMX)
+    assert response.status_code == 200 and "La photo est enregistrée" in response.text
+    assert response.headers["HX-Push-Url"] == ALFRED + "?envoyee=1"
+
+
+# -- refused, each with its message next to the field, without and with htmx -----------------
+
+REFUSED = [
+    pytest.param(
+        b"%PDF-1.7\n1 0 obj << >> endobj\n",
+        "photo.jpg",
+        "n'est pas une photo au format JPEG ou PNG",
+        id="a PDF named .jpg",
+    ),
+    pytest.param(
+        b"GIF89a" + b"\x00" * 64, "photo.png", "n'est pas une photo au format JPEG ou PNG", id="gif"
+    ),
+    pytest.param(
+        b"<script>alert(1)</script>",
+        "photo.jpg",
+        "n'est pas une photo au format JPEG ou PNG",
+        id="a script named .jpg",
+    ),
+    pytest.param(png((300, 400)), "photo.png", "La photo mesure 300 × 400 pixels", id="too small"),
+    pytest.param(
+        jpeg((800, 500)), "photo.jpg", "La photo mesure 800 × 500 pixels", id="not high enough"
+    ),
+    pytest.param(
+        png((8000, 8000), "1"), "photo.png", "trop grande en pixels", id="too many pixels"
+    ),
+    pytest.param(noisy_jpeg()[:20_000], "photo.jpg", "abîmé ou incomplet", id="a truncated JPEG"),
+    pytest.param(b"", "photo.jpg", "Le fichier choisi est vide", id="an empty file"),
+    pytest.param(None, "", "Choisissez le fichier de votre photo", id="no file chosen"),
+]
+
+
+@pytest.mark.parametrize(("data", "name", "message"), REFUSED)
+def test_a_file_that_is_not_a_usable_photo_is_refused_with_its_reason(client, data, name, message):
+    sign_in(client, "alfred.depot")
+    page = send(client, data, name=name, mimetype="image/jpeg")
+    assert_shown_again_with_errors(page)
+    assert message in error_of(page)
+    assert 'aria-invalid="true"' in page.text and 'href="#photo"' in page.text
+    answered = send(client, data, name=name, headers=HTMX)
+    assert answered.status_code == 422 and message in error_of(answered)
+    assert stored() == []
+
+
+class CountingStream(io.BytesIO):
+    """A request body that records how it is read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.read_bytes = 0
+        self.largest_read = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.read_bytes += len(data)
+        self.largest_read = max(self.largest_read, len(data))
+        return data
+
+
+def test_an_oversized_upload_is_refused_from_its_size_and_never_parsed(client):
+    sign_in(client, "alfred.depot")
+    token = csrf_token(client.get(ALFRED).text)
+    envelope = multipart(token, jpeg() + b"\0" * (photos.MAX_BYTES + 100 * 1024), "a.jpg", "x")
+    stream = CountingStream(envelope)
+    response = client.post(
+        ALFRED,
+        input_stream=stream,
+        content_type=MULTIPART,
+        content_length=len(envelope),
+    )
+    # Refused on its announced size: the rest of the body was read only to be thrown
+    # away, a chunk at a time (so that a browser reads the answer), never parsed whole.
+    assert stream.largest_read <= uploads.CHUNK
+    page = follow_retry(client, response)
+    assert_shown_again_with_errors(page)
+    assert error_of(page).startswith("Le fichier choisi dépasse 5 Mo")
+    # With htmx: the same page, swapped into <main> by a client-side redirect.
+    answered = client.post(ALFRED, data=envelope, content_type=MULTIPART, headers=HTMX)
+    assert answered.status_code == 200
+    assert json.loads(answered.headers["HX-Location"]) == {"path": ALFRED, "target": "#main"}
+    assert "dépasse 5 Mo" in error_of(client.get(ALFRED, headers=HTMX))
+    assert stored() == []
+
+
+def test_a_body_announced_beyond_what_is_worth_reading_is_not_read_at_all(client):
+    sign_in(client, "alfred.depot")
+    stream = CountingStream(b"\0" * 1024)
+    response = client.post(
+        ALFRED,
+        input_stream=stream,
+        content_type=MULTIPART,
+        environ_overrides={"CONTENT_LENGTH": str(uploads.DISCARD_MAX + 1)},
+    )
+    assert stream.read_bytes == 0
+    assert response.status_code == 303
+
+
+def test_with_javascript_a_file_found_too_large_is_not_sent_and_gets_the_same_message(client):
+    sign_in(client, "alfred.depot")
+    token = csrf_token(client.get(ALFRED).text)
+    response = client.post(
+        ALFRED, data={"csrf_token": token, "photo-trop-lourde": "7340032"}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert error_of(response).startswith("Le fichier choisi dépasse 5 Mo")
+
+
+def test_a_file_just_over_the_limit_but_within_the_envelope_is_refused_too(client):
+    sign_in(client, "alfred.depot")
+    page = send(client, jpeg() + b"\x00" * photos.MAX_BYTES)
+    assert_shown_again_with_errors(page)
+    assert error_of(page).startswith("Le fichier choisi dépasse 5 Mo")
+
+
+def test_other_forms_still_refuse_a_large_body(client):
+    """The larger limit is the photo route's own."""
+    response = client.post("/connexion", data={"username": "x" * (80 * 1024)})
+    assert response.status_code == 413
+
+
+# -- whose photo ------------------------------------------------------------------------------
+
+
+def test_a_photo_is_shown_and_changed_only_by_the_accounts_acting_for_its_holder(client):
+    sign_in(client, "alfred.depot")
+    send(client, jpeg())
+    client.post("/deconnexion", data={"csrf_token": csrf_token(client.get("/mes-donnees").text)})
+    sign_in(client, "joseph.quinn")
+    assert client.get(ALFRED).status_code == 404
+    assert client.get(ALFRED + "/photo.jpg").status_code == 404
+    # A legal person's card has no photo.
+    with database.connection_context():
+        navette = Account.get(Account.username == "navette.pmr").beneficiaries().get()
+    client.post("/deconnexion", data={"csrf_token": csrf_token(client.get("/mes-donnees").text)})
+    sign_in(client, "navette.pmr")
+    assert client.get(f"/mes-donnees/photo/{navette.number}").status_code == 404
+    assert "Téléverser une photo" not in client.get("/mes-donnees").text
+
+
+def test_signed_out_the_photo_page_asks_to_sign_in(client):
+    response = client.get(ALFRED + "/photo.jpg")
+    assert response.status_code == 303 and "/connexion" in response.headers["Location"]
+
+
+def test_a_representative_sends_each_childs_photo_from_their_own_page(client):
+    sign_in(client, "camille.martin")
+    links = re.findall(r'href="(/mes-donnees/photo/\d+)"', client.get("/mes-donnees").text)
+    assert len(links) == 2
+    send(client, jpeg(), url=links[1])
+    [photo] = stored()
+    with database.connection_context():
+        assert Beneficiary.get_by_id(photo.beneficiary_id).number == int(links[1].split("/")[-1])
+    assert "Envoyer la photo" in client.get(links[0]).text
+    assert "Remplacer la photo" in client.get(links[1]).text
+
+
+# -- to the card factory ----------------------------------------------------------------------
+
+
+def test_the_next_batch_names_the_photo_and_the_export_writes_it(app, client, tmp_path, capsys):
+    sign_in(client, "alfred.depot")
+    send(client, jpeg_with_metadata())
+    with database.connection_context():
+        pay_through_the_app(client)
+    out = tmp_path / "out"
+    assert run(app, "export", "--folder", str(out)) == 0
+    assert "with 1 photo(s)" in capsys.readouterr().out
+    [batch] = out.glob("*.jsonl")
+    [record] = [json.loads(line) for line in batch.read_text().splitlines()]
+    [photo] = stored()
+    assert record["photo"] == f"{photo.sha256}.jpg"
+    written = out / f"{batch.stem}-photos" / record["photo"]
+    assert written.read_bytes() == bytes(photo.data)
+
+    # Replaced afterwards: the batch's photo stays, so the batch can be written again.
+    send(client, jpeg((700, 900)))
+    first, current = stored()
+    assert first.replaced_at is not None and current.replaced_at is None
+    again = tmp_path / "again"
+    assert run(app, "export", "--folder", str(again), "--batch", batch.stem) == 0
+    assert (again / batch.name).read_bytes() == batch.read_bytes()
+    assert (again / f"{batch.stem}-photos" / record["photo"]).read_bytes() == bytes(first.data)
+    with database.connection_context():
+        assert RequestLine.select().where(RequestLine.photo == first.sha256).count() == 1
+
+
+def test_a_card_without_a_photo_sent_here_carries_no_photo_key(app, client, tmp_path):
+    """A batch made before photos existed keeps its bytes: the key is there only when
+    a photo was sent."""
+    sign_in(client, "alfred.depot")
+    with database.connection_context():
+        pay_through_the_app(client)
+    out = tmp_path / "out"
+    assert run(app, "export", "--folder", str(out)) == 0
+    [batch] = out.glob("*.jsonl")
+    assert "photo" not in json.loads(batch.read_text().splitlines()[0])
+    assert not (out / f"{batch.stem}-photos").exists()

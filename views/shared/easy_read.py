@@ -1,0 +1,39 @@
+"""« Facile à lire et à comprendre »: a reader who asks once for the easy-to-read
+texts gets them on every page that has them, for the rest of the session.
+
+The choice is a plain link (``?facile=1``, ``?facile=0``): it works without
+JavaScript, and changes nothing but the words shown.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request, session, url_for
+
+PARAMETER = "facile"
+SESSION_KEY = "easy_read"
+
+
+def easy_read() -> bool:
+    """Whether this reader chose the easy-to-read texts."""
+    return bool(session.get(SESSION_KEY))
+
+
+def easy_read_url(wanted: bool) -> str:
+    """This page's address with the easy-to-read texts on (or off)."""
+    args = {key: value for key, value in request.args.items() if key != PARAMETER}
+    args[PARAMETER] = "1" if wanted else "0"
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_easy_read(app: Flask) -> None:
+    @app.before_request
+    def remember_the_choice() -> None:
+        choice = request.args.get(PARAMETER)
+        if request.method != "GET" or choice not in ("0", "1"):
+            return
+        if choice == "1":
+            session[SESSION_KEY] = True
+        else:
+            session.pop(SESSION_KEY, None)
+
+    app.jinja_env.globals.update(easy_read=easy_read, easy_read_url=easy_read_url)
