@@ -39,7 +39,7 @@ from views.shared.errors import register_error_pages
 from views.shared.logs import init_request_logs
 from views.shared.render import page_title
 from views.shared.server import serve
-from views.shared.uploads import Request
+from views.shared.uploads import init_uploads
 from views.shared.web import init_web
 
 ROOT = Path(__file__).resolve().parent
@@ -143,7 +143,6 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=None,
         instance_path=str(ROOT / "instance"),
     )
-    app.request_class = Request
     app.config.from_mapping(DEFAULTS)
     for key in ENVIRONMENT_KEYS:
         if os.environ.get(key):
@@ -175,6 +174,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_request_logs(app)  # first: every later hook logs under the request's id
     Htmx(app)
+    init_uploads(app)  # after Htmx, which sets its own request class
     csrf.init_app(app)
     StaticAssets(app, ROOT / "static")
     init_web(app)

@@ -16,9 +16,11 @@ from .test_foundation import sign_in
 FIELD = "Fichier de la photo"
 
 
-def image(size, kind="JPEG") -> bytes:
+def image(size, kind="JPEG", noise=False) -> bytes:
+    """A plain picture, or (``noise``) one as heavy as a phone's: a few hundred kB."""
+    picture = Image.effect_noise(size, 40).convert("RGB") if noise else Image.new("RGB", size)
     out = io.BytesIO()
-    Image.new("RGB", size, "#6b8fb5").save(out, kind)
+    picture.save(out, kind)
     return out.getvalue()
 
 
@@ -58,7 +60,7 @@ def test_alfred_sends_his_photo_after_three_refusals(page: Page, a11y, variant):
         assert max(sent) < 10_000, sent
     a11y.check(page, "Photo : fichier trop lourd")
 
-    choose(page, "photo.jpg", image((600, 800)))
+    choose(page, "photo.jpg", image((600, 800), noise=True))
     submit(page, "Envoyer la photo")
     expect(page.get_by_role("status").filter(has_text="La photo est enregistrée")).to_be_visible()
     photo = page.get_by_role("img", name="Photo d'identité d'Alfred DEPOT")

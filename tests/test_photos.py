@@ -128,6 +128,16 @@ def test_a_photo_is_kept_without_any_of_its_metadata_and_shown_back_to_its_owner
     assert "Photo envoyée le 22/11/2026" in client.get("/mes-donnees").text
 
 
+def test_a_photo_of_a_few_hundred_kilobytes_goes_through_the_small_limit_of_other_forms(
+    client,
+):
+    sign_in(client, "alfred.depot")
+    data = noisy_jpeg()
+    assert len(data) > 3 * 64 * 1024  # over MAX_CONTENT_LENGTH, the other forms' limit
+    assert send(client, data).status_code == 303
+    assert len(stored()) == 1
+
+
 def test_a_photo_turned_by_its_exif_is_stored_upright_and_a_large_one_smaller(client):
     sign_in(client, "alfred.depot")
     # Taken sideways: 1600 × 1200 pixels, to be turned a quarter (EXIF orientation 6).

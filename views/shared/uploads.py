@@ -28,19 +28,25 @@ DISCARD_MAX = 32 * 1024 * 1024
 CHUNK = 64 * 1024
 
 
-class Request(flask.Request):
-    @property
-    def max_content_length(self) -> int | None:
-        if self._max_content_length is None and current_app and self.endpoint:
-            view = current_app.view_functions.get(self.endpoint)
-            limit = getattr(view, "max_upload_bytes", None)
-            if limit is not None:
-                return limit + FORM_OVERHEAD
-        return super().max_content_length
+def init_uploads(app: flask.Flask) -> None:
+    """Per-route body limits, on whatever request class the app has by now (call it
+    after the extensions that set their own, htmx's included)."""
 
-    @max_content_length.setter
-    def max_content_length(self, value: int | None) -> None:
-        self._max_content_length = value
+    class Request(app.request_class):
+        @property
+        def max_content_length(self) -> int | None:
+            if self._max_content_length is None and current_app and self.endpoint:
+                view = current_app.view_functions.get(self.endpoint)
+                limit = getattr(view, "max_upload_bytes", None)
+                if limit is not None:
+                    return limit + FORM_OVERHEAD
+            return super().max_content_length
+
+        @max_content_length.setter
+        def max_content_length(self, value: int | None) -> None:
+            self._max_content_length = value
+
+    app.request_class = Request
 
 
 def accepts_upload(max_bytes: int) -> Callable:
