@@ -13,6 +13,9 @@
   not its recipient or text. Its number, kind, dates and amounts stay, for the
   accounts. The people and cards themselves
   come from the CMI database and follow its own rules.
+- A photo replaced by a newer one and kept only because a batch sent to the
+  factory named it: deleted ``keep_months`` after it was replaced (that batch
+  can no longer be written again with it). The current photo stays.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .citizen.credentials import WINDOW, CredentialRequest
 from .operator.agents import AGENT_IDLE_LIMIT, AgentSession
 from .payments import Payment
 from .people import Address
+from .photos import Photo
 from .requests import (
     CANCELLED,
     DRAFT,
@@ -140,6 +144,11 @@ def purge(keep_months: int = DEFAULT_KEEP_MONTHS) -> Purge:
                 & (OutboxEmail.sent_at < cutoff)
                 & (OutboxEmail.recipient != ANONYMISED)
             )
+            .execute()
+        )
+        result.counts["replaced photos"] = (
+            Photo.delete()
+            .where(Photo.replaced_at.is_null(False) & (Photo.replaced_at < cutoff))
             .execute()
         )
     return result

@@ -339,6 +339,14 @@ ROUTES = [
           {"number": values("4100 0000 0000 0001", "4000 0000 0000 0002", "1234"),
            "expiry": values("12/29", "13/29", "01/20"), "security_code": values("123", "12"),
            "action": values("valider", "annuler")}, extra="provider"),
+    Route("j'ai perdu ma carte", "GET", "/j-ai-perdu-ma-carte", "anonymous",
+          {"carte": values("cmi", "ancienne", "identite", "inconnue"),
+           "evenement": values("perdue", "volee", "retrouvee"),
+           "codes": values("oui", "courriel", "jamais"), "etape": values("carte", "codes"),
+           "modifier": values("carte", "evenement"), "facile": values("1", "0")},
+          in_query=True),
+    Route("photo", "POST", "/mes-donnees/photo/1", "signed_in",
+          {"photo": values("photo"), "photo-trop-lourde": values("", "7340032")}),
 ]  # fmt: skip
 TEXT_INPUTS = {"username", "email", *[name for name in ADDRESS if name != "remember"]}
 NEVER_SHOWN_AGAIN = {"password", "confirmation", "number", "expiry", "security_code"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import app as application
-from models import Account, Card, OutboxEmail, Payment, ordering
+from models import Account, Card, OutboxEmail, Payment, Photo, ordering, photos
 from models.cards import DUPLICATE
 from models.citizen import auth
 from models.citizen.auth import LoginFailure, PasswordReset, UserSession
 from models.eligibility import eligible_cards
-from models.requests import CANCELLED, CardRequest
+from models.requests import CANCELLED, CardRequest, RequestLine
 from models.retention import ANONYMISED, purge
 from models.shared.clock import clock
 from models.shared.db import database
@@ -81,3 +81,23 @@ def test_the_command_says_what_it_purged_and_the_legal_notice_the_rules(app, cli
         page = client.get("/mentions-legales").text
     assert "gardée 30 jours après votre dernière action" in page
     assert "pendant 24 mois après le paiement" in page
+
+
+def test_a_replaced_photo_a_batch_used_goes_after_the_period_the_current_one_stays(
+    db, frozen_clock
+):
+    holder = Account.get(Account.username == "alfred.depot").beneficiaries().first()
+    used = photos.replace_photo(holder, None, photos.CleanPhoto(b"first", 413, 531))
+    RequestLine.update(photo=used.sha256).where(RequestLine.id == paid_line()).execute()
+    current = photos.replace_photo(holder, None, photos.CleanPhoto(b"second", 413, 531))
+    assert Photo.get_by_id(used.id).replaced_at is not None  # a batch named it: kept
+    frozen_clock.advance(timedelta(days=700))
+    assert purge(24).counts["replaced photos"] == 0
+    frozen_clock.advance(timedelta(days=40))
+    assert purge(24).counts["replaced photos"] == 1
+    assert [photo.id for photo in Photo.select()] == [current.id]
+
+
+def paid_line() -> int:
+    paid_requests(1)
+    return RequestLine.select(RequestLine.id).order_by(RequestLine.id.desc()).scalar()
