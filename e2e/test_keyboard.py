@@ -463,13 +463,13 @@ def test_the_guidance_reaches_each_end_point_by_keyboard(page: Page, a11y, keys:
     for answer, title, next_step, state in [
         (
             "Non, mais je reçois toujours les courriels à l'adresse électronique donnée au service",
-            "Recevez votre identifiant et un nouveau mot de passe par courriel",
+            "Recevez votre identifiant par courriel, puis choisissez un nouveau mot de passe",
             "Identifiant oublié",
             "Perte : codes par courriel",
         ),
         (
             "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en ai jamais donné",
-            "Faites changer votre adresse électronique",
+            "Faites enregistrer une nouvelle adresse électronique",
             "Écrire au service",
             "Perte : sans adresse électronique",
         ),

@@ -26,7 +26,7 @@ def test_the_guidance_in_easy_to_read_words(page: Page, a11y):
     page.get_by_label("Oui, je les ai").check()
     submit(page, "Continuer")
     expect(heading(page, "Vous pouvez demander une nouvelle carte sur ce site")).to_be_visible()
-    expect(page.get_by_text("Vous n'avez pas besoin de porter plainte")).to_be_visible()
+    expect(page.get_by_text("une nouvelle carte sans porter plainte")).to_be_visible()
     a11y.check(page, "Perte (facile à lire) : nouvelle carte")
     page.get_by_role("link", name="Revenir au texte habituel").click()
     expect(heading(page, "Vous pouvez commander un duplicata en ligne")).to_be_visible()
@@ -52,7 +52,7 @@ def test_engagement_and_the_confirmation_in_easy_to_read_words(page: Page, a11y,
     page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
     page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
     submit(page, "Valider")
-    warning = "si vous répondez oui, votre ancienne carte est annulée tout de suite"
+    warning = "chaque carte de cette liste est annulée tout de suite"
     if variant.javascript:
         dialog = page.get_by_role("dialog", name="Validation de la demande de duplicata")
         expect(dialog.get_by_text(warning)).to_be_visible()

@@ -25,7 +25,7 @@ from peewee import CharField, DateTimeField, IntegerField
 
 from .cards import DUPLICATE, Card
 from .people import Account, Address, Beneficiary, of
-from .photos import current_photos
+from .photos import current_photos, lock_holders
 from .requests import (
     IN_PRODUCTION,
     PAID,
@@ -157,6 +157,7 @@ def _name_photos(line_ids: list[int]) -> None:
             .where(RequestLine.id.in_(chunk))
             .tuples()
         )
+        lock_holders(set(holders.values()))
         photos = current_photos(
             list(
                 Beneficiary.select(Beneficiary.id).where(Beneficiary.id.in_(set(holders.values())))

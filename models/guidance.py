@@ -71,7 +71,7 @@ QUESTIONS: dict[str, Question] = {
             ),
             hint=Words(
                 "Répondez de la même façon si la carte est détruite ou abîmée.",
-                "Votre carte est peut-être volée ou abîmée. Répondez aussi à cette question.",
+                "Votre carte est volée ou abîmée ? Répondez aussi à cette question.",
             ),
             summary=Words("Carte", "Votre carte"),
             required=Words(
@@ -149,11 +149,13 @@ QUESTIONS: dict[str, Question] = {
                 "Avez-vous votre identifiant et votre mot de passe ?",
             ),
             hint=Words(
-                "Ils figurent sur le courrier de demande de photo reçu quand la carte vous a "
-                "été accordée. Ils servent à vous connecter à ce service.",
-                "Vous avez reçu une lettre quand vous avez eu votre carte. Cette lettre "
-                "demande votre photo. Votre identifiant et votre mot de passe sont sur "
-                "cette lettre.",
+                "Ils servent à vous connecter à ce service. L'identifiant et un code "
+                "d'activation (à saisir à la place du mot de passe lors de la première "
+                "connexion) figurent sur le courrier de demande de photo reçu quand la "
+                "carte vous a été accordée.",
+                "Vous avez reçu une lettre avant votre carte. Cette lettre demande votre "
+                "photo. Votre identifiant est sur cette lettre. Il y a aussi un code. La "
+                "première fois, vous écrivez ce code à la place du mot de passe.",
             ),
             summary=Words("Identifiant et mot de passe", "Identifiant et mot de passe"),
             required=Words(
@@ -176,7 +178,8 @@ QUESTIONS: dict[str, Question] = {
                     Words(
                         "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en "
                         "ai jamais donné",
-                        "Non. Et je ne peux plus lire mes courriels à cette adresse.",
+                        "Non. Et je ne peux plus lire mes courriels à l'adresse donnée à ce "
+                        "site. Ou je n'ai jamais donné d'adresse.",
                     ),
                     "sans-courriel",
                 ),
@@ -207,14 +210,14 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome(
             "par-courriel",
             Words(
-                "Recevez votre identifiant et un nouveau mot de passe par courriel",
-                "Recevez votre identifiant et votre mot de passe par courriel",
+                "Recevez votre identifiant par courriel, puis choisissez un nouveau mot de passe",
+                "Recevez votre identifiant par courriel. Puis choisissez un mot de passe.",
             ),
         ),
         Outcome(
             "sans-courriel",
             Words(
-                "Faites changer votre adresse électronique",
+                "Faites enregistrer une nouvelle adresse électronique",
                 "Donnez-nous votre nouvelle adresse de courriel",
             ),
         ),
@@ -234,15 +237,15 @@ OUTCOMES: dict[str, Outcome] = {
             Words(
                 "Demandez une carte mobilité inclusion à votre maison départementale des "
                 "personnes handicapées",
-                "Demandez une nouvelle carte à votre maison départementale des personnes "
-                "handicapées",
+                "Demandez une carte mobilité inclusion à votre maison départementale des "
+                "personnes handicapées",
             ),
         ),
         Outcome(
             "identite",
             Words(
                 "Une carte d'identité ou un passeport se demande en mairie",
-                "Pour une carte d'identité, allez à la mairie",
+                "Pour une carte d'identité ou un passeport, allez à la mairie",
             ),
         ),
         Outcome(

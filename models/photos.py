@@ -18,26 +18,36 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
 from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .people import Account, Beneficiary
 from .shared.clock import clock
-from .shared.db import BaseModel, write_transaction
+from .shared.db import BaseModel, is_sqlite, write_transaction
 
 MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
 # An identity photo is 35 × 45 mm; printed at 300 dots per inch, that is 413 × 531 pixels.
 MIN_WIDTH, MIN_HEIGHT = 413, 531
 # Beyond this, decoding alone would cost the server too much memory (a 5 MB PNG of
-# one colour can declare billions of pixels).
-MAX_PIXELS = 40_000_000
+# one colour can declare billions of pixels). A JPEG is decoded at a reduced scale,
+# so a phone's 50-megapixel photo costs little; a PNG is decoded whole.
+MAX_PIXELS = 64_000_000
+MAX_PNG_PIXELS = 16_000_000
+# Photos decoded at the same time in one process (each may take ~100 MB meanwhile).
+DECODING_AT_ONCE = 2
+_decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
 # Stored at twice the printed size at most: enough for the card, small to keep.
 STORED_MAX = (2 * MIN_WIDTH, 2 * MIN_HEIGHT)
-FORMATS = {"JPEG", "PNG"}
+# MPO: a JPEG that carries a second picture (some cameras and phones); its first is used.
+JPEG_FORMATS = {"JPEG", "MPO"}
+FORMATS = JPEG_FORMATS | {"PNG"}
+DECODERS = ["JPEG", "PNG"]  # the JPEG decoder opens MPO files too
 JPEG_QUALITY = 90
+_SRGB = ImageCms.createProfile("sRGB")
 
 # EXIF orientations that turn the picture a quarter: its width and height swap.
 QUARTER_TURNS = {5, 6, 7, 8}
@@ -91,13 +101,23 @@ def _upright_size(image: Image.Image) -> tuple[int, int]:
 
 
 def clean(data: bytes) -> CleanPhoto:
-    """Check a file sent as a photo and draw it again as a JPEG without metadata."""
+    """Check a file sent as a photo and draw it again as a JPEG without metadata.
+
+    Decoding is the costly part: at most DECODING_AT_ONCE photos are decoded at a
+    time in a process, a JPEG is decoded directly at the smallest scale that still
+    covers the stored size, and the picture is made small before any other copy.
+    """
     if not data:
         raise PhotoRefused(
             "Le fichier choisi est vide : choisissez une photo au format JPEG ou PNG"
         )
     if len(data) > MAX_BYTES:
         raise PhotoRefused(too_large_message())
+    with _decoding:
+        return _clean(data)
+
+
+def _clean(data: bytes) -> CleanPhoto:
     wrong_type = PhotoRefused(
         "Le fichier choisi n'est pas une photo au format JPEG ou PNG : choisissez un fichier "
         "JPEG (.jpg) ou PNG (.png)"
@@ -105,14 +125,15 @@ def clean(data: bytes) -> CleanPhoto:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
+            image = Image.open(io.BytesIO(data), formats=DECODERS)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
             raise wrong_type from error
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
             raise PhotoRefused(too_many_pixels_message()) from error
         if image.format not in FORMATS:
             raise wrong_type
-        if image.width * image.height > MAX_PIXELS:
+        limit = MAX_PIXELS if image.format in JPEG_FORMATS else MAX_PNG_PIXELS
+        if image.width * image.height > limit:
             raise PhotoRefused(too_many_pixels_message())
         width, height = _upright_size(image)
         if width < MIN_WIDTH or height < MIN_HEIGHT:
@@ -120,15 +141,24 @@ def clean(data: bytes) -> CleanPhoto:
                 f"La photo mesure {width} × {height} pixels : choisissez une photo d'au moins "
                 f"{MIN_WIDTH} pixels de large et {MIN_HEIGHT} pixels de haut"
             )
+        # Either way up, the stored picture fits in a square of its longer side.
+        box = (max(STORED_MAX), max(STORED_MAX))
         try:
+            if image.format in JPEG_FORMATS:
+                image.draft("RGB", box)  # a JPEG decodes at 1/2, 1/4 or 1/8 of its size
+            exif = image.getexif()
+            profile = image.info.get("icc_profile")
             image.load()
+            image.thumbnail(box, Image.Resampling.LANCZOS)
+            image = _in_srgb(image, profile)
+            image.getexif().update(exif)  # only its orientation is used, just below
             upright = ImageOps.exif_transpose(image)
         except (OSError, ValueError, SyntaxError) as error:
             raise PhotoRefused(
                 "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de nouveau, "
                 "puis choisissez-la"
             ) from error
-    if upright.mode in ("RGBA", "LA", "P"):
+    if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         # A transparent background becomes white, as on a printed photo.
         upright = upright.convert("RGBA")
         background = Image.new("RGBA", upright.size, "white")
@@ -140,6 +170,20 @@ def clean(data: bytes) -> CleanPhoto:
     out = io.BytesIO()
     bare.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return CleanPhoto(out.getvalue(), bare.width, bare.height)
+
+
+def _in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
+    """The colours as the file's profile means them, in sRGB (the profile itself is not
+    kept); a profile that cannot be read leaves the pixels as they are."""
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted or image
 
 
 def too_large_message() -> str:
@@ -188,6 +232,18 @@ def current_photos(beneficiaries: list[Beneficiary]) -> dict[int, Photo]:
     return {row.beneficiary_id: row for row in rows}
 
 
+def lock_holders(ids) -> None:
+    """Hold the holders' rows until the transaction ends (PostgreSQL; SQLite's writers
+    already queue): a photo replaced and a batch naming it never cross."""
+    if ids and not is_sqlite():
+        list(
+            Beneficiary.select(Beneficiary.id)
+            .where(Beneficiary.id.in_(sorted(ids)))
+            .order_by(Beneficiary.id)
+            .for_update()
+        )
+
+
 def replace_photo(beneficiary: Beneficiary, account: Account | None, photo: CleanPhoto) -> Photo:
     """``photo`` becomes the one for the next card; the one it replaces is deleted unless
     a batch sent to the factory named it."""
@@ -195,6 +251,7 @@ def replace_photo(beneficiary: Beneficiary, account: Account | None, photo: Clea
 
     now = clock.now()
     with write_transaction():
+        lock_holders([beneficiary.id])
         previous = list(
             Photo.select(Photo.id, Photo.sha256).where(
                 (Photo.beneficiary == beneficiary) & Photo.replaced_at.is_null()

@@ -175,3 +175,14 @@ def test_the_price_in_the_easy_text_comes_from_the_rule(client):
     sign_in(client, "alfred.depot")
     page = client.get("/demande/engagement", query_string={"facile": "1"})
     assert "Une nouvelle carte coûte 9,02\u00a0€." in html.unescape(page.text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"endpoint": "x"}, {"_method": "POST"}, {"_external": "1"}, {"_anchor": "x"}],
+)
+def test_the_easy_read_link_is_this_page_whatever_its_query(client, query):
+    page = client.get(URL, query_string=query, headers={"Host": "evil.example"})
+    assert page.status_code == 200
+    link = re.search(r'<p class="easy-read-switch">\s*<a href="([^"]+)"', page.text).group(1)
+    assert html.unescape(link).startswith(URL + "?") and html.unescape(link).endswith("facile=1")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
-from models import Account, Beneficiary, Photo, photos
+from models import Account, Beneficiary, Photo, factory, photos
 from models.requests import RequestLine
 from models.shared.db import database
 from views.shared import uploads
@@ -366,3 +367,114 @@ def test_a_card_without_a_photo_sent_here_carries_no_photo_key(app, client, tmp_
     [batch] = out.glob("*.jsonl")
     assert "photo" not in json.loads(batch.read_text().splitlines()[0])
     assert not (out / f"{batch.stem}-photos").exists()
+
+
+def test_a_photo_replaced_while_a_batch_names_it_is_kept_for_that_batch(app, client, tmp_path):
+    """The batch's transaction names the photo; a replacement at that moment must see
+    it named (it waits for the batch), or the batch could never be written."""
+    sign_in(client, "alfred.depot")
+    send(client, jpeg())
+    with database.connection_context():
+        pay_through_the_app(client)
+        holder = Beneficiary.get(Beneficiary.number == 1)
+    named, release = threading.Event(), threading.Event()
+    original = factory.batch_records
+
+    def paused(name):  # inside new_batch's transaction, after the photos are named
+        named.set()
+        release.wait(10)
+        return original(name)
+
+    def make_batch():
+        with database.connection_context():
+            factory.new_batch()
+
+    def replace():
+        with database.connection_context():
+            photos.replace_photo(holder, None, photos.clean(jpeg((700, 900))))
+
+    factory.batch_records = paused
+    try:
+        batching = threading.Thread(target=make_batch)
+        batching.start()
+        assert named.wait(10)
+        replacing = threading.Thread(target=replace)
+        replacing.start()
+        replacing.join(1.0)  # it waits for the batch (it would be done by now otherwise)
+        waited = replacing.is_alive()
+        release.set()
+        batching.join(10)
+        replacing.join(10)
+    finally:
+        factory.batch_records = original
+        release.set()
+    assert waited
+    first, current = stored()
+    assert first.replaced_at is not None and current.replaced_at is None
+    with database.connection_context():
+        batch = RequestLine.select(RequestLine.batch).where(RequestLine.photo == first.sha256)
+        name = batch.scalar()
+    assert run(app, "export", "--folder", str(tmp_path), "--batch", name) == 0
+
+
+def test_two_photos_sent_at_once_leave_one_current_photo(app, client):
+    with database.connection_context():
+        holder = Beneficiary.get(Beneficiary.number == 1)
+    cleaned = [photos.clean(jpeg((600 + 10 * n, 800))) for n in range(4)]
+
+    def replace(photo):
+        with database.connection_context():
+            photos.replace_photo(holder, None, photo)
+
+    threads = [threading.Thread(target=replace, args=(photo,)) for photo in cleaned]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert [photo.replaced_at for photo in stored()] == [None]
+
+
+def test_a_large_png_is_refused_before_decoding_a_large_jpeg_is_decoded_small(client):
+    sign_in(client, "alfred.depot")
+    page = send(client, png((4100, 4100), "1"), "photo.png", "image/png")
+    assert "trop grande en pixels" in error_of(page)
+    # A phone's 48-megapixel photo goes through, decoded at a fraction of its size.
+    assert send(client, jpeg((8000, 6000))).status_code == 303
+    [photo] = stored()
+    assert max(photo.width, photo.height) <= max(photos.STORED_MAX)
+
+
+def test_a_jpeg_that_carries_a_second_picture_is_a_jpeg(client):
+    """MPO: what some cameras and phones write (a JPEG with a second image after it)."""
+    sign_in(client, "alfred.depot")
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (600, 800), "#345"), Image.new("RGB", (600, 800))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    assert send(client, out.getvalue()).status_code == 303
+
+
+def test_a_colour_profile_is_applied_then_dropped_and_a_broken_one_ignored(client):
+    sign_in(client, "alfred.depot")
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for profile in (srgb, b"not a profile at all"):
+        out = io.BytesIO()
+        Image.new("RGB", (600, 800), (200, 40, 40)).save(out, "JPEG", icc_profile=profile)
+        assert send(client, out.getvalue()).status_code == 303
+        [photo] = stored()
+        kept = Image.open(io.BytesIO(bytes(photo.data)))
+        assert "icc_profile" not in kept.info
+        red, green, blue = kept.getpixel((300, 400))
+        assert abs(red - 200) < 6 and abs(green - 40) < 6 and abs(blue - 40) < 6
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/mes-donnees/photo/99999999999999999999",
+        "/mes-donnees/photo/99999999999999999999/photo.jpg",
+    ],
+)
+def test_a_number_longer_than_any_is_not_found(client, address):
+    sign_in(client, "alfred.depot")
+    assert client.get(address).status_code == 404

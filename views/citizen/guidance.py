@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from wtforms import Form, StringField
 
 from models import guidance
+from models.attestation import french_date
 from models.shared.clock import clock
 
 from ..shared.easy_read import easy_read
@@ -66,5 +67,6 @@ def lost_card():
         easy=easy,
         old_cards_valid=guidance.old_cards_still_valid(clock.today()),
         old_cards_until=guidance.OLD_CARDS_VALID_UNTIL,
+        long_date=french_date,
         directory_url=guidance.PUBLIC_DIRECTORY_URL,
     )

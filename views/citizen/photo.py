@@ -15,6 +15,8 @@ from ..shared.render import form_to_retry, login_required, render_page, show_err
 from ..shared.uploads import accepts_upload, discard_refused_body
 
 bp = Blueprint("photo", __name__, url_prefix="/mes-donnees/photo")
+# A « numéro identifiant » fits in a 64-bit integer; a longer one names nobody (404).
+NUMBER_MAX = 2**63 - 1
 
 
 # Sent by the page instead of a file it found too large to send (see site.js).
@@ -54,7 +56,7 @@ def show(person: Beneficiary, form: PhotoForm | None = None, status: int = 200, 
     )
 
 
-@bp.route("/<int:number>", methods=["GET", "POST"])
+@bp.route(f"/<int(max={NUMBER_MAX}):number>", methods=["GET", "POST"])
 @accepts_upload(photos.MAX_BYTES)
 @login_required
 def upload(number: int):
@@ -101,7 +103,7 @@ def too_large(_error):
     return redirect(request.path, 303)
 
 
-@bp.route("/<int:number>/photo.jpg")
+@bp.route(f"/<int(max={NUMBER_MAX}):number>/photo.jpg")
 @login_required
 def image(number: int):
     person = holder(number)

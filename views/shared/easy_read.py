@@ -7,7 +7,9 @@ JavaScript, and changes nothing but the words shown.
 
 from __future__ import annotations
 
-from flask import Flask, request, session, url_for
+from urllib.parse import urlencode
+
+from flask import Flask, request, session
 
 PARAMETER = "facile"
 SESSION_KEY = "easy_read"
@@ -19,10 +21,11 @@ def easy_read() -> bool:
 
 
 def easy_read_url(wanted: bool) -> str:
-    """This page's address with the easy-to-read texts on (or off)."""
-    args = {key: value for key, value in request.args.items() if key != PARAMETER}
-    args[PARAMETER] = "1" if wanted else "0"
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    """This page's address with the easy-to-read texts on (or off): its own path and
+    query, nothing of them read as an option of url_for (« endpoint », « _external »)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
+    args.append((PARAMETER, "1" if wanted else "0"))
+    return request.script_root + request.path + "?" + urlencode(args)
 
 
 def init_easy_read(app: Flask) -> None:
