@@ -65,10 +65,10 @@ def test_alfred_sends_his_photo_after_three_refusals(page: Page, a11y, variant):
     expect(page.get_by_role("status").filter(has_text="La photo est enregistrée")).to_be_visible()
     photo = page.get_by_role("img", name="Photo d'identité d'Alfred DEPOT")
     expect(photo).to_be_visible()
-    # The picture itself is served and decoded (its width is the stored one).
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth === 600", arg=photo.element_handle()
-    )
+    # The picture itself is served to this signed-in browser, as the stored JPEG.
+    served = page.request.get(photo.get_attribute("src"))
+    assert served.ok and served.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(served.body())).size == (600, 800)
     expect(page.get_by_role("button", name="Remplacer la photo")).to_be_visible()
     a11y.check(page, "Photo : enregistrée")
 
