@@ -158,11 +158,7 @@ def _name_photos(line_ids: list[int]) -> None:
             .tuples()
         )
         lock_holders(set(holders.values()))
-        photos = current_photos(
-            list(
-                Beneficiary.select(Beneficiary.id).where(Beneficiary.id.in_(set(holders.values())))
-            )
-        )
+        photos = current_photos(holders.values())
         by_photo: dict[str, list[int]] = {}
         for line_id, holder in holders.items():
             if holder in photos:

@@ -27,7 +27,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .people import Account, Beneficiary
 from .shared.clock import clock
-from .shared.db import BaseModel, is_sqlite, write_transaction
+from .shared.db import BaseModel, lock_names, write_transaction
 
 MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
 # An identity photo is 35 × 45 mm; printed at 300 dots per inch, that is 413 × 531 pixels.
@@ -200,48 +200,34 @@ def too_many_pixels_message() -> str:
     )
 
 
+# What describes a photo, its data left out (read only to serve or export it).
+SUMMARY = (Photo.id, Photo.beneficiary, Photo.uploaded_at, Photo.sha256, Photo.width,
+           Photo.height, Photo.size)  # fmt: skip
+CURRENT = Photo.replaced_at.is_null()
+
+
 def current_photo(beneficiary: Beneficiary, with_data: bool = False) -> Photo | None:
-    fields = [Photo.id, Photo.beneficiary, Photo.uploaded_at, Photo.sha256, Photo.width]
-    fields += [Photo.height, Photo.size] + ([Photo.data] if with_data else [])
     return (
-        Photo.select(*fields)
-        .where((Photo.beneficiary == beneficiary) & Photo.replaced_at.is_null())
+        Photo.select(*SUMMARY, *([Photo.data] if with_data else []))
+        .where((Photo.beneficiary == beneficiary) & CURRENT)
         .order_by(Photo.id.desc())
         .first()
     )
 
 
-def current_photos(beneficiaries: list[Beneficiary]) -> dict[int, Photo]:
-    """Each beneficiary's current photo (its data left out), in one query."""
-    ids = [beneficiary.id for beneficiary in beneficiaries]
+def current_photos(holder_ids) -> dict[int, Photo]:
+    """The current photo of each holder (by id), its data left out, in one query."""
+    ids = sorted(set(holder_ids))
     if not ids:
         return {}
-    rows = (
-        Photo.select(
-            Photo.id,
-            Photo.beneficiary,
-            Photo.uploaded_at,
-            Photo.sha256,
-            Photo.width,
-            Photo.height,
-            Photo.size,
-        )
-        .where(Photo.beneficiary.in_(ids) & Photo.replaced_at.is_null())
-        .order_by(Photo.id)
-    )
+    rows = Photo.select(*SUMMARY).where(Photo.beneficiary.in_(ids) & CURRENT).order_by(Photo.id)
     return {row.beneficiary_id: row for row in rows}
 
 
 def lock_holders(ids) -> None:
-    """Hold the holders' rows until the transaction ends (PostgreSQL; SQLite's writers
-    already queue): a photo replaced and a batch naming it never cross."""
-    if ids and not is_sqlite():
-        list(
-            Beneficiary.select(Beneficiary.id)
-            .where(Beneficiary.id.in_(sorted(ids)))
-            .order_by(Beneficiary.id)
-            .for_update()
-        )
+    """Serialise the transactions that change or name the holders' photos (inside a
+    write transaction): a photo replaced and a batch naming it never cross."""
+    lock_names(*(f"photo:{holder}" for holder in ids))
 
 
 def replace_photo(beneficiary: Beneficiary, account: Account | None, photo: CleanPhoto) -> Photo:
@@ -253,9 +239,7 @@ def replace_photo(beneficiary: Beneficiary, account: Account | None, photo: Clea
     with write_transaction():
         lock_holders([beneficiary.id])
         previous = list(
-            Photo.select(Photo.id, Photo.sha256).where(
-                (Photo.beneficiary == beneficiary) & Photo.replaced_at.is_null()
-            )
+            Photo.select(Photo.id, Photo.sha256).where((Photo.beneficiary == beneficiary) & CURRENT)
         )
         for old in previous:
             used = RequestLine.select().where(RequestLine.photo == old.sha256).exists()

@@ -29,7 +29,7 @@ def my_data():
         nav="account",
         today=today,
         by_beneficiary={person: held.of(person) for person in people},
-        photos=current_photos([person for person in people if person.is_natural_person]),
+        photos=current_photos(person.id for person in people if person.is_natural_person),
         duplicate=eligible(held, DUPLICATE, today),
         second_copy=eligible(held, SECOND_COPY, today),
         open_request=open_request(g.account),
