@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, abort, g, make_response, redirect, request, url_for
 from htmx_flask import make_response as htmx_response
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FileField
@@ -11,7 +11,7 @@ from models import photos
 from models.people import Beneficiary
 
 from ..shared.forms import Form
-from ..shared.render import form_to_retry, login_required, render_page, show_errors
+from ..shared.render import form_to_retry, login_required, render_page, retry_with, show_errors
 from ..shared.uploads import accepts_upload, discard_refused_body
 
 bp = Blueprint("photo", __name__, url_prefix="/mes-donnees/photo")
@@ -92,15 +92,10 @@ def too_large(_error):
     the signed-in account included): the page comes back with the message next to
     the field, by a redirect (htmx: a swap of <main>) that checks who asks."""
     discard_refused_body()
-    session["retry"] = {
-        "path": request.path,
-        "data": [],
-        "errors": {"photo": [photos.too_large_message()]},
-        "form_errors": [],
-    }
+    answer = retry_with({"photo": [photos.too_large_message()]})
     if request.htmx:
         return htmx_response("", 200, location={"path": request.path, "target": "#main"})
-    return redirect(request.path, 303)
+    return answer
 
 
 @bp.route(f"/<int(max={NUMBER_MAX}):number>/photo.jpg")

@@ -114,11 +114,18 @@ def kept_answers(form) -> list[tuple[str, str]]:
 
 def retry_later(form):
     """Keep the answers and errors of ``form``, then redirect to the same page."""
+    errors = {field.name: list(field.errors) for field in form if field.errors}
+    return retry_with(errors, kept_answers(form), list(form.form_errors))
+
+
+def retry_with(errors: dict[str, list[str]], answers=(), form_errors=()):
+    """Redirect to the same page, which shows ``errors`` next to their fields (and
+    ``answers`` again): also for a form whose body was never read."""
     session["retry"] = {
         "path": request.path,
-        "data": kept_answers(form),
-        "errors": {field.name: list(field.errors) for field in form if field.errors},
-        "form_errors": list(form.form_errors),
+        "data": list(answers),
+        "errors": errors,
+        "form_errors": list(form_errors),
     }
     return redirect(request.full_path.rstrip("?"), 303)
 
