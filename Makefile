@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser setup
+.PHONY: demo test lint browser setup messages
 
 # A .venv made by another Python (or left broken) is made again, never kept.
 WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -27,6 +27,10 @@ $(STAMP): pyproject.toml
 	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# The PDFs are laid out by Pango and printed in DejaVu Sans (Debian's packages).
+	@{ $(BIN)/python -c "import weasyprint" 2>/dev/null && fc-list | grep -q "DejaVu Sans"; } || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig; }
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -46,3 +50,12 @@ lint: $(STAMP)
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n 2
+
+# After changing a text: the catalogue gains the new ones (then translate them in
+# views/translations/en/LC_MESSAGES/messages.po; a test fails until every one is).
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --sort-by-file \
+	  --no-wrap --add-location=file --project cmi-duplicata -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d views/translations -l en \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete

@@ -18,15 +18,16 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
+from models.attestation import ticked
 from models.cards import reason_label
 from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
 from models.operator.agents import AGENT_IDLE_LIMIT
-from models.people import of
 from models.pricing import euros, price
 from models.shared.clock import to_paris
 from models.shared.db import open_database
+from models.shared.i18n import long_date, ngettext, of, short_date, short_datetime
 from models.shared.mail import Mailer
 from views.citizen import account, auth, guidance, payment, photo, wizard
 from views.demo import provider
@@ -36,6 +37,7 @@ from views.shared.assets import StaticAssets
 from views.shared.background import Background
 from views.shared.easy_read import init_easy_read
 from views.shared.errors import register_error_pages
+from views.shared.language import init_language
 from views.shared.logs import init_request_logs
 from views.shared.render import page_title
 from views.shared.server import serve
@@ -124,12 +126,12 @@ def session_limits(agent=None) -> dict:
 
 
 def minutes_in_words(duration: timedelta) -> str:
-    """« 2 minutes », « 1 minute », « 30 secondes »."""
+    """« 2 minutes », « 1 minute », « 30 secondes », in the page's language."""
     seconds = int(duration.total_seconds())
     if seconds < 60:
-        return f"{seconds} secondes"
+        return ngettext("%(num)d seconde", "%(num)d secondes", seconds)
     minutes = seconds // 60
-    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 def uses_builtin_provider(app: Flask) -> bool:
@@ -179,6 +181,7 @@ def create_app(config: dict | None = None) -> Flask:
     StaticAssets(app, ROOT / "static")
     init_web(app)
     init_easy_read(app)
+    init_language(app)  # after init_web: an account's language counts
     app.jinja_env.globals.update(
         page_title=page_title,
         euros=euros,
@@ -187,8 +190,12 @@ def create_app(config: dict | None = None) -> Flask:
         to_paris=to_paris,
         attestation_label=payment.attestation_label,
         session_limits=session_limits,
+        ticked=ticked,
     )
     app.jinja_env.filters["of"] = of
+    app.jinja_env.filters["short_date"] = short_date
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["short_datetime"] = short_datetime
     app.jinja_env.filters["reason"] = reason_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

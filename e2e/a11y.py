@@ -26,11 +26,22 @@ UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 _axe = Axe()
 
+# What the structure check expects each language to say.
+WORDS = {
+    "fr": {"error": "Erreur : ", "skip": "Aller au contenu"},
+    "en": {"error": "Error: ", "skip": "Skip to main content"},
+}
+
 # Values that change from run to run, replaced before ARIA snapshots are compared.
 VOLATILE = [
     (re.compile(r"\b\d{2}/\d{2}/\d{4}((?: à | )\d{2}:\d{2})?"), "JJ/MM/AAAA"),
     (re.compile(r"\b(1er|\d{1,2}) (janvier|février|mars|avril|mai|juin|juillet|août|"
                 r"septembre|octobre|novembre|décembre) \d{4}"), "DATE"),
+    # English: « 6 Dec 2026 », « 6 Dec 2026 at 14:05 », « 22 November 2026 ».
+    (re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec) \d{4}"
+                r"( at \d{2}:\d{2})?"), "D MMM YYYY"),
+    (re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|"
+                r"October|November|December) \d{4}"), "DATE"),
     (re.compile(r"(Numéro d'autorisation[^\n]*\n[^\n]*?)\d{6}"), r"\1NNNNNN"),
     (re.compile(r"\bà partir de \d{2}:\d{2}"), "à partir de HH:MM"),
     (re.compile(r"/url: \S+"), "/url: URL"),
@@ -164,15 +175,17 @@ class Accessibility:
     # -- page structure ------------------------------------------------------------------
 
     def _structure(self, page: Page, _state: str) -> None:
-        assert page.locator("html").get_attribute("lang") == "fr"
+        language = page.locator("html").get_attribute("lang")
+        assert language in WORDS, f"lang={language!r}"
+        words = WORDS[language]
         assert page.locator("h1").count() == 1, "exactly one h1"
         title = page.title()
         errors_shown = page.locator("#error-summary").count() > 0
-        assert title.startswith("Erreur : ") == errors_shown, title
+        assert title.startswith(words["error"]) == errors_shown, title
         assert title.endswith(" - CMI"), title
         heading = page.locator("h1").inner_text()
         assert self.report.title_is_unique(title, heading), f"title used by another page: {title}"
-        skip = page.get_by_role("link", name="Aller au contenu")
+        skip = page.get_by_role("link", name=words["skip"])
         assert skip.count() == 1 and skip.get_attribute("href") == "#main"
         assert page.locator("main#main").count() == 1
         for link in page.locator("#error-summary a").all():

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from models import cmi_import, create_tables
-from models.letters import credentials_letters
 from models.shared.db import database, open_database
+from views.shared.documents import credentials_letters
 
 from .bench import postgres_url, sqlite_url
 

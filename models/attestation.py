@@ -1,4 +1,5 @@
-"""The « attestation de demande »: one content, written as a PDF and as an HTML page."""
+"""The « attestation de demande »: one content, written as a PDF and as an HTML page
+(both from the template ``citizen/payment/_attestation.html``)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,11 @@ from dataclasses import dataclass
 
 from .cards import DUPLICATE
 from .payments import accepted_payment
-from .people import Beneficiary, Mandate, of
+from .people import Beneficiary, Mandate
 from .pricing import euros
 from .requests import ATTESTATION_VALIDITY_MONTHS, CardRequest, attestation_valid_until
 from .shared.clock import to_paris
-from .shared.pdf import Block, build_pdf
-
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def french_date(day) -> str:
-    """« 1er décembre 2026 », « 22 novembre 2026 »."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+from .shared.i18n import _, long_date, of, short_date
 
 
 @dataclass(frozen=True)
@@ -47,22 +37,28 @@ class Attestation:
 
     @property
     def document_title(self) -> str:
-        return f"Attestation de demande n° {self.reference}"
+        return _("Attestation de demande n° %(number)s", number=self.reference)
 
 
 def _statement(account, beneficiary: Beneficiary, organisation: str) -> tuple[str, bool]:
     address = beneficiary.address.one_line()
-    aupres = (
-        f"atteste sur l'honneur avoir effectué auprès de l'organisme {organisation} "
-        "une demande de :"
+    declares = _(
+        "atteste sur l'honneur avoir effectué auprès de l'organisme %(organisation)s "
+        "une demande de :",
+        organisation=organisation,
     )
     if not beneficiary.is_natural_person:
         return (
-            f"Je soussigné(e), représentant(e) {of(beneficiary.last_name)}, personne morale dont "
-            f"le siège est situé {address}, {aupres}",
+            _(
+                "Je soussigné(e), représentant(e) %(of_name)s, personne morale dont le siège "
+                "est situé %(address)s, %(declares)s",
+                of_name=of(beneficiary.last_name),
+                address=address,
+                declares=declares,
+            ),
             False,
         )
-    born = beneficiary.birth_date.strftime("%d/%m/%Y")
+    born = short_date(beneficiary.birth_date)
     role = (
         Mandate.select(Mandate.role)
         .where((Mandate.account == account) & (Mandate.beneficiary == beneficiary))
@@ -70,14 +66,69 @@ def _statement(account, beneficiary: Beneficiary, organisation: str) -> tuple[st
     )
     if role == Mandate.LEGAL_REPRESENTATIVE:
         return (
-            f"Je soussigné(e) {account.display_name}, représentant(e) légal(e) "
-            f"{of(beneficiary.display_name)}, né(e) le {born} et demeurant {address}, {aupres}",
+            _(
+                "Je soussigné(e) %(name)s, représentant(e) légal(e) %(of_name)s, né(e) le "
+                "%(born)s et demeurant %(address)s, %(declares)s",
+                name=account.display_name,
+                of_name=of(beneficiary.display_name),
+                born=born,
+                address=address,
+                declares=declares,
+            ),
             False,
         )
     return (
-        f"Je soussigné(e) {beneficiary.display_name}, né(e) le {born} et demeurant "
-        f"{address}, {aupres}",
+        _(
+            "Je soussigné(e) %(name)s, né(e) le %(born)s et demeurant %(address)s, %(declares)s",
+            name=beneficiary.display_name,
+            born=born,
+            address=address,
+            declares=declares,
+        ),
         True,
+    )
+
+
+def _labels(cards: list, own: bool, holder: str) -> tuple[str, str]:
+    """What the two options say: « Duplicata de ma carte mobilité inclusion
+    Invalidité », « Second exemplaire des cartes … de Léo MARTIN »."""
+    titles = _(" et ").join(card.title for card in cards)
+    several = len(cards) > 1
+    if own and several:
+        return (
+            _("Duplicata de mes cartes mobilité inclusion %(titles)s", titles=titles),
+            _("Second exemplaire de mes cartes mobilité inclusion %(titles)s", titles=titles),
+        )
+    if own:
+        return (
+            _("Duplicata de ma carte mobilité inclusion %(titles)s", titles=titles),
+            _("Second exemplaire de ma carte mobilité inclusion %(titles)s", titles=titles),
+        )
+    whose = of(holder)
+    if several:
+        return (
+            _(
+                "Duplicata des cartes mobilité inclusion %(titles)s %(of_name)s",
+                titles=titles,
+                of_name=whose,
+            ),
+            _(
+                "Second exemplaire des cartes mobilité inclusion %(titles)s %(of_name)s",
+                titles=titles,
+                of_name=whose,
+            ),
+        )
+    return (
+        _(
+            "Duplicata de la carte mobilité inclusion %(titles)s %(of_name)s",
+            titles=titles,
+            of_name=whose,
+        ),
+        _(
+            "Second exemplaire de la carte mobilité inclusion %(titles)s %(of_name)s",
+            titles=titles,
+            of_name=whose,
+        ),
     )
 
 
@@ -89,20 +140,13 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
     declarations = []
     for person, cards in by_beneficiary.values():
         statement, own = _statement(request.account, person, organisation)
-        titles = " et ".join(card.title for card in cards)
-        if len(cards) == 1:
-            whose = "ma carte" if own else "la carte"
-        else:
-            whose = "mes cartes" if own else "les cartes"
-        suffix = "" if own else f" {of(person.display_name)}"
+        duplicate_label, second_copy_label = _labels(cards, own, person.display_name)
         declarations.append(
             Declaration(
                 statement=statement,
                 duplicate=request.kind == DUPLICATE,
-                duplicate_label=f"Duplicata de {whose} mobilité inclusion {titles}{suffix}",
-                second_copy_label=(
-                    f"Second exemplaire de {whose} mobilité inclusion {titles}{suffix}"
-                ),
+                duplicate_label=duplicate_label,
+                second_copy_label=second_copy_label,
             )
         )
     recorded = to_paris(request.paid_at or request.recorded_at).date()
@@ -111,51 +155,21 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
     # Beyond the paper form: the request number and the day the validity ends.
     return Attestation(
         organisation=[organisation, *address],
-        dated=f"Le {french_date(recorded)}",
-        title="ATTESTATION DE DEMANDE",
-        validity=(
-            f"Valable pour une durée de {ATTESTATION_VALIDITY_MONTHS} mois, "
-            f"jusqu'au {until.strftime('%d/%m/%Y')} inclus"
+        dated=_("Le %(day)s", day=long_date(recorded)),
+        title=_("ATTESTATION DE DEMANDE"),
+        validity=_(
+            "Valable pour une durée de %(months)s mois, jusqu'au %(day)s inclus",
+            months=ATTESTATION_VALIDITY_MONTHS,
+            day=short_date(until),
         ),
         declarations=declarations,
-        closing="Pour faire valoir ce que de droit,",
+        closing=_("Pour faire valoir ce que de droit,"),
         reference=str(request.number),
-        paid=f"Montant payé : {euros(payment.amount)}" if payment else "",
+        paid=_("Montant payé : %(amount)s", amount=euros(payment.amount)) if payment else "",
     )
 
 
-def ticked(label: str, checked: bool) -> str:
-    """Both options say whether their box is ticked, in words, as the web page does:
+def ticked(checked: bool) -> str:
+    """Each option says whether its box is ticked, in words, as the web page does:
     a box drawn empty is read as nothing at all."""
-    return f"{'Case cochée' if checked else 'Case non cochée'} : {label}"
-
-
-def attestation_pdf(attestation: Attestation) -> bytes:
-    blocks = [
-        Block(line, "bold" if i == 0 else "regular", 10, space_before=0)
-        for i, line in enumerate(attestation.organisation)
-    ]
-    blocks += [
-        Block(attestation.dated, align="right", space_before=24),
-        Block(attestation.title, "bold", 16, "center", space_before=36),
-        Block(attestation.validity, "regular", 11, "center", space_before=4),
-        Block(f"Demande n° {attestation.reference}", "bold", 11, "center", space_before=4),
-    ]
-    if attestation.paid:
-        blocks.append(Block(attestation.paid, "regular", 11, "center", space_before=4))
-    for declaration in attestation.declarations:
-        blocks += [
-            Block(declaration.statement, space_before=28),
-            Block(
-                ticked(declaration.duplicate_label, declaration.duplicate),
-                box=declaration.duplicate,
-                space_before=14,
-            ),
-            Block(
-                ticked(declaration.second_copy_label, not declaration.duplicate),
-                box=not declaration.duplicate,
-                space_before=8,
-            ),
-        ]
-    blocks.append(Block(attestation.closing, space_before=28))
-    return build_pdf(attestation.document_title, blocks, attestation.organisation[0])
+    return _("Case cochée") if checked else _("Case non cochée")

@@ -12,31 +12,47 @@ from peewee import BooleanField, CharField, DateField, ForeignKeyField
 
 from .people import Beneficiary
 from .shared.db import BaseModel
+from .shared.i18n import _, lazy_gettext, short_date
 
+# The mentions as the CMI database records them (data: the factory's file says them
+# so too); the pages name them in the reader's language (MENTION_LABELS).
 INVALIDITE = "Invalidité"
 PRIORITE = "Priorité"
 STATIONNEMENT = "Stationnement"
 MENTIONS = (INVALIDITE, PRIORITE, STATIONNEMENT)
+MENTION_LABELS = {
+    INVALIDITE: lazy_gettext("Invalidité"),
+    PRIORITE: lazy_gettext("Priorité"),
+    STATIONNEMENT: lazy_gettext("Stationnement"),
+}
+# The sub-mentions, likewise: the database's words, and the pages' words.
+NEEDS_COMPANION = "besoin d'accompagnement"
+BLINDNESS = "cécité"
+SUB_MENTION_LABELS = {
+    NEEDS_COMPANION: lazy_gettext("besoin d'accompagnement"),
+    BLINDNESS: lazy_gettext("cécité"),
+}
 
 # The three revocation reasons a duplicate may be asked for, as the CMI database
-# records them, and as the pages say them (« carte », the plain word, not « titre »).
+# records them (the keys: data, also the values the forms send), and as the pages
+# say them (« carte », the plain word, not « titre »), translated when shown.
 REASON_LABELS = {
-    "Titre perdu": "Carte perdue",
-    "Titre volé": "Carte volée",
-    "Titre détruit ou détérioré": "Carte détruite ou détériorée",
+    "Titre perdu": lazy_gettext("Carte perdue"),
+    "Titre volé": lazy_gettext("Carte volée"),
+    "Titre détruit ou détérioré": lazy_gettext("Carte détruite ou détériorée"),
 }
 REVOCATION_REASONS = tuple(REASON_LABELS)
 
 
 def reason_label(reason: str | None) -> str:
-    return REASON_LABELS.get(reason or "", reason or "")
+    return str(REASON_LABELS.get(reason or "", reason or ""))
 
 
 # What an old-format card (not a CMI) is called, by the right it carries.
 OLD_FORMAT_NAMES = {
-    INVALIDITE: "Carte d'invalidité (ancien format)",
-    PRIORITE: "Carte de priorité (ancien format)",
-    STATIONNEMENT: "Carte européenne de stationnement (ancien format)",
+    INVALIDITE: lazy_gettext("Carte d'invalidité (ancien format)"),
+    PRIORITE: lazy_gettext("Carte de priorité (ancien format)"),
+    STATIONNEMENT: lazy_gettext("Carte européenne de stationnement (ancien format)"),
 }
 
 CMI_NUMBER = re.compile(r"\d{16}")
@@ -90,26 +106,29 @@ class Card(BaseModel):
 
     @property
     def sub_mentions(self) -> list[str]:
+        """As the database says them (data, for the factory): never translated."""
         subs = []
         if self.needs_companion:
-            subs.append("besoin d'accompagnement")
+            subs.append(NEEDS_COMPANION)
         if self.blindness:
-            subs.append("cécité")
+            subs.append(BLINDNESS)
         return subs
 
     @property
     def title(self) -> str:
-        """ "Type de titre" as shown to the user."""
+        """ "Type de titre" as shown to the user, in the reader's language."""
         if self.old_format:
-            return OLD_FORMAT_NAMES[self.mention]
+            return str(OLD_FORMAT_NAMES[self.mention])
+        mention = str(MENTION_LABELS[self.mention])
         if self.sub_mentions:
-            return f"{self.mention} ({', '.join(self.sub_mentions)})"
-        return self.mention
+            subs = ", ".join(str(SUB_MENTION_LABELS[sub]) for sub in self.sub_mentions)
+            return f"{mention} ({subs})"
+        return mention
 
     @property
     def valid_until_label(self) -> str:
         """« Date de fin de validité » as shown: a date, or « À titre définitif »."""
-        return self.valid_until.strftime("%d/%m/%Y") if self.valid_until else "À titre définitif"
+        return short_date(self.valid_until) if self.valid_until else _("À titre définitif")
 
     @property
     def spaced_number(self) -> str:
@@ -138,16 +157,20 @@ class Card(BaseModel):
         """The state in words, with its date where it has one."""
         state = self.state_on(day)
         if state is CardState.REVOKED:
-            label = f"Révoquée le {self.revoked_on:%d/%m/%Y}"
+            revoked_on = short_date(self.revoked_on)
             if self.revocation_reason:
-                label += f" ({reason_label(self.revocation_reason)})"
-            return label
+                return _(
+                    "Révoquée le %(date)s (%(reason)s)",
+                    date=revoked_on,
+                    reason=reason_label(self.revocation_reason),
+                )
+            return _("Révoquée le %(date)s", date=revoked_on)
         if state is CardState.EXPIRED:
-            return f"Expirée le {self.valid_until:%d/%m/%Y}"
+            return _("Expirée le %(date)s", date=short_date(self.valid_until))
         if state is CardState.NOT_YET_VALID:
-            return f"Valide à partir du {self.valid_from:%d/%m/%Y}"
+            return _("Valide à partir du %(date)s", date=short_date(self.valid_from))
         if state is CardState.IN_PRODUCTION:
-            return "En fabrication"
+            return _("En fabrication")
         if self.old_format:
-            return "Valide (ancien format)"
-        return "Valide"
+            return _("Valide (ancien format)")
+        return _("Valide")

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from peewee import CharField, DateTimeField, IntegerField
 
 from .cards import DUPLICATE, Card
-from .people import Account, Address, Beneficiary, of
+from .people import Account, Address, Beneficiary
 from .photos import current_photos, lock_holders
 from .requests import (
     IN_PRODUCTION,
@@ -37,6 +37,7 @@ from .requests import (
 )
 from .shared.clock import clock, to_paris
 from .shared.db import BaseModel, write_transaction
+from .shared.i18n import _, of
 from .shared.mail import OutboxEmail
 
 MADE, SHIPPED_STATUS, RETURN = "fabriquee", "expediee", "retour"
@@ -360,25 +361,32 @@ def timeline(request: CardRequest) -> list[Event]:
     """What happened to a request, in order, in words (« Mes données »)."""
     events = []
     if request.recorded_at:
-        events.append(Event("Enregistrée", to_paris(request.recorded_at).date()))
+        events.append(Event(_("Enregistrée"), to_paris(request.recorded_at).date()))
     if request.paid_at:
-        events.append(Event("Payée", to_paris(request.paid_at).date()))
+        events.append(Event(_("Payée"), to_paris(request.paid_at).date()))
     lines = [line for line in request.lines_with_cards() if line.active]
     several = len(lines) > 1
     exported = [line.exported_at for line in lines if line.exported_at]
     if exported:
-        events.append(Event("En fabrication", to_paris(min(exported)).date()))
+        events.append(Event(_("En fabrication"), to_paris(min(exported)).date()))
     for line in lines:
-        # Several cards: each one's news says which card it is.
-        prefix = f"{line.card.title} {of(line.card.beneficiary.display_name)} : " if several else ""
+        news = []
         if line.made_on:
-            events.append(Event(f"{prefix}Fabriquée", line.made_on))
+            news.append((_("Fabriquée"), line.made_on))
         if line.shipped_on:
-            label = f"{prefix}Expédiée (suivi n° {line.tracking_number})"
-            events.append(Event(label, line.shipped_on))
+            news.append((_("Expédiée (suivi n° %(number)s)", number=line.tracking_number),
+                         line.shipped_on))  # fmt: skip
         if line.returned_on:
-            label = f"{prefix}Retournée : l'adresse de livraison est à vérifier"
-            events.append(Event(label, line.returned_on))
+            news.append((_("Retournée : l'adresse de livraison est à vérifier"), line.returned_on))
+        for label, day in news:
+            if several:  # several cards: each one's news says which card it is
+                label = _(
+                    "%(card)s %(of_name)s : %(news)s",
+                    card=line.card.title,
+                    of_name=of(line.card.beneficiary.display_name),
+                    news=label,
+                )
+            events.append(Event(label, day))
     return sorted(events, key=lambda e: e.day)
 
 

@@ -7,7 +7,9 @@ earlier answer can be changed: the answers after it are then asked again.
 
 Each text has its easy-to-read version beside it (« Facile à lire et à
 comprendre »: short sentences, one idea each, common words), so that the two
-change together.
+change together. Both are marked for translation lazily: the registry is built
+when the module loads, the words are picked in the reader's language when a
+page asks for them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+
+from flask_babel.speaklater import LazyString
+
+from models.shared.i18n import lazy_gettext
 
 # The old paper and plastic cards (orange, mauve, blue) stay valid until this day.
 OLD_CARDS_VALID_UNTIL = date(2026, 12, 31)
@@ -24,13 +30,14 @@ PUBLIC_DIRECTORY_URL = "https://lannuaire.service-public.fr/"
 
 @dataclass(frozen=True)
 class Words:
-    """A text and its easy-to-read version."""
+    """A text and its easy-to-read version, each translated when read."""
 
-    standard: str
-    easy: str
+    standard: str | LazyString
+    easy: str | LazyString
 
     def __call__(self, easy: bool) -> str:
-        return self.easy if easy else self.standard
+        """The text to show, in the language of the page being rendered."""
+        return str(self.easy if easy else self.standard)
 
 
 @dataclass(frozen=True)
@@ -66,77 +73,103 @@ QUESTIONS: dict[str, Question] = {
         Question(
             key="carte",
             text=Words(
-                "Quelle carte avez-vous perdue, ou vous a-t-on volée ?",
-                "Quelle carte avez-vous perdue ?",
+                lazy_gettext("Quelle carte avez-vous perdue, ou vous a-t-on volée ?"),
+                lazy_gettext("Quelle carte avez-vous perdue ?"),
             ),
             hint=Words(
-                "Répondez de la même façon si la carte est détruite ou abîmée.",
-                "Votre carte est volée ou abîmée ? Répondez aussi à cette question.",
+                lazy_gettext("Répondez de la même façon si la carte est détruite ou abîmée."),
+                lazy_gettext("Votre carte est volée ou abîmée ? Répondez aussi à cette question."),
             ),
-            summary=Words("Carte", "Votre carte"),
+            summary=Words(lazy_gettext("Carte"), lazy_gettext("Votre carte")),
             required=Words(
-                "Choisissez la carte que vous avez perdue, ou « Je ne sais pas »",
-                "Choisissez une réponse.",
+                lazy_gettext("Choisissez la carte que vous avez perdue, ou « Je ne sais pas »"),
+                lazy_gettext("Choisissez une réponse."),
             ),
             choices=(
                 Choice(
                     "cmi",
-                    Words("Une carte mobilité inclusion (CMI)", "Une carte mobilité inclusion"),
+                    Words(
+                        lazy_gettext("Une carte mobilité inclusion (CMI)"),
+                        lazy_gettext("Une carte mobilité inclusion"),
+                    ),
                     "evenement",
                     Words(
-                        "Une carte en plastique au format d'une carte bancaire, avec votre "
-                        "photo, les mots « Carte mobilité inclusion » et la mention "
-                        "« invalidité », « priorité » ou « stationnement ».",
-                        "C'est une carte en plastique. Elle a la taille d'une carte bancaire. "
-                        "Elle a votre photo. Elle porte un de ces mots : invalidité, priorité "
-                        "ou stationnement.",
+                        lazy_gettext(
+                            "Une carte en plastique au format d'une carte bancaire, avec votre "
+                            "photo, les mots « Carte mobilité inclusion » et la mention "
+                            "« invalidité », « priorité » ou « stationnement »."
+                        ),
+                        lazy_gettext(
+                            "C'est une carte en plastique. Elle a la taille d'une carte bancaire. "
+                            "Elle a votre photo. Elle porte un de ces mots : invalidité, priorité "
+                            "ou stationnement."
+                        ),
                     ),
                 ),
                 Choice(
                     "ancienne",
                     Words(
-                        "Une carte de l'ancien format : carte d'invalidité orange, carte de "
-                        "priorité mauve ou carte européenne de stationnement bleue",
-                        "Une ancienne carte orange, mauve ou bleue",
+                        lazy_gettext(
+                            "Une carte de l'ancien format : carte d'invalidité orange, carte de "
+                            "priorité mauve ou carte européenne de stationnement bleue"
+                        ),
+                        lazy_gettext("Une ancienne carte orange, mauve ou bleue"),
                     ),
                     "ancien-format",
                     Words(
-                        "Ces cartes ont été délivrées avant 2017.",
-                        "Ces cartes ont été faites avant l'année 2017.",
+                        lazy_gettext("Ces cartes ont été délivrées avant 2017."),
+                        lazy_gettext("Ces cartes ont été faites avant l'année 2017."),
                     ),
                 ),
                 Choice(
                     "identite",
                     Words(
-                        "Une carte nationale d'identité ou un passeport",
-                        "Une carte d'identité ou un passeport",
+                        lazy_gettext("Une carte nationale d'identité ou un passeport"),
+                        lazy_gettext("Une carte d'identité ou un passeport"),
                     ),
                     "identite",
                 ),
-                Choice("inconnue", Words("Je ne sais pas", "Je ne sais pas"), "carte-inconnue"),
+                Choice(
+                    "inconnue",
+                    Words(lazy_gettext("Je ne sais pas"), lazy_gettext("Je ne sais pas")),
+                    "carte-inconnue",
+                ),
             ),
         ),
         Question(
             key="evenement",
-            text=Words("Que s'est-il passé ?", "Que s'est-il passé ?"),
-            summary=Words("Ce qui s'est passé", "Ce qui s'est passé"),
+            text=Words(lazy_gettext("Que s'est-il passé ?"), lazy_gettext("Que s'est-il passé ?")),
+            summary=Words(lazy_gettext("Ce qui s'est passé"), lazy_gettext("Ce qui s'est passé")),
             required=Words(
-                "Choisissez ce qui est arrivé à votre carte mobilité inclusion",
-                "Choisissez une réponse.",
+                lazy_gettext("Choisissez ce qui est arrivé à votre carte mobilité inclusion"),
+                lazy_gettext("Choisissez une réponse."),
             ),
             choices=(
-                Choice("perdue", Words("Je l'ai perdue", "J'ai perdu ma carte"), "codes"),
-                Choice("volee", Words("On me l'a volée", "On m'a volé ma carte"), "codes"),
+                Choice(
+                    "perdue",
+                    Words(lazy_gettext("Je l'ai perdue"), lazy_gettext("J'ai perdu ma carte")),
+                    "codes",
+                ),
+                Choice(
+                    "volee",
+                    Words(lazy_gettext("On me l'a volée"), lazy_gettext("On m'a volé ma carte")),
+                    "codes",
+                ),
                 Choice(
                     "abimee",
-                    Words("Elle est détruite ou abîmée", "Ma carte est cassée ou abîmée"),
+                    Words(
+                        lazy_gettext("Elle est détruite ou abîmée"),
+                        lazy_gettext("Ma carte est cassée ou abîmée"),
+                    ),
                     "codes",
                 ),
                 Choice(
                     "retrouvee",
                     Words(
-                        "Je l'ai retrouvée après avoir demandé un duplicata",
-                        "J'ai retrouvé ma carte. Mais j'ai déjà demandé une nouvelle carte.",
+                        lazy_gettext("Je l'ai retrouvée après avoir demandé un duplicata"),
+                        lazy_gettext(
+                            "J'ai retrouvé ma carte. Mais j'ai déjà demandé une nouvelle carte."
+                        ),
                     ),
                     "retrouvee",
                 ),
@@ -145,49 +178,66 @@ QUESTIONS: dict[str, Question] = {
         Question(
             key="codes",
             text=Words(
-                "Avez-vous votre identifiant et votre mot de passe ?",
-                "Avez-vous votre identifiant et votre mot de passe ?",
+                lazy_gettext("Avez-vous votre identifiant et votre mot de passe ?"),
+                lazy_gettext("Avez-vous votre identifiant et votre mot de passe ?"),
             ),
             hint=Words(
-                "Ils servent à vous connecter à ce service. L'identifiant et un code "
-                "d'activation (à saisir à la place du mot de passe lors de la première "
-                "connexion) figurent sur le courrier de demande de photo reçu quand la "
-                "carte vous a été accordée.",
-                "Vous avez reçu une lettre avant votre carte. Cette lettre demande votre "
-                "photo. Votre identifiant est sur cette lettre. Il y a aussi un code. La "
-                "première fois, vous écrivez ce code à la place du mot de passe.",
+                lazy_gettext(
+                    "Ils servent à vous connecter à ce service. L'identifiant et un code "
+                    "d'activation (à saisir à la place du mot de passe lors de la première "
+                    "connexion) figurent sur le courrier de demande de photo reçu quand la "
+                    "carte vous a été accordée."
+                ),
+                lazy_gettext(
+                    "Vous avez reçu une lettre avant votre carte. Cette lettre demande votre "
+                    "photo. Votre identifiant est sur cette lettre. Il y a aussi un code. La "
+                    "première fois, vous écrivez ce code à la place du mot de passe."
+                ),
             ),
-            summary=Words("Identifiant et mot de passe", "Identifiant et mot de passe"),
+            summary=Words(
+                lazy_gettext("Identifiant et mot de passe"),
+                lazy_gettext("Identifiant et mot de passe"),
+            ),
             required=Words(
-                "Dites si vous avez votre identifiant et votre mot de passe",
-                "Choisissez une réponse.",
+                lazy_gettext("Dites si vous avez votre identifiant et votre mot de passe"),
+                lazy_gettext("Choisissez une réponse."),
             ),
             choices=(
-                Choice("oui", Words("Oui, je les ai", "Oui, je les ai"), "duplicata"),
+                Choice(
+                    "oui",
+                    Words(lazy_gettext("Oui, je les ai"), lazy_gettext("Oui, je les ai")),
+                    "duplicata",
+                ),
                 Choice(
                     "courriel",
                     Words(
-                        "Non, mais je reçois toujours les courriels à l'adresse électronique "
-                        "donnée au service",
-                        "Non. Mais je lis toujours mes courriels à la même adresse.",
+                        lazy_gettext(
+                            "Non, mais je reçois toujours les courriels à l'adresse électronique "
+                            "donnée au service"
+                        ),
+                        lazy_gettext("Non. Mais je lis toujours mes courriels à la même adresse."),
                     ),
                     "par-courriel",
                 ),
                 Choice(
                     "sans-courriel",
                     Words(
-                        "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en "
-                        "ai jamais donné",
-                        "Non. Et je ne peux plus lire mes courriels à l'adresse donnée à ce "
-                        "site. Ou je n'ai jamais donné d'adresse.",
+                        lazy_gettext(
+                            "Non, et je n'ai plus accès à cette adresse électronique, ou je n'en "
+                            "ai jamais donné"
+                        ),
+                        lazy_gettext(
+                            "Non. Et je ne peux plus lire mes courriels à l'adresse donnée à ce "
+                            "site. Ou je n'ai jamais donné d'adresse."
+                        ),
                     ),
                     "sans-courriel",
                 ),
                 Choice(
                     "jamais",
                     Words(
-                        "Je n'ai jamais reçu d'identifiant",
-                        "Je n'ai jamais reçu d'identifiant.",
+                        lazy_gettext("Je n'ai jamais reçu d'identifiant"),
+                        lazy_gettext("Je n'ai jamais reçu d'identifiant."),
                     ),
                     "sans-compte",
                 ),
@@ -203,54 +253,69 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome(
             "duplicata",
             Words(
-                "Vous pouvez commander un duplicata en ligne",
-                "Vous pouvez demander une nouvelle carte sur ce site",
+                lazy_gettext("Vous pouvez commander un duplicata en ligne"),
+                lazy_gettext("Vous pouvez demander une nouvelle carte sur ce site"),
             ),
         ),
         Outcome(
             "par-courriel",
             Words(
-                "Recevez votre identifiant par courriel, puis choisissez un nouveau mot de passe",
-                "Recevez votre identifiant par courriel. Puis choisissez un mot de passe.",
+                lazy_gettext(
+                    "Recevez votre identifiant par courriel, puis choisissez un nouveau mot "
+                    "de passe"
+                ),
+                lazy_gettext(
+                    "Recevez votre identifiant par courriel. Puis choisissez un mot de passe."
+                ),
             ),
         ),
         Outcome(
             "sans-courriel",
             Words(
-                "Faites enregistrer une nouvelle adresse électronique",
-                "Donnez-nous votre nouvelle adresse de courriel",
+                lazy_gettext("Faites enregistrer une nouvelle adresse électronique"),
+                lazy_gettext("Donnez-nous votre nouvelle adresse de courriel"),
             ),
         ),
         Outcome(
             "sans-compte",
-            Words("Demandez vos codes d'accès", "Demandez votre identifiant"),
+            Words(
+                lazy_gettext("Demandez vos codes d'accès"),
+                lazy_gettext("Demandez votre identifiant"),
+            ),
         ),
         Outcome(
             "retrouvee",
             Words(
-                "La carte retrouvée reste révoquée",
-                "Vous ne pouvez plus utiliser la carte retrouvée",
+                lazy_gettext("La carte retrouvée reste révoquée"),
+                lazy_gettext("Vous ne pouvez plus utiliser la carte retrouvée"),
             ),
         ),
         Outcome(
             "ancien-format",
             Words(
-                "Demandez une carte mobilité inclusion à votre maison départementale des "
-                "personnes handicapées",
-                "Demandez une carte mobilité inclusion à votre maison départementale des "
-                "personnes handicapées",
+                lazy_gettext(
+                    "Demandez une carte mobilité inclusion à votre maison départementale des "
+                    "personnes handicapées"
+                ),
+                lazy_gettext(
+                    "Demandez une carte mobilité inclusion à votre maison départementale des "
+                    "personnes handicapées"
+                ),
             ),
         ),
         Outcome(
             "identite",
             Words(
-                "Une carte d'identité ou un passeport se demande en mairie",
-                "Pour une carte d'identité ou un passeport, allez à la mairie",
+                lazy_gettext("Une carte d'identité ou un passeport se demande en mairie"),
+                lazy_gettext("Pour une carte d'identité ou un passeport, allez à la mairie"),
             ),
         ),
         Outcome(
             "carte-inconnue",
-            Words("Reconnaître votre carte", "Comment reconnaître votre carte"),
+            Words(
+                lazy_gettext("Reconnaître votre carte"),
+                lazy_gettext("Comment reconnaître votre carte"),
+            ),
         ),
     )
 }

@@ -14,14 +14,6 @@ from .shared.clock import clock
 from .shared.db import BaseModel
 
 # AFNOR NF Z10-011: a postal address line holds at most 38 characters.
-VOWELS = set("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")
-
-
-def of(name: str) -> str:
-    """« de Léo MARTIN », « d'Inès MARTIN »: French elides « de » before a vowel."""
-    return f"d'{name}" if name[:1] in VOWELS else f"de {name}"
-
-
 ADDRESS_LINE_MAX = 38
 
 NATURAL_PERSON = "physique"
@@ -111,6 +103,8 @@ class Account(BaseModel):
     # and the digest of the activation code printed on the credentials letter, until used.
     external_key = CharField(null=True, unique=True)
     activation_digest = CharField(null=True)
+    # « fr » or « en »: what its holder last read the service in (its e-mails follow).
+    language = CharField(max_length=5, default="")
 
     def beneficiaries(self):
         """The beneficiaries this account may act for, in a stable order."""

@@ -23,11 +23,12 @@ import warnings
 from dataclasses import dataclass
 
 from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from .people import Account, Beneficiary
 from .shared.clock import clock
 from .shared.db import BaseModel, lock_names, write_transaction
+from .shared.i18n import _
 
 MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
 # An identity photo is 35 × 45 mm; printed at 300 dots per inch, that is 413 × 531 pixels.
@@ -55,7 +56,8 @@ ORIENTATION_TAG = 0x0112
 
 
 def megabytes(size: int) -> str:
-    return f"{size // (1024 * 1024)} Mo"
+    """« 5 Mo », « 5 MB »."""
+    return _("%(number)s Mo", number=size // (1024 * 1024))
 
 
 class PhotoRefused(ValueError):
@@ -109,18 +111,22 @@ def clean(data: bytes) -> CleanPhoto:
     """
     if not data:
         raise PhotoRefused(
-            "Le fichier choisi est vide : choisissez une photo au format JPEG ou PNG"
+            _("Le fichier choisi est vide : choisissez une photo au format JPEG ou PNG")
         )
     if len(data) > MAX_BYTES:
         raise PhotoRefused(too_large_message())
     with _decoding:
+        # Never accept a truncated file, whatever another library set for the process.
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
         return _clean(data)
 
 
 def _clean(data: bytes) -> CleanPhoto:
     wrong_type = PhotoRefused(
-        "Le fichier choisi n'est pas une photo au format JPEG ou PNG : choisissez un fichier "
-        "JPEG (.jpg) ou PNG (.png)"
+        _(
+            "Le fichier choisi n'est pas une photo au format JPEG ou PNG : choisissez un "
+            "fichier JPEG (.jpg) ou PNG (.png)"
+        )
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -138,8 +144,14 @@ def _clean(data: bytes) -> CleanPhoto:
         width, height = _upright_size(image)
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             raise PhotoRefused(
-                f"La photo mesure {width} × {height} pixels : choisissez une photo d'au moins "
-                f"{MIN_WIDTH} pixels de large et {MIN_HEIGHT} pixels de haut"
+                _(
+                    "La photo mesure %(width)s × %(height)s pixels : choisissez une photo "
+                    "d'au moins %(min_width)s pixels de large et %(min_height)s pixels de haut",
+                    width=width,
+                    height=height,
+                    min_width=MIN_WIDTH,
+                    min_height=MIN_HEIGHT,
+                )
             )
         # Either way up, the stored picture fits in a square of its longer side.
         box = (max(STORED_MAX), max(STORED_MAX))
@@ -155,8 +167,10 @@ def _clean(data: bytes) -> CleanPhoto:
             upright = ImageOps.exif_transpose(image)
         except (OSError, ValueError, SyntaxError) as error:
             raise PhotoRefused(
-                "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de nouveau, "
-                "puis choisissez-la"
+                _(
+                    "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de "
+                    "nouveau, puis choisissez-la"
+                )
             ) from error
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         # A transparent background becomes white, as on a printed photo.
@@ -187,14 +201,15 @@ def _in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
 
 
 def too_large_message() -> str:
-    return (
-        f"Le fichier choisi dépasse {megabytes(MAX_BYTES)} : choisissez une photo plus légère, "
-        "ou enregistrez-la dans une taille plus petite"
+    return _(
+        "Le fichier choisi dépasse %(size)s : choisissez une photo plus légère, "
+        "ou enregistrez-la dans une taille plus petite",
+        size=megabytes(MAX_BYTES),
     )
 
 
 def too_many_pixels_message() -> str:
-    return (
+    return _(
         "La photo est trop grande en pixels : enregistrez-la dans une taille plus petite, "
         "puis choisissez-la de nouveau"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .addresses import fold, is_france
+from .shared.i18n import lazy_gettext, money
 
 PRICE_PER_CARD = 710  # before VAT
 VAT_RATE_PERCENT = 20
@@ -15,6 +16,19 @@ POSTAGE_TARIFFS = {
     "Union européenne et Suisse": 180,
     "Reste du monde": 210,
 }
+# Each zone as the pages name it (the keys above are data: never translated).
+ZONE_LABELS = {
+    "France": lazy_gettext("France"),
+    "Union européenne et Suisse": lazy_gettext("Union européenne et Suisse"),
+    "Reste du monde": lazy_gettext("Reste du monde"),
+}
+
+
+def zone_label(zone: str) -> str:
+    """« Union européenne et Suisse », « European Union and Switzerland »."""
+    return str(ZONE_LABELS.get(zone, zone))
+
+
 EUROPE = {
     fold(name)
     for name in (
@@ -45,6 +59,11 @@ class Breakdown:
     postage_per_card: int
     destination: str
     vat_rate_percent: int
+
+    @property
+    def destination_label(self) -> str:
+        """The destination zone as the reader's language names it."""
+        return zone_label(self.destination)
 
     @property
     def per_card(self) -> int:
@@ -87,5 +106,5 @@ def price(cards: int, country: str) -> Breakdown:
 
 
 def euros(cents: int) -> str:
-    """« 9,02 € », the French way."""
-    return f"{cents // 100},{cents % 100:02d}\u00a0€"
+    """« 9,02 € », « €9.02 »: the amount as the reader's language writes it."""
+    return money(cents)

@@ -47,14 +47,12 @@ def queries_of_my_data(client) -> tuple[QueryLog, str]:
 @pytest.fixture
 def no_pdf_built(monkeypatch):
     """Building a PDF during the test fails it."""
-    import models.attestation
-    import models.shared.pdf
+    import views.shared.documents
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("a PDF was built")
 
-    monkeypatch.setattr(models.shared.pdf, "build_pdf", refuse)
-    monkeypatch.setattr(models.attestation, "build_pdf", refuse)
+    monkeypatch.setattr(views.shared.documents, "pdf_from_html", refuse)
 
 
 def test_my_data_reads_the_same_few_tables_for_1_or_20_paid_requests(client, db, no_pdf_built):

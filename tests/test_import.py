@@ -25,11 +25,11 @@ from models import (
     cmi_import,
 )
 from models.demo.data import demo_password_hash
-from models.letters import credentials_letters
 from models.people import Address
 from models.shared import migrations
 from models.shared.db import database
 from models.shared.security import activation_digest
+from views.shared.documents import credentials_letters
 
 from .helpers import post_form
 
@@ -197,11 +197,12 @@ def test_usernames_are_unique_and_plain(db):
 # -- the letter and the first sign-in -------------------------------------------------------
 
 
-def test_the_letter_is_one_page_per_account_with_its_text_extractable(db):
+def test_the_letter_is_one_page_per_account_with_its_text_extractable(app, db):
     outcome = cmi_import.write(cmi_import.read(csv_text(GOOD, CHILD), TODAY))
-    pdf = credentials_letters(
-        outcome.letters, TODAY, "https://cmi.example.org", "Imprimerie Nationale", "c@example.org"
-    )
+    with app.app_context():
+        pdf = credentials_letters(
+            outcome.letters, TODAY, "https://cmi.example.org", "Imprimerie Nationale", "c@x.org"
+        )
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 2
     first = reader.pages[0].extract_text()

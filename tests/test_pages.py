@@ -201,7 +201,8 @@ def test_save_data_gets_the_strongest_compression(client):
 
 def test_french_elides_de_before_a_vowel_on_the_attestation_and_the_pages(db):
     from models.attestation import _statement
-    from models.people import Account, Beneficiary, of
+    from models.people import Account, Beneficiary
+    from models.shared.i18n import of
 
     camille = Account.get(Account.username == "camille.martin")
     ines = Beneficiary.get(Beneficiary.number == 42)

@@ -478,3 +478,19 @@ def test_a_colour_profile_is_applied_then_dropped_and_a_broken_one_ignored(clien
 def test_a_number_longer_than_any_is_not_found(client, address):
     sign_in(client, "alfred.depot")
     assert client.get(address).status_code == 404
+
+
+def test_a_truncated_photo_stays_refused_once_the_pdf_printer_is_loaded():
+    """WeasyPrint tells Pillow, process-wide, to accept truncated images."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    import models.shared.pdf  # noqa: F401
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as any other library might leave it
+    try:
+        with pytest.raises(photos.PhotoRefused, match="abîmé ou incomplet"):
+            photos.clean(noisy_jpeg()[:20_000])
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False

@@ -200,3 +200,9 @@ def keep_session_alive(token: str) -> None:
 
 def close_session(token: str) -> None:
     UserSession.delete().where(UserSession.token_digest == _digest(token)).execute()
+
+
+def set_account_language(account: Account, language: str) -> None:
+    """Record the language the account's holder reads (its e-mails are written in it)."""
+    Account.update(language=language).where(Account.id == account.id).execute()
+    account.language = language

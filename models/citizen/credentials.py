@@ -40,6 +40,7 @@ class CredentialRequest(BaseModel):
     created_at = DateTimeField(index=True)
     taken_at = DateTimeField(null=True)  # prepared (email queued, or nothing to send)
     recipient = CharField(null=True, index=True)  # who was written to, if anyone
+    language = CharField(max_length=5, default="")  # the asker's: the e-mail is written in it
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _retry_at(query, limit: int, now: datetime) -> datetime | None:
     return recent[-1].created_at + WINDOW
 
 
-def ask(kind: str, typed: str, client: str, base_url: str) -> Admission:
+def ask(kind: str, typed: str, client: str, base_url: str, language: str = "") -> Admission:
     """Record a request, or refuse it if its identifier or its client asked too often."""
     key = normalise_key(typed)
     now = clock.now()
@@ -84,7 +85,12 @@ def ask(kind: str, typed: str, client: str, base_url: str) -> Admission:
             return Admission(retry_at=max(refused))
         return Admission(
             CredentialRequest.create(
-                kind=kind, key=key, client=client, base_url=base_url, created_at=now
+                kind=kind,
+                key=key,
+                client=client,
+                base_url=base_url,
+                language=language,
+                created_at=now,
             )
         )
 

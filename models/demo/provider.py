@@ -16,6 +16,7 @@ from peewee import CharField, DateTimeField, IntegerField, IntegrityError, TextF
 
 from ..shared.clock import clock
 from ..shared.db import BaseModel, write_transaction
+from ..shared.i18n import _
 from ..sips import (
     RESPONSE_ACCEPTED,
     RESPONSE_CANCELLED,
@@ -62,8 +63,8 @@ class ProviderTransaction(BaseModel):
     @property
     def outcome_label(self) -> str:
         if self.accepted:
-            return "Paiement accepté"
-        return "Paiement annulé" if self.cancelled else "Paiement refusé"
+            return _("Paiement accepté")
+        return _("Paiement annulé") if self.cancelled else _("Paiement refusé")
 
 
 class BadOrder(Exception):
@@ -128,34 +129,34 @@ class CardCheck:
 
 
 def check_card(number: str, expiry: str, security_code: str, today: date) -> CardCheck:
-    """What is wrong with the card details, field by field, in French."""
+    """What is wrong with the card details, field by field, in the reader's language."""
     errors = {}
     digits = card_digits(number)
     if not digits:
-        errors["number"] = "Saisissez le numéro de votre carte, par exemple 4100 0000 0000 0001"
+        errors["number"] = _("Saisissez le numéro de votre carte, par exemple 4100 0000 0000 0001")
     elif not digits.isdigit() or not 13 <= len(digits) <= 19 or not luhn_ok(digits):
-        errors["number"] = (
+        errors["number"] = _(
             "Le numéro de carte n'est pas valide : vérifiez les 16 chiffres inscrits "
             "sur votre carte"
         )
     match = EXPIRY.fullmatch((expiry or "").strip())
     if not (expiry or "").strip():
-        errors["expiry"] = "Saisissez la date d'expiration au format MM/AA, par exemple 09/28"
+        errors["expiry"] = _("Saisissez la date d'expiration au format MM/AA, par exemple 09/28")
     elif match is None or not 1 <= int(match.group(1)) <= 12:
-        errors["expiry"] = "La date d'expiration doit être au format MM/AA, par exemple 09/28"
+        errors["expiry"] = _("La date d'expiration doit être au format MM/AA, par exemple 09/28")
     else:
         month, year = int(match.group(1)), int(match.group(2)[-2:]) + 2000
         if (year, month) < (today.year, today.month):
-            errors["expiry"] = (
+            errors["expiry"] = _(
                 "La date d'expiration est dépassée : utilisez une carte en cours de validité"
             )
     code = (security_code or "").strip()
     if not code:
-        errors["security_code"] = (
+        errors["security_code"] = _(
             "Saisissez le cryptogramme visuel : les 3 chiffres au dos de votre carte"
         )
     elif not re.fullmatch(r"\d{3}", code):
-        errors["security_code"] = "Le cryptogramme visuel comporte 3 chiffres, par exemple 123"
+        errors["security_code"] = _("Le cryptogramme visuel comporte 3 chiffres, par exemple 123")
     return CardCheck(errors, digits)
 
 

@@ -142,6 +142,11 @@ def _photos(migrator) -> None:
     _add_missing(migrator, "request_line", {"photo": CharField(null=True)})
 
 
+def _languages(migrator) -> None:
+    _add_missing(migrator, "account", {"language": CharField(max_length=5, default="")})
+    _add_missing(migrator, "credential_request", {"language": CharField(max_length=5, default="")})
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -149,6 +154,7 @@ STEPS: list[Step] = [
     Step(4, "refunds recorded by agents", _refunds_recorded),
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
     Step(6, "holders' photos, named in the factory's batches", _photos),
+    Step(7, "the language of each account and of each forgotten-credential request", _languages),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -9,12 +9,16 @@ from models.eligibility import account_cards, eligible
 from models.factory import timeline
 from models.people import beneficiaries_with_addresses
 from models.photos import current_photos
-from models.requests import open_request, requests_of
+from models.requests import CANCELLED, DRAFT, open_request, requests_of
 from models.shared.clock import clock
+from models.shared.i18n import lazy_gettext
 
 from ..shared.render import login_required, render_page
 
 bp = Blueprint("account", __name__)
+
+# A request neither paid nor awaiting payment, in words (« Mes demandes »).
+STATE_LABELS = {CANCELLED: lazy_gettext("Annulée"), DRAFT: lazy_gettext("Brouillon")}
 
 
 @bp.route("/mes-donnees")
@@ -35,4 +39,5 @@ def my_data():
         open_request=open_request(g.account),
         requests=requests,
         timelines={request.id: timeline(request) for request in requests},
+        state_labels=STATE_LABELS,
     )

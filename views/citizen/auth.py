@@ -19,6 +19,7 @@ from models.citizen import auth, credentials
 from models.requests import open_request
 from models.shared.clock import to_paris
 from models.shared.db import database, write_transaction
+from models.shared.i18n import DEFAULT, _, force_locale, language
 from models.shared.mail import queue
 
 from ..shared.render import (
@@ -93,14 +94,21 @@ def login():
         if result.locked_until is not None:
             until = to_paris(result.locked_until)
             form.form_errors.append(
-                f"Après {auth.MAX_FAILURES} essais infructueux, cet identifiant est bloqué "
-                f"pendant {minutes(auth.LOCK_DURATION)} minutes. Vous pourrez réessayer à "
-                f"partir de {until:%H:%M}, ou demander un nouveau mot de passe."
+                _(
+                    "Après %(failures)s essais infructueux, cet identifiant est bloqué "
+                    "pendant %(minutes)s minutes. Vous pourrez réessayer à partir de "
+                    "%(time)s, ou demander un nouveau mot de passe.",
+                    failures=auth.MAX_FAILURES,
+                    minutes=minutes(auth.LOCK_DURATION),
+                    time=f"{until:%H:%M}",
+                )
             )
         else:
             form.password.errors.append(
-                "L'identifiant ou le mot de passe est incorrect. Vérifiez-les sur le "
-                "courrier de demande de photo, puis réessayez."
+                _(
+                    "L'identifiant ou le mot de passe est incorrect. Vérifiez-les sur le "
+                    "courrier de demande de photo, puis réessayez."
+                )
             )
     return show_errors(form, show_login)
 
@@ -165,12 +173,17 @@ def forgotten(kind: str, typed_field: str):
     form = form_class()
     if not form.validate_on_submit():
         return show_errors(form, show)
-    admission = credentials.ask(kind, form[typed_field].data, client_address(), public_base_url())
+    admission = credentials.ask(
+        kind, form[typed_field].data, client_address(), public_base_url(), language()
+    )
     if not admission.accepted:
         form.form_errors.append(
-            "Vous avez fait plusieurs demandes en peu de temps. Pour protéger les comptes, "
-            f"attendez {to_paris(admission.retry_at):%H:%M} avant de recommencer. Si un "
-            "courriel vous a déjà été envoyé, pensez à consulter vos courriels indésirables."
+            _(
+                "Vous avez fait plusieurs demandes en peu de temps. Pour protéger les comptes, "
+                "attendez %(time)s avant de recommencer. Si un courriel vous a déjà été "
+                "envoyé, pensez à consulter vos courriels indésirables.",
+                time=f"{to_paris(admission.retry_at):%H:%M}",
+            )
         )
         return show_errors(form, show)
     # Written on the background thread once this answer has left (a tenth of a second
@@ -206,7 +219,11 @@ def prepare_email(app, request_id: int) -> None:
             asked = credentials.take(request_id)
             if asked is None:
                 return
-            with app.test_request_context(base_url=asked.base_url):
+            # Written in the language of the page that asked for it.
+            with (
+                app.test_request_context(base_url=asked.base_url),
+                force_locale(asked.language or DEFAULT),
+            ):
                 email = compose(asked)
         if email is not None:
             app.extensions["mailer"].deliver(email)
@@ -224,14 +241,14 @@ def compose(asked):
         log.warning("Credential request %s: no e-mail, hourly limit of its address", asked.id)
         return None
     if asked.kind == credentials.USERNAME_REMINDER:
-        subject = "Votre identifiant - Carte mobilité inclusion"
+        subject = _("Votre identifiant - Carte mobilité inclusion")
         body = render_template(
             "citizen/auth/email_username.txt",
             accounts=accounts,
             login_url=external_url("auth.login"),
         )
     else:
-        subject = "Choisir un nouveau mot de passe - Carte mobilité inclusion"
+        subject = _("Choisir un nouveau mot de passe - Carte mobilité inclusion")
         body = render_template(
             "citizen/auth/email_reset.txt",
             account=accounts[0],
@@ -268,7 +285,7 @@ def reset_password(token: str):
 
 def show_reset(form, status=200):
     first = request.args.get("premiere") == "1"  # after signing in with the letter's code
-    heading = "Choisir votre mot de passe" if first else "Choisir un nouveau mot de passe"
+    heading = _("Choisir votre mot de passe") if first else _("Choisir un nouveau mot de passe")
     return render_page(
         "citizen/auth/reset_password.html", status=status, form=form, first=first, heading=heading
     )

@@ -1,4 +1,9 @@
-"""WTForms forms: what each form accepts and the French message for each mistake."""
+"""WTForms forms: what each form accepts and the message for each mistake.
+
+The labels and messages are lazy (translated when shown). WTForms formats a
+``Length`` message with ``%`` and the keys min, max and length: those messages
+name their numbers ``%(min)d`` or ``%(max)d`` (and a literal percent sign would be ``%%``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 from models.addresses import LABELS
 from models.cards import DUPLICATE, SECOND_COPY
 from models.citizen.auth import MIN_PASSWORD_LENGTH
+from models.shared.i18n import lazy_gettext
 
 from ..shared.forms import Form, HiddenTextField, TextField, email_validators
 
@@ -15,37 +21,39 @@ from ..shared.forms import Form, HiddenTextField, TextField, email_validators
 IDENTIFIER_MAX = 100
 TOO_LONG_IDENTIFIER = Length(
     max=IDENTIFIER_MAX,
-    message=f"L'identifiant comporte au plus {IDENTIFIER_MAX} caractères : vérifiez-le sur "
-    "le courrier de demande de photo",
+    message=lazy_gettext(
+        "L'identifiant comporte au plus %(max)d caractères : vérifiez-le sur "
+        "le courrier de demande de photo"
+    ),
 )
 
 
 class SignInForm(Form):
     username = TextField(
-        "Identifiant",
+        lazy_gettext("Identifiant"),
         validators=[
-            InputRequired("Saisissez votre identifiant, par exemple marie.dupont"),
+            InputRequired(lazy_gettext("Saisissez votre identifiant, par exemple marie.dupont")),
             TOO_LONG_IDENTIFIER,
         ],
     )
     password = PasswordField(
-        "Mot de passe",
-        validators=[InputRequired("Saisissez votre mot de passe")],
+        lazy_gettext("Mot de passe"),
+        validators=[InputRequired(lazy_gettext("Saisissez votre mot de passe"))],
     )
 
 
 class ForgottenUsernameForm(Form):
     email = TextField(
-        "Adresse électronique",
-        validators=email_validators("Saisissez votre adresse électronique"),
+        lazy_gettext("Adresse électronique"),
+        validators=email_validators(lazy_gettext("Saisissez votre adresse électronique")),
     )
 
 
 class ForgottenPasswordForm(Form):
     username = TextField(
-        "Identifiant",
+        lazy_gettext("Identifiant"),
         validators=[
-            InputRequired("Saisissez votre identifiant, par exemple marie.dupont"),
+            InputRequired(lazy_gettext("Saisissez votre identifiant, par exemple marie.dupont")),
             TOO_LONG_IDENTIFIER,
         ],
     )
@@ -53,54 +61,60 @@ class ForgottenPasswordForm(Form):
 
 class NewPasswordForm(Form):
     password = PasswordField(
-        "Nouveau mot de passe",
+        lazy_gettext("Nouveau mot de passe"),
         validators=[
-            InputRequired("Saisissez un nouveau mot de passe"),
+            InputRequired(lazy_gettext("Saisissez un nouveau mot de passe")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} "
-                "caractères, par exemple trois mots séparés par des tirets",
+                message=lazy_gettext(
+                    "Le mot de passe doit contenir au moins %(min)d caractères, par exemple "
+                    "trois mots séparés par des tirets"
+                ),
             ),
         ],
     )
     confirmation = PasswordField(
-        "Confirmez le nouveau mot de passe",
+        lazy_gettext("Confirmez le nouveau mot de passe"),
         validators=[
-            InputRequired("Saisissez à nouveau le mot de passe"),
-            EqualTo("password", "Les deux mots de passe ne sont pas identiques"),
+            InputRequired(lazy_gettext("Saisissez à nouveau le mot de passe")),
+            EqualTo("password", lazy_gettext("Les deux mots de passe ne sont pas identiques")),
         ],
     )
 
 
 class EngagementForm(Form):
     accept = BooleanField(
-        "J'accepte les Conditions Générales d'Utilisation et de Délivrance",
+        lazy_gettext("J'accepte les Conditions Générales d'Utilisation et de Délivrance"),
         validators=[
             InputRequired(
-                "Vous devez accepter les conditions générales d'utilisation et de délivrance : "
-                "cochez la case pour continuer."
+                lazy_gettext(
+                    "Vous devez accepter les conditions générales d'utilisation et de "
+                    "délivrance : cochez la case pour continuer."
+                )
             )
         ],
     )
 
 
-YES_NO = [("oui", "Oui"), ("non", "Non")]
+YES_NO = [("oui", lazy_gettext("Oui")), ("non", lazy_gettext("Non"))]
 KIND_CHOICES = [
-    (DUPLICATE, "Duplicata"),
-    (SECOND_COPY, "Second exemplaire"),
+    (DUPLICATE, lazy_gettext("Duplicata")),
+    (SECOND_COPY, lazy_gettext("Second exemplaire")),
 ]
 
 
 class ChoiceForm(Form):
     # Radios are rendered from KIND_CHOICES by the template; the field checks the value.
     kind = TextField(
-        "Vous souhaitez effectuer une demande de",
+        lazy_gettext("Vous souhaitez effectuer une demande de"),
         validators=[
-            InputRequired("Choisissez le type de demande : duplicata ou second exemplaire"),
+            InputRequired(
+                lazy_gettext("Choisissez le type de demande : duplicata ou second exemplaire")
+            ),
             AnyOf(
                 [value for value, _ in KIND_CHOICES],
-                "Choisissez le type de demande : duplicata ou second exemplaire",
+                lazy_gettext("Choisissez le type de demande : duplicata ou second exemplaire"),
             ),
         ],
     )
@@ -113,10 +127,15 @@ class DeliveryForm(Form):
     """
 
     correct = TextField(
-        "L'adresse de livraison est correcte",
+        lazy_gettext("L'adresse de livraison est correcte"),
         validators=[
-            InputRequired("Indiquez si l'adresse de livraison est correcte : oui ou non"),
-            AnyOf(["oui", "non"], "Indiquez si l'adresse de livraison est correcte : oui ou non"),
+            InputRequired(
+                lazy_gettext("Indiquez si l'adresse de livraison est correcte : oui ou non")
+            ),
+            AnyOf(
+                ["oui", "non"],
+                lazy_gettext("Indiquez si l'adresse de livraison est correcte : oui ou non"),
+            ),
         ],
     )
     editing = HiddenTextField()
@@ -128,7 +147,9 @@ class DeliveryForm(Form):
     postcode = TextField(LABELS["postcode"])
     city = TextField(LABELS["city"])
     country = TextField(LABELS["country"])
-    remember = BooleanField("Utiliser aussi cette adresse pour mes prochaines demandes")
+    remember = BooleanField(
+        lazy_gettext("Utiliser aussi cette adresse pour mes prochaines demandes")
+    )
 
     def address_fields(self):
         return [self[name] for name in LABELS]

@@ -6,15 +6,13 @@ from flask import Blueprint, request
 from wtforms import Form, StringField
 
 from models import guidance
-from models.attestation import french_date
 from models.shared.clock import clock
+from models.shared.i18n import _, long_date
 
 from ..shared.easy_read import easy_read
 from ..shared.render import render_page
 
 bp = Blueprint("guidance", __name__)
-
-TITLE = "J'ai perdu ma carte"
 
 
 def question_form(position: guidance.Position, easy: bool) -> Form:
@@ -55,7 +53,7 @@ def lost_card():
         heading, form, previous = position.outcome.title(easy), None, None
     return render_page(
         "citizen/guidance/page.html",
-        title=TITLE,
+        title=_("J'ai perdu ma carte"),
         heading=heading,
         choices=[(choice.value, choice.label(easy)) for choice in position.question.choices]
         if position.question
@@ -67,6 +65,6 @@ def lost_card():
         easy=easy,
         old_cards_valid=guidance.old_cards_still_valid(clock.today()),
         old_cards_until=guidance.OLD_CARDS_VALID_UNTIL,
-        long_date=french_date,
+        long_date=long_date,
         directory_url=guidance.PUBLIC_DIRECTORY_URL,
     )

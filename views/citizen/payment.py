@@ -9,12 +9,13 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 
 from models import payments, sips
 from models import requests as card_requests
-from models.attestation import attestation_for, attestation_pdf
+from models.attestation import attestation_for
 from models.cards import DUPLICATE
 from models.shared.clock import to_paris
+from models.shared.i18n import _, force_locale
 from models.shared.pdf import size_label
 
-from ..shared.documents import pdf_response
+from ..shared.documents import attestation_pdf, pdf_response
 from ..shared.render import external_url, login_required, render_page
 from .steps import render_step
 
@@ -94,14 +95,22 @@ def send_confirmation(card_request) -> None:
         "valid_until": card_requests.attestation_valid_until(card_request),
         "to_paris": to_paris,
     }
-    kind = "duplicata" if card_request.kind == DUPLICATE else "second exemplaire"
-    email = card_requests.attach_confirmation(
-        card_request,
-        card_request.account.email,
-        f"Votre demande de {kind} n° {card_request.number} est enregistrée",
-        render_template("citizen/payment/email.txt", **context),
-        render_template("citizen/payment/email.html", **context),
-    )
+    account = card_request.account
+    # Written in the account's language: the provider's notification has no session.
+    with force_locale(account.language or "fr"):
+        if card_request.kind == DUPLICATE:
+            subject = _(
+                "Votre demande de duplicata n° %(number)s est enregistrée",
+                number=card_request.number,
+            )
+        else:
+            subject = _(
+                "Votre demande de second exemplaire n° %(number)s est enregistrée",
+                number=card_request.number,
+            )
+        text = render_template("citizen/payment/email.txt", **context)
+        html = render_template("citizen/payment/email.html", **context)
+    email = card_requests.attach_confirmation(card_request, account.email, subject, text, html)
     if email is not None:
         current_app.extensions["mailer"].deliver(email)
 
@@ -133,11 +142,13 @@ def browser_return():
         return render_page(
             "shared/pages/error.html",
             status=400,
-            heading="La réponse du service de paiement n'a pas pu être vérifiée",
+            heading=_("La réponse du service de paiement n'a pas pu être vérifiée"),
             paragraphs=[
-                "Aucun paiement n'a été enregistré à partir de cette réponse, et rien n'a été "
-                "modifié dans votre demande.",
-                "Revenez à l'étape « Paiement » de votre demande pour voir où elle en est.",
+                _(
+                    "Aucun paiement n'a été enregistré à partir de cette réponse, et rien n'a "
+                    "été modifié dans votre demande."
+                ),
+                _("Revenez à l'étape « Paiement » de votre demande pour voir où elle en est."),
             ],
             retry_url=url_for("wizard.payment"),
         )
@@ -191,7 +202,7 @@ def summary(number: int):
         "citizen/payment/summary.html",
         card_request,
         "recapitulatif",
-        page=f"Récapitulatif de la demande n° {card_request.number}",
+        page=_("Récapitulatif de la demande n° %(number)s", number=card_request.number),
         lines=card_request.lines_with_cards(),
         payment=payments.accepted_payment(card_request),
         refunds=payments.refunds_due(card_request),

@@ -9,6 +9,7 @@ from wtforms import FileField
 
 from models import photos
 from models.people import Beneficiary
+from models.shared.i18n import _, lazy_gettext, of
 
 from ..shared.forms import Form
 from ..shared.render import form_to_retry, login_required, render_page, retry_with, show_errors
@@ -25,7 +26,7 @@ TOO_LARGE = "photo-trop-lourde"
 
 class PhotoForm(Form):
     # The file itself is read from request.files by the view: the form holds its error.
-    photo = FileField("Photo d'identité")
+    photo = FileField(lazy_gettext("Photo d'identité"))
 
 
 def holder(number: int) -> Beneficiary:
@@ -41,6 +42,9 @@ def show(person: Beneficiary, form: PhotoForm | None = None, status: int = 200, 
     return render_page(
         "citizen/account/photo.html",
         status=status,
+        # Formatted here: a name formatted into a template's _() would be escaped twice
+        # by page_title.
+        title=_("Photo %(name)s", name=of(person.display_name)),
         push_url=url_for("photo.upload", number=person.number, envoyee=1) if sent else None,
         nav="account",
         person=person,
@@ -73,7 +77,7 @@ def upload(number: int):
                 raise photos.PhotoRefused(photos.too_large_message())
             if sent_file is None or not sent_file.filename:
                 raise photos.PhotoRefused(
-                    "Choisissez le fichier de votre photo, au format JPEG ou PNG"
+                    _("Choisissez le fichier de votre photo, au format JPEG ou PNG")
                 )
             cleaned = photos.clean(sent_file.stream.read(photos.MAX_BYTES + 1))
         except photos.PhotoRefused as refusal:

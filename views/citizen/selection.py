@@ -7,25 +7,42 @@ from typing import ClassVar
 from wtforms import BooleanField
 
 from models.cards import DUPLICATE, REVOCATION_REASONS, Card
+from models.shared.i18n import _, lazy_gettext
 
 from ..shared.forms import Form, TextField
 
-NOTHING_SELECTED = (
+NOTHING_SELECTED = lazy_gettext(
     "Sélectionnez au moins une carte en cochant sa case dans la colonne « Sélection »"
 )
-MISSING_REASON = (
-    "choisissez dans la liste « Motif » pourquoi vous la remplacez : perdue, volée, ou "
-    "détruite ou détériorée"
-)
-REASON_WITHOUT_CARD = (
-    "vous avez choisi un motif sans cocher la carte. Cochez-la pour demander son "
-    "duplicata, ou remettez « Choisir un motif » pour ne pas la remplacer"
-)
-UNKNOWN_REASON = "choisissez un des trois motifs de la liste « Motif »"
-HONOUR = (
+HONOUR = lazy_gettext(
     "Vous devez déclarer sur l'honneur que les informations fournies sont exactes : "
     "cochez la case pour continuer."
 )
+
+
+# Each message about a row says which card it is about, even when there is one.
+def missing_reason(card: Card) -> str:
+    return _(
+        "Carte n° %(number)s : choisissez dans la liste « Motif » pourquoi vous la "
+        "remplacez : perdue, volée, ou détruite ou détériorée",
+        number=card.spaced_number,
+    )
+
+
+def reason_without_card(card: Card) -> str:
+    return _(
+        "Carte n° %(number)s : vous avez choisi un motif sans cocher la carte. Cochez-la "
+        "pour demander son duplicata, ou remettez « Choisir un motif » pour ne pas la "
+        "remplacer",
+        number=card.spaced_number,
+    )
+
+
+def unknown_reason(card: Card) -> str:
+    return _(
+        "Carte n° %(number)s : choisissez un des trois motifs de la liste « Motif »",
+        number=card.spaced_number,
+    )
 
 
 class SelectionFormBase(Form):
@@ -54,18 +71,16 @@ class SelectionFormBase(Form):
         for card in self.cards:
             checkbox = self.select_field(card)
             reason = self.reason_field(card)
-            # Each message says which card it is about, even when there is one.
-            prefix = f"Carte n° {card.spaced_number} : "
             if checkbox.data:
                 selected += 1
             if reason is None:
                 continue
             if reason.data and reason.data not in REVOCATION_REASONS:
-                reason.errors.append(prefix + UNKNOWN_REASON)
+                reason.errors.append(unknown_reason(card))
             elif checkbox.data and not reason.data:
-                reason.errors.append(prefix + MISSING_REASON)
+                reason.errors.append(missing_reason(card))
             elif reason.data and not checkbox.data:
-                checkbox.errors.append(prefix + REASON_WITHOUT_CARD)
+                checkbox.errors.append(reason_without_card(card))
         if not selected and not any(self.select_field(c).errors for c in self.cards):
             self.select_field(self.cards[0]).errors.append(NOTHING_SELECTED)
         if not self.honour.data:
@@ -82,13 +97,15 @@ def selection_form(cards: list[Card], kind: str, **kwargs) -> SelectionFormBase:
     SelectionForm.cards = cards
     SelectionForm.kind = kind
     for card in cards:
-        setattr(SelectionForm, f"select_{card.number}", BooleanField("Sélectionner"))
+        setattr(SelectionForm, f"select_{card.number}", BooleanField(lazy_gettext("Sélectionner")))
         if kind == DUPLICATE:
             # Options come from REVOCATION_REASONS in the template; validate() checks them.
-            setattr(SelectionForm, f"reason_{card.number}", TextField("Motif"))
+            setattr(SelectionForm, f"reason_{card.number}", TextField(lazy_gettext("Motif")))
     # Added last so that errors are listed in the order of the page.
     SelectionForm.honour = BooleanField(
-        "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."
+        lazy_gettext(
+            "Je déclare sur l'honneur que les informations fournies ci-dessus sont exactes."
+        )
     )
     return SelectionForm(**kwargs)
 

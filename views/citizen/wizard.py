@@ -23,6 +23,7 @@ from models.citizen.wizard import BY_KEY, STEPS, blocking_step, first_missing
 from models.eligibility import Eligibility, eligible_cards
 from models.pricing import price
 from models.shared.clock import clock
+from models.shared.i18n import _, lazy_gettext
 
 from ..shared.render import form_to_retry, login_required, show_errors, wants_fragment
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
@@ -34,12 +35,12 @@ bp = Blueprint("wizard", __name__, url_prefix="/demande")
 
 # Under each option of « Choix de la demande », in plain words.
 EXPLANATIONS = {
-    DUPLICATE: (
+    DUPLICATE: lazy_gettext(
         "Une nouvelle carte, après une perte, un vol ou une destruction. Elle donne les mêmes "
         "droits, pour la même durée, que la carte qu'elle remplace. La carte remplacée est "
         "annulée dès que vous validez la demande : elle ne pourra plus être utilisée."
     ),
-    SECOND_COPY: (
+    SECOND_COPY: lazy_gettext(
         "Une deuxième carte de stationnement, identique à la première, par exemple pour les "
         "deux parents d'un enfant. La première carte reste valable."
     ),
@@ -202,7 +203,7 @@ def show_selection(
             "citizen/wizard/selection_recorded.html",
             card_request,
             "selection",
-            page="Demande validée",
+            page=_("Demande validée"),
             lines=card_request.lines_with_cards(),
             today=clock.today(),
         )
@@ -292,13 +293,13 @@ def confirmation(card_request):
         "citizen/wizard/confirmation.html",
         card_request,
         "selection",
-        page="Validation de la demande",
+        page=_("Validation de la demande"),
         in_dialog=False,
         **confirm_context(card_request, eligibility_of(card_request)),
     )
 
 
-CONFLICT = (
+CONFLICT = lazy_gettext(
     "Une des cartes choisies ne peut plus faire l'objet de cette demande : une autre demande "
     "la concerne déjà. Votre demande n'a pas été enregistrée et aucune carte n'a été révoquée."
 )
@@ -315,7 +316,8 @@ def show_selection_after_conflict(card_request):
         formdata=None,
         data=initial_data({}, card_request.honour_declared),
     )
-    form.form_errors.append(CONFLICT + " Vérifiez votre sélection.")
+    check = _("Vérifiez votre sélection.")
+    form.form_errors.append(f"{CONFLICT} {check}")
     return show_selection(card_request, eligibility, form, 409)
 
 
@@ -409,7 +411,9 @@ def delivery_address_block(card_request):
     # Errors shown for fields now gone go with them, and so does « Erreur : » in the title.
     title = escape(step_context(card_request, "livraison")["title"])
     body += f'<div id="delivery-errors" hx-swap-oob="true"></div><title>{title}</title>'
-    message = "Adresse de livraison modifiable" if editing else "Adresse de livraison affichée"
+    message = (
+        _("Adresse de livraison modifiable") if editing else _("Adresse de livraison affichée")
+    )
     return make_response(body, 200, trigger={"announce": message})
 
 
@@ -418,7 +422,7 @@ def show_delivery_changed(card_request):
         "citizen/wizard/delivery_changed.html",
         card_request,
         "livraison",
-        page="Adresse de livraison modifiée",
+        page=_("Adresse de livraison modifiée"),
         delivery=card_request.delivery_address,
     )
 
@@ -433,15 +437,15 @@ def delivery_changed(card_request):
 
 
 PAYMENT_MESSAGES = {
-    "refuse": (
+    "refuse": lazy_gettext(
         "Votre paiement a été refusé par votre banque. Aucune somme n'a été débitée. "
         "Vous pouvez réessayer, avec la même carte ou une autre."
     ),
-    "annule": (
+    "annule": lazy_gettext(
         "Vous avez annulé le paiement. Aucune somme n'a été débitée. Votre demande est "
         "conservée : vous pouvez payer maintenant ou plus tard."
     ),
-    "interrompu": (
+    "interrompu": lazy_gettext(
         "Un paiement a été commencé mais n'a pas été terminé. Vous pouvez le reprendre : "
         "votre demande ne sera payée qu'une fois."
     ),
@@ -490,7 +494,7 @@ def payment_handoff(card_request):
         "citizen/wizard/payment_handoff.html",
         card_request,
         "paiement",
-        page="Vers le paiement sécurisé",
+        page=_("Vers le paiement sécurisé"),
         redirection=redirection,
         amount=payments.amount_due(card_request),
     )

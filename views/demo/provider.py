@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from models.citizen.wizard import BY_KEY, INDICATOR
 from models.demo import provider
 from models.shared.clock import clock, to_paris
+from models.shared.i18n import _, lazy_gettext
 
 from ..shared.forms import Form, TextField
 from ..shared.render import page_title, render_page
@@ -27,9 +28,9 @@ bp = Blueprint("provider", __name__, url_prefix="/paiement-securise")
 
 
 class CardForm(Form):
-    number = TextField("Numéro de carte")
-    expiry = TextField("Date d'expiration")
-    security_code = TextField("Cryptogramme visuel")
+    number = TextField(lazy_gettext("Numéro de carte"))
+    expiry = TextField(lazy_gettext("Date d'expiration"))
+    security_code = TextField(lazy_gettext("Cryptogramme visuel"))
 
 
 def notify_over_http(url: str, fields: dict[str, str]) -> None:
@@ -93,7 +94,7 @@ def context(transaction, heading: str, errors: bool = False) -> dict:
     return {
         "transaction": transaction,
         "merchant": current_app.config["PAYMENT_MERCHANT_NAME"],
-        "title": page_title(heading, "Paiement sécurisé", errors=errors),
+        "title": page_title(heading, _("Paiement sécurisé"), errors=errors),
         # The provider's pages belong to step 4 of the service's indicator.
         "step_payment": BY_KEY["paiement"],
         "indicator": INDICATOR,
@@ -124,7 +125,7 @@ def show_card_form(transaction, form, status=200):
         "demo/provider/card.html",
         status=status,
         form=form,
-        **context(transaction, "Saisie de la carte bancaire", bool(form.errors)),
+        **context(transaction, _("Saisie de la carte bancaire"), bool(form.errors)),
     )
 
 
@@ -178,4 +179,4 @@ def receipt(reference: str):
     transaction = transaction_of_browser(reference)
     if not transaction.accepted:
         abort(404)
-    return render_page("demo/provider/receipt.html", **context(transaction, "Reçu du paiement"))
+    return render_page("demo/provider/receipt.html", **context(transaction, _("Reçu du paiement")))

@@ -20,10 +20,11 @@ from pathlib import Path
 from flask import Flask, render_template, url_for
 
 from models import cmi_import, factory, photos, retention
-from models.letters import credentials_letters
 from models.shared import migrations
 from models.shared.clock import clock
 from models.shared.db import database
+from models.shared.i18n import force_locale, lazy_gettext
+from views.shared.documents import credentials_letters
 
 log = logging.getLogger("cmi.command")
 
@@ -92,13 +93,14 @@ def import_cards(
         write_atomically(report, buffer.encode("utf-8-sig"))
         done.append(f"rejected rows in {report}")
     if outcome.letters and not dry_run:
-        pdf = credentials_letters(
-            outcome.letters,
-            clock.today(),
-            app.config["PUBLIC_URL"] or "http://127.0.0.1:8000",
-            app.config["ORGANISATION_NAME"],
-            app.config["CONTACT_EMAIL"],
-        )
+        with app.app_context():  # the letters are printed from a template
+            pdf = credentials_letters(
+                outcome.letters,
+                clock.today(),
+                app.config["PUBLIC_URL"] or "http://127.0.0.1:8000",
+                app.config["ORGANISATION_NAME"],
+                app.config["CONTACT_EMAIL"],
+            )
         write_atomically(letters, pdf)
         done.append(f"letters in {letters}")
     prefix = "Dry run, nothing written: " if dry_run else ""
@@ -187,11 +189,11 @@ def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
 STATUS_EMAILS = {
     factory.SHIPPED_STATUS: (
         "citizen/factory/email_shipped.txt",
-        "Votre carte mobilité inclusion est partie",
+        lazy_gettext("Votre carte mobilité inclusion est partie"),
     ),
     factory.RETURN: (
         "citizen/factory/email_returned.txt",
-        "Votre carte mobilité inclusion nous a été renvoyée",
+        lazy_gettext("Votre carte mobilité inclusion nous a été renvoyée"),
     ),
 }
 
@@ -203,7 +205,12 @@ def _status_email(app: Flask, kind: str, line_id: int) -> int:
         return 0
     template, subject = STATUS_EMAILS[kind]
     base = app.config["PUBLIC_URL"] or "http://127.0.0.1:8000"
-    with app.test_request_context(base_url=base):
+    # Written in the account's language (the command runs outside any citizen's request).
+    with (
+        app.test_request_context(base_url=base),
+        force_locale(line.request.account.language or "fr"),
+    ):
+        subject = str(subject)
         text = render_template(
             template,
             line=line,

@@ -34,7 +34,6 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
 from models.citizen import auth as citizen_auth
 from models.cmi_import import Letter
-from models.letters import credentials_letters
 from models.operator import actions, agents, figures, search
 from models.payments import Payment
 from models.people import Account
@@ -43,6 +42,7 @@ from models.requests import CardRequest
 from models.shared.clock import clock
 from models.shared.db import write_transaction
 from models.shared.mail import queue
+from views.shared.documents import credentials_letters
 
 from ..shared.forms import Form, TextField, email_validators
 from ..shared.render import (

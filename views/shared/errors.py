@@ -9,34 +9,50 @@ from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from models.shared.i18n import _, lazy_gettext
+
 from .render import render_page
 from .server import error_answer
 
+# Translated when a page shows them (lazy): the reader's language, not the server's.
 ERROR_PAGES = {
-    400: ("Demande incorrecte", ["Le formulaire envoyé n'a pas pu être lu. Réessayez."]),
-    403: ("Accès refusé", ["Vous n'avez pas accès à cette page."]),
+    400: (
+        lazy_gettext("Demande incorrecte"),
+        [lazy_gettext("Le formulaire envoyé n'a pas pu être lu. Réessayez.")],
+    ),
+    403: (lazy_gettext("Accès refusé"), [lazy_gettext("Vous n'avez pas accès à cette page.")]),
     404: (
-        "Page non trouvée",
+        lazy_gettext("Page non trouvée"),
         [
-            "Si vous avez saisi l'adresse de la page, vérifiez qu'elle est correcte.",
-            "Si vous avez suivi un lien, il ne mène vers aucune page que vous pouvez voir.",
+            lazy_gettext("Si vous avez saisi l'adresse de la page, vérifiez qu'elle est correcte."),
+            lazy_gettext(
+                "Si vous avez suivi un lien, il ne mène vers aucune page que vous pouvez voir."
+            ),
         ],
     ),
-    405: ("Page non trouvée", ["Cette adresse ne s'utilise pas de cette façon."]),
-    413: ("Envoi trop volumineux", ["Les informations envoyées sont trop longues."]),
+    405: (
+        lazy_gettext("Page non trouvée"),
+        [lazy_gettext("Cette adresse ne s'utilise pas de cette façon.")],
+    ),
+    413: (
+        lazy_gettext("Envoi trop volumineux"),
+        [lazy_gettext("Les informations envoyées sont trop longues.")],
+    ),
     503: (
-        "Le service est momentanément indisponible",
+        lazy_gettext("Le service est momentanément indisponible"),
         [
-            "Votre demande en cours est conservée : rien de ce que vous avez déjà "
-            "validé n'est perdu.",
-            "Réessayez dans quelques minutes.",
+            lazy_gettext(
+                "Votre demande en cours est conservée : rien de ce que vous avez déjà "
+                "validé n'est perdu."
+            ),
+            lazy_gettext("Réessayez dans quelques minutes."),
         ],
     ),
     500: (
-        "Désolé, le service rencontre un problème",
+        lazy_gettext("Désolé, le service rencontre un problème"),
         [
-            "Votre demande en cours est conservée. Réessayez dans quelques minutes.",
-            "Si le problème continue, contactez-nous.",
+            lazy_gettext("Votre demande en cours est conservée. Réessayez dans quelques minutes."),
+            lazy_gettext("Si le problème continue, contactez-nous."),
         ],
     ),
 }
@@ -48,8 +64,8 @@ def render_error(status: int, retry_url: str | None = None, retry_label: str | N
         return render_page(
             "shared/pages/error.html",
             status=status,
-            heading=heading,
-            paragraphs=paragraphs,
+            heading=str(heading),
+            paragraphs=[str(paragraph) for paragraph in paragraphs],
             retry_url=retry_url,
             retry_label=retry_label,
         )
@@ -81,11 +97,13 @@ def register_error_pages(app: Flask) -> None:
         return render_page(
             "shared/pages/error.html",
             status=400,
-            heading="La page a expiré",
+            heading=_("La page a expiré"),
             paragraphs=[
-                "Pour protéger vos données, ce formulaire n'a pas été pris en compte : "
-                "il a été envoyé depuis une page trop ancienne ou depuis une autre session.",
-                "Rien n'a été modifié. Rechargez la page, puis recommencez.",
+                _(
+                    "Pour protéger vos données, ce formulaire n'a pas été pris en compte : "
+                    "il a été envoyé depuis une page trop ancienne ou depuis une autre session."
+                ),
+                _("Rien n'a été modifié. Rechargez la page, puis recommencez."),
             ],
             retry_url=request.path if request.method == "POST" else None,
         )
@@ -102,7 +120,7 @@ def register_error_pages(app: Flask) -> None:
             return render_error(500)
         # Refused, dropped or locked past its wait: the request may simply be tried again.
         again = request.full_path.rstrip("?") if request.method == "GET" else None
-        response = render_error(503, again, "Réessayer")
+        response = render_error(503, again, _("Réessayer"))
         response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])
         return response
 

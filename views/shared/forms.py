@@ -15,6 +15,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, InputRequired, Length, StopValidation
 
+from models.shared.i18n import _, lazy_gettext
+
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # C0 and C1 control characters, NUL included; tab and line breaks are white space.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -22,7 +24,10 @@ _FROM_REQUEST = object()
 
 
 def refused_characters(label: str) -> str:
-    return f"« {label} » contient un caractère non autorisé : retapez-le sans le copier-coller"
+    return _(
+        "« %(label)s » contient un caractère non autorisé : retapez-le sans le copier-coller",
+        label=label,
+    )
 
 
 class Form(FlaskForm):
@@ -55,15 +60,16 @@ EMAIL_MAX = 254
 
 
 def email_validators(required: str) -> list:
-    """An e-mail address field's checks, with the same messages on every form."""
+    """An e-mail address field's checks, with the same messages on every form (lazy:
+    forms are classes, their messages written when shown; Length fills in ``max``)."""
     return [
         InputRequired(required),
         Length(
             max=EMAIL_MAX,
-            message=f"L'adresse électronique comporte au plus {EMAIL_MAX} caractères",
+            message=lazy_gettext("L'adresse électronique comporte au plus %(max)d caractères"),
         ),
         Email(
-            "Saisissez une adresse électronique valide, par exemple nom@exemple.fr",
+            lazy_gettext("Saisissez une adresse électronique valide, par exemple nom@exemple.fr"),
             check_deliverability=False,
         ),
     ]

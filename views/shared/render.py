@@ -10,7 +10,10 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from htmx_flask import make_response
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
+
+from models.shared.i18n import _
 
 SERVICE_SUFFIX = "CMI"
 
@@ -52,9 +55,12 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def page_title(*parts: str, errors: bool = False) -> str:
-    """« Erreur : Connexion - CMI »: unique per page, flagged while errors show."""
-    title = " - ".join([*parts, SERVICE_SUFFIX])
-    return f"Erreur : {title}" if errors else title
+    """« Erreur : Connexion - CMI »: unique per page, flagged while errors show (a part
+    may be a lazy text: it is written in the page's language)."""
+    # Markup joins escape plain parts once and keep parts a template escaped already.
+    title = Markup(" - ").join([*parts, SERVICE_SUFFIX])
+    # The catalogue is the service's own text: trusted markup, like a template.
+    return Markup(_("Erreur : %(title)s")) % {"title": title} if errors else title  # noqa: S704
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -124,8 +130,9 @@ def retry_with(errors: dict[str, list[str]], answers=(), form_errors=()):
     session["retry"] = {
         "path": request.path,
         "data": list(answers),
-        "errors": errors,
-        "form_errors": list(form_errors),
+        # Messages may be lazy (translated when shown): the cookie keeps their text.
+        "errors": {name: [str(m) for m in messages] for name, messages in errors.items()},
+        "form_errors": [str(m) for m in form_errors],
     }
     return redirect(request.full_path.rstrip("?"), 303)
 

@@ -15,6 +15,8 @@ from models.operator import agents
 from models.shared.db import database
 
 from .easy_read import SESSION_KEY as EASY_READ
+from .language import SESSION_KEY as LANGUAGE
+from .language import settle_account_language
 
 COMPRESSED_TYPES = {
     "text/html",
@@ -165,7 +167,7 @@ def load_signed_in_account() -> None:
 
 
 # A reader's own choices, not who they are: they outlive signing in and out.
-READER_CHOICES = (EASY_READ,)
+READER_CHOICES = (EASY_READ, LANGUAGE)
 
 
 def _clear_but_reader_choices() -> None:
@@ -188,6 +190,7 @@ def start_session(account) -> None:
     session["sid"] = auth.open_session(account)
     session.permanent = False
     g.account = account
+    settle_account_language(account)
 
 
 def end_session() -> None:

@@ -1,0 +1,108 @@
+"""The service's two languages: French (the source of every text) and English.
+
+Every text is written in French in the code and the templates, marked with
+``_()`` (or ``lazy_gettext`` where a module-level constant holds it), and
+translated in ``views/translations/en/LC_MESSAGES/messages.po``. The language
+of the request (or of an e-mail: see ``force_locale``) picks the words;
+outside any request, French.
+
+Dates and amounts are written the way each language writes them:
+« 9,02 € », « 1er décembre 2026 » and « 06/12/2026 »; « €9.02 »,
+« 1 December 2026 » and « 6 Dec 2026 ».
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime
+from flask_babel import (
+    force_locale,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    lazy_pgettext,
+    ngettext,
+    pgettext,
+)
+
+FRENCH = "fr"
+ENGLISH = "en"
+LANGUAGES = (FRENCH, ENGLISH)
+DEFAULT = FRENCH
+# Each language's name, written in that language (the switch is labelled this way).
+NAMES = {FRENCH: "Français", ENGLISH: "English"}
+# The region whose conventions format dates and numbers.
+_FORMAT_LOCALES = {FRENCH: "fr_FR", ENGLISH: "en_GB"}
+
+_ = gettext
+
+__all__ = [
+    "DEFAULT",
+    "ENGLISH",
+    "FRENCH",
+    "LANGUAGES",
+    "NAMES",
+    "_",
+    "force_locale",
+    "gettext",
+    "language",
+    "lazy_gettext",
+    "lazy_pgettext",
+    "long_date",
+    "money",
+    "ngettext",
+    "of",
+    "pgettext",
+    "short_date",
+    "short_datetime",
+]
+
+
+def language() -> str:
+    """« fr » or « en »: the language this request (or forced block) speaks; French
+    outside any application context."""
+    found = get_locale()
+    return found.language if found is not None and found.language in LANGUAGES else DEFAULT
+
+
+def money(cents: int) -> str:
+    """« 9,02 € » in French, « €9.02 » in English (whole cents, never a float)."""
+    whole, rest = divmod(cents, 100)
+    if language() == ENGLISH:
+        return f"€{whole}.{rest:02d}"
+    return f"{whole},{rest:02d}\u00a0€"
+
+
+def long_date(day: date) -> str:
+    """« 1er décembre 2026 », « 1 December 2026 »."""
+    if language() == FRENCH:
+        text = format_date(day, "d MMMM y", locale="fr_FR")
+        return "1er" + text[1:] if day.day == 1 else text
+    return format_date(day, "d MMMM y", locale=_FORMAT_LOCALES[ENGLISH])
+
+
+def short_date(day: date) -> str:
+    """« 06/12/2026 » in French; « 6 Dec 2026 » in English, which a reader used to
+    month-first dates cannot misread."""
+    if language() == FRENCH:
+        return day.strftime("%d/%m/%Y")
+    return format_date(day, "d MMM y", locale=_FORMAT_LOCALES[ENGLISH])
+
+
+def short_datetime(moment: datetime) -> str:
+    """« 06/12/2026 à 14:05 », « 6 Dec 2026 at 14:05 » (the time as given: Paris time)."""
+    if language() == FRENCH:
+        return moment.strftime("%d/%m/%Y à %H:%M")
+    return format_datetime(moment, "d MMM y 'at' HH:mm", locale=_FORMAT_LOCALES[ENGLISH])
+
+
+VOWELS = set("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")
+
+
+def of(name: str) -> str:
+    """« de Léo MARTIN », « d'Inès MARTIN » (French elides « de » before a vowel);
+    « of Léo MARTIN » in English."""
+    if language() == ENGLISH:
+        return f"of {name}"
+    return f"d'{name}" if name[:1] in VOWELS else f"de {name}"
