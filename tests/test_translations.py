@@ -16,9 +16,11 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from models import ordering
+from models import ordering, payments
+from models import requests as card_requests
 from models.people import Account, Beneficiary
 from models.shared.db import database
+from models.shared.mail import OutboxEmail
 
 from .helpers import post_form, sign_in
 
@@ -278,3 +280,75 @@ def test_the_request_pages_read_in_english(reader, app, db):
         "/mes-donnees",
     ):
         english(reader, url, [*data, str(number)])
+
+
+# -- whose language: the reader's, the account's, the browser's --------------------------
+
+
+def outbox() -> list[OutboxEmail]:
+    with database.connection_context():
+        return list(OutboxEmail.select().order_by(OutboxEmail.id))
+
+
+def test_the_browser_language_counts_until_the_reader_chooses(app):
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.9,fr;q=0.5"
+    page = browser.get("/").text
+    assert '<html lang="en">' in page
+    assert 'hreflang="fr" lang="fr"' in page or 'lang="fr" hreflang="fr"' in page
+    assert '<html lang="fr">' in browser.get("/?lang=fr").text
+    assert '<html lang="fr">' in browser.get("/").text  # the choice holds
+    german = app.test_client()
+    german.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-DE,de;q=0.9"
+    assert '<html lang="fr">' in german.get("/").text
+
+
+def test_the_agents_console_stays_french(app):
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    browser.get("/?lang=en")
+    page = browser.get("/gestion/connexion").text
+    assert '<html lang="fr">' in page
+    assert 'hreflang="fr"' not in page and 'hreflang="en"' not in page  # no switch there
+
+
+def test_the_accounts_language_follows_its_holder_and_its_emails_too(app, db):
+    from views.citizen.payment import send_confirmation
+
+    from .test_payments import apply, provider_answer, recorded_request
+
+    browser = app.test_client()
+    sign_in(browser, "alfred.depot")
+    browser.get("/mes-donnees?lang=en")
+    with database.connection_context():
+        assert Account.get(Account.username == "alfred.depot").language == "en"
+    # Elsewhere, in a browser that asks for French: the account's language wins.
+    other = app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    sign_in(other, "alfred.depot")
+    assert '<html lang="en">' in other.get("/mes-donnees").text
+
+    # The confirmation, sent on the provider's notification (no session): in English.
+    with database.connection_context():
+        request = recorded_request()
+        payment = payments.start_payment(request, payments.amount_due(request))
+        assert apply(*provider_answer(payment)).newly_paid
+        with app.test_request_context("/paiement/notification", method="POST"):
+            send_confirmation(card_requests.CardRequest.get_by_id(request.id))
+    (email,) = [e for e in outbox() if str(request.number) in e.subject]
+    assert email.subject == f"Your replacement card request no. {request.number} has been recorded"
+    assert "€9.02" in email.text and "9,02" not in email.text
+    assert '<html lang="en">' in email.html
+
+
+def test_a_forgotten_password_email_is_written_in_the_askers_language(app, db):
+    browser = app.test_client()
+    browser.get("/mot-de-passe-oublie?lang=en")
+    response = post_form(browser, "/mot-de-passe-oublie", {"username": "camille.martin"})
+    assert response.status_code == 303
+    (email,) = outbox()
+    assert email.subject == "Choose a new password - Mobility inclusion card (CMI)"
+    french = app.test_client()
+    french.get("/?lang=fr")
+    post_form(french, "/identifiant-oublie", {"email": "camille.martin@example.org"})
+    assert outbox()[-1].subject == "Votre identifiant - Carte mobilité inclusion"
