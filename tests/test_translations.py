@@ -214,6 +214,10 @@ PUBLIC_PAGES = [
     "/j-ai-perdu-ma-carte",
     "/j-ai-perdu-ma-carte?facile=1",
     "/j-ai-perdu-ma-carte?facile=0",
+    "/deconnecte",
+    "/courriel-envoye?sujet=identifiant",
+    "/courriel-envoye?sujet=mot-de-passe",
+    "/mot-de-passe-modifie",
 ]
 
 
@@ -221,6 +225,7 @@ def test_the_public_pages_read_in_english(reader, app):
     for url in PUBLIC_PAGES:
         english(reader, url, service_data(app))
     english(reader, "/nulle-part", status=404)
+    english(reader, "/mot-de-passe/lien-inconnu", status=404)
 
 
 def test_every_question_and_end_point_of_the_guidance_reads_in_english(reader, app):
@@ -262,6 +267,8 @@ def test_the_request_pages_read_in_english(reader, app, db):
     sign_in(reader, "alfred.depot")
     data = person_data("alfred.depot") + service_data(app)
     english(reader, "/mes-donnees", data)
+    english(reader, "/mes-donnees/photo/1", data)
+    english(reader, "/mes-donnees/photo/1", data, method="post", form={})  # no file chosen
     english(reader, "/demande/engagement", data)
     english(reader, "/demande/engagement", data, method="post", form={})  # its error
     assert post_form(reader, "/demande/engagement", {"accept": "y"}).status_code == 303
