@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import re
 from urllib.parse import urlsplit
 
 import brotli
@@ -27,6 +29,7 @@ COMPRESSED_TYPES = {
     "image/svg+xml",
 }
 MIN_COMPRESS_SIZE = 300
+STYLESHEET = "css/site.css"
 # Sent with every answer, the server's own error answers included (see ``server``).
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -34,6 +37,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# What only a document obeys (its policy, framing, opener, features, referrer). An htmx
+# answer is a part swapped into a page that already has them: it goes without, a few
+# hundred bytes less on every step.
+DOCUMENT_ONLY = {
+    "Content-Security-Policy",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
 }
 
 
@@ -58,7 +71,9 @@ def content_security_policy(app: Flask, form_targets: list[str] | None = None) -
         [
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self'",
+            # The stylesheet is written in each page (see layout.html): its hash, and the
+            # file itself for pages that link it; never any other inline style.
+            f"style-src 'self' {app.extensions['assets'].source_hash(STYLESHEET)}",
             "img-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",
@@ -104,17 +119,44 @@ def init_web(app: Flask) -> None:
     @app.after_request
     def secure_and_compress(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        for name, value in SECURITY_HEADERS.items():
-            headers.setdefault(name, value)
+        part = bool(request.htmx) and response.mimetype == "text/html"
+        for name, value in [("Content-Security-Policy", csp), *SECURITY_HEADERS.items()]:
+            if not (part and name in DOCUMENT_ONLY):
+                headers.setdefault(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":
+            add_vary(response, "HX-Request", "HX-Target")
+            if revalidated(response):
+                return compress(response.make_conditional(request))
             # Personal pages: never stored by the browser or a proxy, and the
             # back button asks the server again rather than showing a stale step.
             headers.setdefault("Cache-Control", "no-store")
-            add_vary(response, "HX-Request", "HX-Target")
         return compress(response)
+
+
+# A form's token changes at each page, but any token the same session was given
+# stays valid: a page that differs only by it is the same page.
+FORM_TOKEN = re.compile(rb'(name="csrf_token" value=")[^"]*"')
+
+
+def revalidated(response: Response) -> bool:
+    """A public page (nobody signed in) may be kept by the browser and asked again with
+    its validator: unchanged, it answers « 304 Not Modified » with no body."""
+    if (
+        request.method != "GET"
+        or response.status_code != 200
+        or g.get("account") is not None
+        or g.get("agent") is not None
+        or "Cache-Control" in response.headers
+        or response.direct_passthrough
+    ):
+        return False
+    body = FORM_TOKEN.sub(rb"\1\"", response.get_data())
+    response.set_etag(hashlib.sha256(body).hexdigest()[:20], weak=True)
+    # Kept, never shown again without asking (the server says whether it changed).
+    response.headers["Cache-Control"] = "no-cache"
+    return True
 
 
 def add_vary(response: Response, *names: str) -> None:
