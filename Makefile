@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser setup messages
+.PHONY: demo test lint browser setup messages axe
 
 # A .venv made by another Python (or left broken) is made again, never kept.
 WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -48,7 +48,25 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) browser lint
+# The accessibility checks run the axe-core release pinned in e2e/axe-core.pin (version and
+# the npm tarball's sha512), fetched from the npm registry once and checked.
+AXE_VERSION := $(word 1,$(shell cat e2e/axe-core.pin))
+AXE_INTEGRITY := $(word 2,$(shell cat e2e/axe-core.pin))
+AXE := $(VENV)/axe-core-$(AXE_VERSION).min.js
+
+$(AXE): e2e/axe-core.pin | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' axe-core-$(AXE_VERSION).tgz)" && \
+	  if [ "$$found" != "$(AXE_INTEGRITY)" ]; then echo "axe-core $(AXE_VERSION): $$found is not the pinned $(AXE_INTEGRITY)"; rm -rf $$tmp; exit 1; fi && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && mv package/axe.min.js $(CURDIR)/$(AXE) && \
+	  cd / && rm -rf $$tmp
+	@echo "axe-core $(AXE_VERSION) in $(AXE)"
+
+axe: $(AXE)
+
+test: $(STAMP) browser lint $(AXE)
 	$(BIN)/python -m pytest -n 2
 
 # After changing a text: the catalogue gains the new ones (then translate them in

@@ -24,7 +24,22 @@ ADVISORY_TAGS = ["best-practice"]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
-_axe = Axe()
+
+
+def pinned_axe() -> Axe:
+    """The axe-core release pinned in e2e/axe-core.pin, as `make axe` fetched it (the
+    copy bundled with axe-playwright-python is older and is never used)."""
+    version = (Path(__file__).parent / "axe-core.pin").read_text().split()[0]
+    default = Path(__file__).resolve().parent.parent / ".venv" / f"axe-core-{version}.min.js"
+    path = Path(os.environ.get("AXE_CORE", default))
+    if not path.exists():
+        raise RuntimeError(f"axe-core {version} is missing ({path}): run `make axe`")
+    script = path.read_text(encoding="utf-8")
+    assert script.startswith(f"/*! axe v{version}\n"), f"{path} is not axe-core {version}"
+    return Axe(axe_script=script)
+
+
+_axe = pinned_axe()
 
 # What the structure check expects each language to say.
 WORDS = {

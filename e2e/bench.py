@@ -260,6 +260,7 @@ def drive_flow(browser, base: str, javascript: bool, network: dict | None = None
         java_script_enabled=javascript,
         viewport={"width": 1280, "height": 900},
         accept_downloads=True,
+        locale="fr-FR",  # the flow is read in French, as most users read it
     )
     context.set_default_timeout(120_000)
     expect.set_options(timeout=120_000)

@@ -106,7 +106,7 @@ def test_a_static_file_under_an_old_hash_is_not_found(client):
     assert client.get("/static/css/site.000000000000.css").status_code == 404
 
 
-def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchanged(client):
+def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchanged(app, client):
     for url in ["/", "/connexion", "/accessibilite", "/j-ai-perdu-ma-carte?carte=cmi"]:
         first = client.get(url)
         assert first.headers["Cache-Control"] == "no-cache", url  # kept, always asked again
@@ -117,6 +117,12 @@ def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchang
         assert client.get(url).headers["ETag"] == validator, url
     client.get("/?lang=en")
     assert client.get("/", headers={"If-None-Match": validator}).status_code == 200
+    # A browser may revalidate a page it kept for another session: its form token would
+    # be refused, so the other session's page is another page.
+    kept = client.get("/connexion").headers["ETag"]
+    other = app.test_client()
+    other.get("/connexion")
+    assert other.get("/connexion", headers={"If-None-Match": kept}).status_code == 200
     sign_in(client, "camille.martin")
     personal = client.get("/mes-donnees")
     assert personal.headers["Cache-Control"] == "no-store" and "ETag" not in personal.headers

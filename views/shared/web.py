@@ -135,8 +135,8 @@ def init_web(app: Flask) -> None:
         return compress(response)
 
 
-# A form's token changes at each page, but any token the same session was given
-# stays valid: a page that differs only by it is the same page.
+# A form's token changes at each page, but any token given to the same session stays
+# valid: for that session, a page that differs only by it is the same page.
 FORM_TOKEN = re.compile(rb'(name="csrf_token" value=")[^"]*"')
 
 
@@ -152,8 +152,11 @@ def revalidated(response: Response) -> bool:
         or response.direct_passthrough
     ):
         return False
+    # Any token signed for the session's own secret stays valid: the validator names
+    # that secret (a browser may revalidate a page kept for another session).
     body = FORM_TOKEN.sub(rb"\1\"", response.get_data())
-    response.set_etag(hashlib.sha256(body).hexdigest()[:20], weak=True)
+    secret = str(session.get("csrf_token", "")).encode()
+    response.set_etag(hashlib.sha256(secret + b"\0" + body).hexdigest()[:20], weak=True)
     # Kept, never shown again without asking (the server says whether it changed).
     response.headers["Cache-Control"] = "no-cache"
     return True
