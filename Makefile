@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser setup messages axe
+.PHONY: demo test lint browser setup messages axe sr
 
 # A .venv made by another Python (or left broken) is made again, never kept.
 WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -66,7 +66,24 @@ $(AXE): e2e/axe-core.pin | $(STAMP)
 
 axe: $(AXE)
 
-test: $(STAMP) browser lint $(AXE)
+# The virtual screen reader that writes each state's spoken transcript: the npm packages
+# pinned by e2e/screen-reader/package-lock.json (npm ci checks their integrity), bundled
+# once into one script the suite runs in the page.
+SR := $(VENV)/virtual-screen-reader.js
+
+$(SR): e2e/screen-reader/package.json e2e/screen-reader/package-lock.json | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	@tmp=$$(mktemp -d) && cp e2e/screen-reader/package.json e2e/screen-reader/package-lock.json $$tmp/ && \
+	  (cd $$tmp && npm ci --silent --no-audit --no-fund && \
+	   ./node_modules/.bin/esbuild node_modules/@guidepup/virtual-screen-reader/lib/esm/index.browser.js \
+	     --bundle --minify --format=iife --global-name=window.VirtualScreenReader \
+	     --log-level=warning --outfile=$(CURDIR)/$(SR)) && rm -rf $$tmp
+	@echo "virtual screen reader in $(SR)"
+
+sr: $(SR)
+
+test: $(STAMP) browser lint $(AXE) $(SR)
 	$(BIN)/python -m pytest -n 2
 
 # After changing a text: the catalogue gains the new ones (then translate them in

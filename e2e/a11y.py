@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import time
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
@@ -21,16 +23,16 @@ from .report import Report, slug
 # What must pass. Tags are case-sensitive: an unknown tag runs no rule at all.
 REQUIRED_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "RGAAv4"]
 ADVISORY_TAGS = ["best-practice"]
+ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
-
 
 
 def pinned_axe() -> Axe:
     """The axe-core release pinned in e2e/axe-core.pin, as `make axe` fetched it (the
     copy bundled with axe-playwright-python is older and is never used)."""
     version = (Path(__file__).parent / "axe-core.pin").read_text().split()[0]
-    default = Path(__file__).resolve().parent.parent / ".venv" / f"axe-core-{version}.min.js"
+    default = ROOT / ".venv" / f"axe-core-{version}.min.js"
     path = Path(os.environ.get("AXE_CORE", default))
     if not path.exists():
         raise RuntimeError(f"axe-core {version} is missing ({path}): run `make axe`")
@@ -112,7 +114,12 @@ class Accessibility:
                 ("text 200 % at 320 px", self._text_200),
                 ("forced colours and reduced motion", self._forced_colors),
                 ("ARIA snapshot", self._aria_snapshot),
+                ("spoken transcript", self._spoken_transcript),
             ]
+        if self.variant.javascript:
+            # Where the focus is in this state, before the checks move it (the
+            # keyboard and forced-colours checks tab through the page).
+            page.evaluate("() => { window.__focusInState = document.activeElement; }")
         for name, run in checks:
             started = time.monotonic()
             outcome = {"outcome": "passed"}
@@ -143,8 +150,17 @@ class Accessibility:
             "runOnly": {"type": "tag", "values": REQUIRED_TAGS + ADVISORY_TAGS},
             "resultTypes": ["violations", "incomplete"],
         }
+        with self.scripting(page) as target:
+            return _axe.run(target, options=options).response
+
+    @contextmanager
+    def scripting(self, page: Page):
+        """A page where the suite's own scripts run: this one, or for the JavaScript-off
+        variant the exact HTML it shows, re-opened where only the page's scripts are
+        blocked."""
         if self.variant.javascript:
-            return _axe.run(page, options=options).response
+            yield page
+            return
         html = page.content()
         url = page.url
         context = self.browser.new_context(viewport=page.viewport_size, java_script_enabled=True)
@@ -153,7 +169,7 @@ class Accessibility:
             twin.route(re.compile(r".*\.js(\?.*)?$"), lambda route: route.abort())
             twin.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
             twin.goto(url)
-            return _axe.run(twin, options=options).response
+            yield twin
         finally:
             context.close()
 
@@ -382,6 +398,75 @@ class Accessibility:
             "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + _diff(expected, snapshot)
         )
         return {"snapshot": path.name}
+
+    def _spoken_transcript(self, page: Page, state: str) -> dict:
+        """What a screen reader says in this state: where the focus is (an htmx swap
+        moves it), what the status region announced, then the whole page read from the
+        top, phrase by phrase, by a virtual screen reader running in the browser."""
+        with self.scripting(page) as target:
+            target.evaluate(_screen_reader_script())
+            heard = target.evaluate(TRANSCRIPT_JS)
+        lines = []
+        if self.variant.javascript and heard["focus"]:
+            lines.append(f"Focus : {heard['focus']}")
+        if heard["announced"]:
+            lines.append(f"Annonce : {heard['announced']}")
+        lines += ["--- lecture du début à la fin ---", *heard["reading"]]
+        transcript = "\n".join(lines)
+        for pattern, replacement in VOLATILE:
+            transcript = pattern.sub(replacement, transcript)
+        mode = "js" if self.variant.javascript else "nojs"
+        return self._compare(SNAPSHOTS / f"{slug(state)}.{mode}.spoken.txt", transcript)
+
+    def _compare(self, path: Path, text: str) -> dict:
+        if UPDATE_SNAPSHOTS:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text + "\n", encoding="utf-8")
+            return {"snapshot": path.name, "written": True}
+        assert path.exists(), (
+            f"no committed transcript {path.name}: run UPDATE_SNAPSHOTS=1 make test, "
+            "read the new file, then commit it\n" + text
+        )
+        expected = path.read_text(encoding="utf-8").rstrip("\n")
+        assert text == expected, (
+            f"what a screen reader says changed ({path.name}); if intended, run "
+            "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + _diff(expected, text)
+        )
+        return {"snapshot": path.name}
+
+
+# Run in the page: the virtual screen reader reads the focused element (as moving the
+# focus there announces it), then the document from its start to its end.
+TRANSCRIPT_JS = """async () => {
+  const {virtual} = window.VirtualScreenReader;
+  const before = document.activeElement;
+  const active = window.__focusInState || before;
+  let focus = null;
+  if (active && active !== document.body && active !== document.documentElement) {
+    await virtual.start({container: active, displayCursor: false});
+    focus = await virtual.lastSpokenPhrase();
+    await virtual.stop();
+  }
+  const status = document.querySelector('[role=status]');
+  const announced = status ? status.textContent.trim() : '';
+  await virtual.start({container: document.body, displayCursor: false});
+  const reading = [await virtual.lastSpokenPhrase()];
+  for (let i = 0; i < 3000 && reading[reading.length - 1] !== 'end of document'; i++) {
+    await virtual.next();
+    reading.push(await virtual.lastSpokenPhrase());
+  }
+  await virtual.stop();
+  if (before && before.focus && document.activeElement !== before) before.focus();
+  return {focus, announced, reading};
+}"""
+
+
+@cache
+def _screen_reader_script() -> str:
+    path = Path(os.environ.get("VIRTUAL_SCREEN_READER", ROOT / ".venv/virtual-screen-reader.js"))
+    if not path.exists():
+        raise RuntimeError(f"the virtual screen reader is missing ({path}): run `make sr`")
+    return path.read_text(encoding="utf-8")
 
 
 def _diff(expected: str, actual: str) -> str:
