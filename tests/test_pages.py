@@ -54,9 +54,11 @@ def test_security_headers_on_every_response(client):
         assert headers["Referrer-Policy"] == "same-origin"
 
 
-def test_pages_carry_no_inline_script_and_only_the_stylesheet_their_policy_names(client):
+def test_pages_carry_no_inline_script_and_only_the_stylesheet_their_policy_names(app):
+    client = app.test_client()
     sign_in(client, "camille.martin")
     for url in [*PUBLIC_PAGES, "/mes-donnees"]:
+        client.delete_cookie("css")  # a browser that has not kept the stylesheet yet
         response = client.get(url, follow_redirects=True)
         html = response.text
         # The stylesheet is written in the page (first paint in one round trip); the
@@ -89,10 +91,26 @@ def test_error_pages_are_compressed_too(client):
     assert response.headers["Content-Encoding"] == "gzip"
 
 
+def test_the_stylesheet_is_written_in_the_first_page_then_linked_once_kept(client):
+    first = client.get("/connexion")
+    assert "<style>" in first.text
+    preload_link = r'<link rel="preload" href="(/static/css/[^"]+)" as="style">'
+    (preload,) = re.findall(preload_link, first.text)
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith("css=") and "HttpOnly" in cookie and "Max-Age=31536000" in cookie
+    assert "Cookie" in first.headers["Vary"]
+    later = client.get("/accessibilite")
+    assert "<style>" not in later.text and "Set-Cookie" not in later.headers
+    assert f'<link rel="stylesheet" href="{preload}">' in later.text
+    # A stylesheet changed since: its digest is not the cookie's, so it is written again.
+    client.set_cookie("css", "000000000000")
+    assert "<style>" in client.get("/connexion").text
+
+
 def test_static_files_have_hashed_names_and_a_year_of_cache(client):
     html = client.get("/connexion").text
     urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
-    assert {u.rsplit(".", 1)[-1] for u in urls} >= {"js", "svg"}  # the CSS is in the page
+    assert {u.rsplit(".", 1)[-1] for u in urls} >= {"css", "js", "svg"}
     for url in urls:
         assert re.search(r"\.[0-9a-f]{12}\.\w+$", url), url
         response = client.get(url, headers={"Accept-Encoding": "br, gzip"})
@@ -107,6 +125,7 @@ def test_a_static_file_under_an_old_hash_is_not_found(client):
 
 
 def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchanged(app, client):
+    client.get("/")  # the stylesheet kept: later pages link it, and stay the same
     for url in ["/", "/connexion", "/accessibilite", "/j-ai-perdu-ma-carte?carte=cmi"]:
         first = client.get(url)
         assert first.headers["Cache-Control"] == "no-cache", url  # kept, always asked again
@@ -231,6 +250,7 @@ def test_marie_gets_the_mdph_guidance_not_an_empty_table(client):
 
 
 def test_save_data_gets_the_strongest_compression(client):
+    client.get("/")  # the stylesheet kept: both pages link it
     normal = client.get("/accessibilite", headers={"Accept-Encoding": "br"})
     saving = client.get("/accessibilite", headers={"Accept-Encoding": "br", "Save-Data": "on"})
     assert brotli.decompress(saving.data) == brotli.decompress(normal.data)

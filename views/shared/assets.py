@@ -15,10 +15,14 @@ from functools import cache
 from pathlib import Path
 
 import brotli
-from flask import Flask, Response, abort, request, url_for
+from flask import Flask, Response, abort, g, request, url_for
 from markupsafe import Markup
 
+from .web import add_vary
+
 ONE_YEAR = 365 * 24 * 3600
+# Names the stylesheet the browser was sent to keep (its hashed file name).
+STYLESHEET_COOKIE = "css"
 COMPRESSIBLE = {".css", ".js", ".svg", ".ico", ".txt", ".json", ".html", ".pdf"}
 
 
@@ -52,7 +56,23 @@ class StaticAssets:
                 self._add(path.relative_to(folder).as_posix(), path.read_bytes())
         app.add_url_rule("/static/<path:filename>", "static", self.serve)
         app.jinja_env.globals["asset"] = self.url
-        app.jinja_env.globals["inline_asset"] = self.inline
+        app.jinja_env.globals["stylesheet"] = self.stylesheet
+
+        @app.after_request
+        def remember_the_kept_stylesheet(response: Response) -> Response:
+            if g.get("stylesheet_cookie"):
+                add_vary(response, "Cookie")  # the page differs with that cookie
+            if g.get("stylesheet_inlined") and response.status_code == 200:
+                response.set_cookie(
+                    STYLESHEET_COOKIE,
+                    g.stylesheet_cookie,
+                    max_age=ONE_YEAR,
+                    secure=request.is_secure,
+                    httponly=True,
+                    samesite="Lax",
+                )
+            return response
+
         app.extensions["assets"] = self
 
     def _add(self, relative: str, content: bytes) -> None:
@@ -74,10 +94,19 @@ class StaticAssets:
     def url(self, relative: str) -> str:
         return url_for("static", filename=self.urls[relative])
 
-    def inline(self, relative: str) -> Markup:
-        """A stylesheet's text, to write inside the page's own ``<style>``: the page
-        shows in one round trip, with no second request blocking its first paint."""
-        return Markup(self.files[self.urls[relative]].identity.decode("utf-8"))  # noqa: S704
+    def stylesheet(self, relative: str) -> Markup:
+        """The page's stylesheet. A browser that has not kept it yet gets its text in the
+        page's own ``<style>`` (the page shows in one round trip: no second request
+        blocks its first paint) and fetches the file meanwhile, without waiting, to keep
+        it; a cookie says it did, and later pages link the kept file instead."""
+        name = self.urls[relative]
+        url = url_for("static", filename=name)
+        g.stylesheet_cookie = self.files[name].etag  # the content's digest
+        if request.cookies.get(STYLESHEET_COOKIE) == g.stylesheet_cookie:
+            return Markup(f'<link rel="stylesheet" href="{url}">')  # noqa: S704
+        g.stylesheet_inlined = True
+        text = self.files[name].identity.decode("utf-8")
+        return Markup(f'<style>{text}</style>\n<link rel="preload" href="{url}" as="style">')  # noqa: S704
 
     def source_hash(self, relative: str) -> str:
         """« 'sha256-…' »: what a Content-Security-Policy names to allow that text
