@@ -439,6 +439,13 @@ class Accessibility:
 # focus there announces it), then the document from its start to its end.
 TRANSCRIPT_JS = """async () => {
   const {virtual} = window.VirtualScreenReader;
+  // The reader reads states from attributes: give them the fields' current state
+  // (what the user ticked, chose or typed), which the properties alone hold.
+  document.querySelectorAll('input, option').forEach(el => {
+    if (el.tagName === 'OPTION') el.toggleAttribute('selected', el.selected);
+    else if (el.type === 'checkbox' || el.type === 'radio') el.toggleAttribute('checked', el.checked);
+    else if (!['password', 'file', 'hidden'].includes(el.type)) el.setAttribute('value', el.value);
+  });
   const before = document.activeElement;
   const active = window.__focusInState || before;
   let focus = null;
