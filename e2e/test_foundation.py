@@ -123,6 +123,7 @@ def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service)
 def test_forgotten_identifier(page: Page, a11y):
     page.goto("/connexion")
     page.get_by_role("link", name="Identifiant oublié").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Identifiant oublié")
     a11y.check(page, "Identifiant oublié : vide")
     page.get_by_label("Adresse électronique").fill("pas une adresse")
     page.get_by_role("button", name="Recevoir mon identifiant").click()
