@@ -64,6 +64,7 @@ VOLATILE = [
     (re.compile(r"\bà partir de \d{2}:\d{2}"), "à partir de HH:MM"),
     (re.compile(r"/url: \S+"), "/url: URL"),
     (re.compile(r"(- code: )[A-Z2-7 ]{20,}"), r"\1CLÉ SECRÈTE"),  # a new agent's TOTP key
+    (re.compile(r"^(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}$", re.M), "CLÉ SECRÈTE"),  # the same, spoken
 ]  # fmt: skip
 
 
@@ -412,8 +413,8 @@ class Accessibility:
 
     def _spoken_transcript(self, page: Page, state: str) -> dict:
         """What a screen reader says in this state: where the focus is (an htmx swap
-        moves it), what the status region announced, then the whole page read from the
-        top, phrase by phrase, by a virtual screen reader running in the browser."""
+        moves it), what the status region announced, then <main> read from the top,
+        phrase by phrase, by a virtual screen reader running in the browser."""
         with self.scripting(page) as target:
             target.evaluate(_screen_reader_script())
             heard = target.evaluate(TRANSCRIPT_JS)
@@ -424,7 +425,7 @@ class Accessibility:
         # to it): the region itself says it only 100 ms after a swap, for 8 s.
         if self.announced:
             lines.append(f"Annonce : {self.announced}")
-        lines += ["--- lecture du début à la fin ---", *heard["reading"]]
+        lines += ["--- lecture de <main>, du début à la fin ---", *heard["reading"]]
         transcript = "\n".join(lines)
         for pattern, replacement in VOLATILE:
             transcript = pattern.sub(replacement, transcript)
@@ -467,9 +468,12 @@ TRANSCRIPT_JS = """async () => {
     focus = await virtual.lastSpokenPhrase();
     await virtual.stop();
   }
-  await virtual.start({container: document.body, displayCursor: false});
+  // <main> only, as the ARIA snapshot: the header and footer are the same everywhere
+  // but for who is signed in.
+  const main = document.querySelector('main');
+  await virtual.start({container: main, displayCursor: false});
   const reading = [await virtual.lastSpokenPhrase()];
-  for (let i = 0; i < 3000 && reading[reading.length - 1] !== 'end of document'; i++) {
+  for (let i = 0; i < 3000 && reading[reading.length - 1] !== 'end of main'; i++) {
     await virtual.next();
     reading.push(await virtual.lastSpokenPhrase());
   }

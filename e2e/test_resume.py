@@ -145,7 +145,7 @@ def test_a_reload_stays_on_the_step_with_the_answers(page: Page, a11y, variant):
     sign_in(page, "alfred.depot")
     open_selection(page, "Duplicata")
     reload_and_expect(page, "/demande/selection", SELECTION_TITLE, "Duplicata")
-    a11y.check(page, "Sélection duplicata : vide")
+    a11y.check(page, "Sélection duplicata : vide, après rechargement")
 
     choose_alfreds_card(page)
     if variant.javascript:
@@ -176,14 +176,14 @@ def test_a_reload_stays_on_the_step_with_the_answers(page: Page, a11y, variant):
     submit(page, "Valider")
     say_yes(page, variant.javascript)
     reload_and_expect(page, "/demande/livraison", DELIVERY_TITLE, "Adresse de livraison")
-    a11y.check(page, "Livraison : adresse affichée (alfred.depot)")
+    a11y.check(page, "Livraison : adresse affichée après rechargement (alfred.depot)")
 
     page.get_by_label("Oui", exact=True).check()
     submit(page, "Valider")
     expect(heading(page, "Paiement")).to_be_visible()
     reload_and_expect(page, "/demande/paiement", PAYMENT_TITLE, "Paiement")
     expect(page.get_by_text("Montant à payer : 9,02")).to_be_visible()
-    a11y.check(page, "Paiement : montant (alfred.depot)")
+    a11y.check(page, "Paiement : montant après rechargement (alfred.depot)")
 
 
 def test_a_reload_of_an_earlier_step_keeps_its_answer(page: Page, a11y, variant):
@@ -242,7 +242,7 @@ def test_signing_out_at_livraison_then_in_again_resumes_at_livraison(page: Page,
     expect(page.get_by_role("listitem").filter(has_text="Livraison")).to_have_attribute(
         "aria-current", "step"
     )
-    a11y.check(page, "Livraison : adresse affichée (alfred.depot)")
+    a11y.check(page, "Livraison : adresse affichée à la reconnexion (alfred.depot)")
 
 
 # -- (c) the back button ----------------------------------------------------------------------
