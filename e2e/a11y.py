@@ -394,22 +394,7 @@ class Accessibility:
         for pattern, replacement in VOLATILE:
             snapshot = pattern.sub(replacement, snapshot)
         mode = "js" if self.variant.javascript else "nojs"
-        path = SNAPSHOTS / f"{slug(state)}.{mode}.yml"
-        if UPDATE_SNAPSHOTS:
-            path.parent.mkdir(exist_ok=True)
-            path.write_text(snapshot + "\n", encoding="utf-8")
-            return {"snapshot": path.name, "written": True}
-        # A new state has no snapshot yet: writing one here would pass unseen.
-        assert path.exists(), (
-            f"no committed ARIA snapshot {path.name}: run UPDATE_SNAPSHOTS=1 make test, "
-            "read the new file, then commit it\n" + snapshot
-        )
-        expected = path.read_text(encoding="utf-8").rstrip("\n")
-        assert snapshot == expected, (
-            f"what a screen reader hears changed ({path.name}); if intended, run "
-            "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + _diff(expected, snapshot)
-        )
-        return {"snapshot": path.name}
+        return self._compare(SNAPSHOTS / f"{slug(state)}.{mode}.yml", snapshot, "ARIA snapshot")
 
     def _spoken_transcript(self, page: Page, state: str) -> dict:
         """What a screen reader says in this state: where the focus is (an htmx swap
@@ -430,20 +415,24 @@ class Accessibility:
         for pattern, replacement in VOLATILE:
             transcript = pattern.sub(replacement, transcript)
         mode = "js" if self.variant.javascript else "nojs"
-        return self._compare(SNAPSHOTS / f"{slug(state)}.{mode}.spoken.txt", transcript)
+        return self._compare(
+            SNAPSHOTS / f"{slug(state)}.{mode}.spoken.txt", transcript, "transcript"
+        )
 
-    def _compare(self, path: Path, text: str) -> dict:
+    def _compare(self, path: Path, text: str, kind: str) -> dict:
+        """``text`` against its committed file (or the file rewritten, on request)."""
         if UPDATE_SNAPSHOTS:
             path.parent.mkdir(exist_ok=True)
             path.write_text(text + "\n", encoding="utf-8")
             return {"snapshot": path.name, "written": True}
+        # A new state has no snapshot yet: writing one here would pass unseen.
         assert path.exists(), (
-            f"no committed transcript {path.name}: run UPDATE_SNAPSHOTS=1 make test, "
+            f"no committed {kind} {path.name}: run UPDATE_SNAPSHOTS=1 make test, "
             "read the new file, then commit it\n" + text
         )
         expected = path.read_text(encoding="utf-8").rstrip("\n")
         assert text == expected, (
-            f"what a screen reader says changed ({path.name}); if intended, run "
+            f"what a screen reader hears changed ({path.name}); if intended, run "
             "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + _diff(expected, text)
         )
         return {"snapshot": path.name}

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from models.demo.data import DEMO_PASSWORDS
 
 from .conftest import VARIANTS, Variant
+from .test_flows import heading, submit
 
 CARD = "0000 0000 0000 0001"
 # With JavaScript and without, on desktop (where the ARIA snapshots are taken).
@@ -26,14 +27,6 @@ ENGLISH_VARIANTS = [v for v in VARIANTS if not v.phone]
 @pytest.fixture(params=ENGLISH_VARIANTS, ids=[v.name for v in ENGLISH_VARIANTS])
 def variant(request) -> Variant:
     return request.param
-
-
-def heading(page: Page, name: str):
-    return page.get_by_role("heading", level=1, name=name)
-
-
-def submit(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
 
 
 def expect_errors(page: Page, *messages: str) -> None:

@@ -54,6 +54,13 @@ def text_of(content: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
+def assert_in_reading_order(text: str, parts: list[str]) -> None:
+    """Each part is in the extracted text, and they come in this order."""
+    positions = [text.find(part) for part in parts]
+    assert -1 not in positions, (parts, text)
+    assert positions == sorted(positions), "the text does not extract in reading order"
+
+
 def check_tagged(content: bytes, language: str, title: str) -> PdfReader:
     """What makes a PDF accessible on its own, the same for every document."""
     reader = PdfReader(io.BytesIO(content))
@@ -120,9 +127,7 @@ def test_the_attestation_is_tagged_in_reading_order(client, paid, language):
             "Issued for all legal purposes.",
         ],
     }[language]
-    positions = [text.find(part) for part in expected]
-    assert -1 not in positions, (expected, text)
-    assert positions == sorted(positions), "the text does not extract in reading order"
+    assert_in_reading_order(text, expected)
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -200,7 +205,5 @@ def test_the_credentials_letter_is_tagged_one_section_per_letter(app, language):
             "A question? Write to us: c@x.org",
         ],
     }[language]
-    positions = [first.find(part) for part in expected]
-    assert -1 not in positions, (expected, first)
-    assert positions == sorted(positions)
+    assert_in_reading_order(first, expected)
     assert "Anne PETIT" in reader.pages[1].extract_text()
