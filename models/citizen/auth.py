@@ -177,7 +177,13 @@ class SessionLookup:
 
 def touch_session(token: str) -> SessionLookup:
     """Find the session for ``token`` and record the activity; end it if idle too long."""
-    found = UserSession.get_or_none(UserSession.token_digest == _digest(token))
+    # The account in the same query: every signed-in page needs it.
+    found = (
+        UserSession.select(UserSession, Account)
+        .join(Account)
+        .where(UserSession.token_digest == _digest(token))
+        .get_or_none()
+    )
     if found is None:
         return SessionLookup()
     now = clock.now()

@@ -22,7 +22,7 @@ from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel
 
 from models.citizen.auth import set_account_language
-from models.shared.i18n import DEFAULT, LANGUAGES, NAMES, language
+from models.shared.i18n import DEFAULT, LANGUAGES, NAMES, install_in_templates, language
 
 PARAMETER = "lang"
 SESSION_KEY = "language"
@@ -93,6 +93,7 @@ def init_language(app: Flask) -> None:
         locale_selector=select_language,
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    install_in_templates(app.jinja_env)
 
     @app.before_request
     def remember_the_choice() -> None:
