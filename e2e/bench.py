@@ -44,12 +44,14 @@ BUDGETS = {
     "css_max": 10 * KB,
     "own_js_max": 3 * KB,
     "image_max": 5 * KB,
-    "first_visit_max": 60 * KB,
+    "first_visit_max": 40 * KB,
+    "fragment_headers_max": 350,
     "repeat_visit_bytes_max": 8 * KB,
     "repeat_visit_requests_max": 1,
     "requests_per_transition_js": 1,
     "requests_per_transition_nojs": 2,
     "time_ratio_3g_js_max": 1.3,
+    "fcp_3g_max_s": 2.5,
 }
 
 
@@ -131,6 +133,7 @@ class Request:
     started: float
     status: int = 0
     encoded: int = 0  # on the wire, headers included
+    headers: int = 0  # the response's status line and headers, as received
     body: int = 0  # decoded (uncompressed) body
     cached: bool = False
     redirect_of: str | None = None
@@ -182,6 +185,7 @@ class Recorder:
         self.cdp.send("Network.enable")
         self.cdp.on("Network.requestWillBeSent", self._sent)
         self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.responseReceivedExtraInfo", self._raw_headers)
         self.cdp.on("Network.dataReceived", self._data)
         self.cdp.on("Network.loadingFinished", self._finished)
         self.cdp.on("Network.requestServedFromCache", self._cache)
@@ -209,6 +213,7 @@ class Recorder:
         if redirect and previous is not None:
             previous.status = redirect["status"]
             previous.encoded = redirect.get("encodedDataLength", 0)
+            previous.headers = previous.headers or previous.encoded  # a 303 is all headers
             # The redirected request keeps its id: file the finished hop under a new key.
             self.requests[event["requestId"] + f"#{len(self.order)}"] = previous
         headers = event["request"].get("headers", {})
@@ -229,6 +234,13 @@ class Recorder:
             request.status = event["response"]["status"]
             if event["response"].get("fromDiskCache") or event["response"].get("fromMemoryCache"):
                 request.cached = True
+
+    def _raw_headers(self, event) -> None:
+        # Sent for every hop, redirects included; a redirect's hop was refiled under
+        # another key by then, so only the final answer's headers land here.
+        request = self.requests.get(event["requestId"])
+        if request is not None and event.get("headersText"):
+            request.headers = len(event["headersText"].encode("latin-1", "replace"))
 
     def _data(self, event) -> None:
         request = self.requests.get(event["requestId"])
@@ -632,6 +644,10 @@ def summarise(steps: list[Step]) -> dict:
     requests = [r for s in flow for r in s.network()]
     return {
         "bytes": sum(r.encoded for r in requests),
+        "header_bytes": sum(r.headers for r in requests),
+        "fragment_header_bytes_max": max(
+            (r.headers for r in requests if category(r) == "fragment"), default=0
+        ),
         "requests": len(requests),
         "seconds": round(sum(s.seconds for s in flow), 2),
         "transitions": sum(s.transitions for s in flow),
@@ -647,6 +663,7 @@ def summarise(steps: list[Step]) -> dict:
                         "category": category(r),
                         "status": r.status,
                         "wire_bytes": r.encoded,
+                        "header_bytes": r.headers,
                         "body_bytes": r.body,
                     }
                     for r in s.network()
@@ -721,9 +738,16 @@ def budgets(flows: dict) -> list[tuple[str, str, str]]:
             verdict(max(images, default=0) <= BUDGETS["image_max"]),
         ),
         (
-            "first visit, whole flow, JS on <= 60 KB",
+            "first visit, whole flow, JS on <= 40 KB (headers counted)",
             f"{kb(flows['js']['bytes'])} KB",
             verdict(flows["js"]["bytes"] <= BUDGETS["first_visit_max"]),
+        ),
+        (
+            "htmx answers' response headers <= 350 B",
+            f"max {flows['js']['fragment_header_bytes_max']} B",
+            verdict(
+                0 < flows["js"]["fragment_header_bytes_max"] <= BUDGETS["fragment_headers_max"]
+            ),
         ),
         (
             "repeat visit of a step: 1 request, <= 8 KB",
@@ -750,6 +774,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-network", action="store_true", help="skip the 3G / Slow 4G runs")
     parser.add_argument("--skip-load", action="store_true", help="skip the server load runs")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="skip the pages' cost against the floor"
+    )
+    parser.add_argument(
+        "--skip-peers",
+        action="store_true",
+        help="skip our pages beside the same step in GOV.UK Frontend and the DSFR",
+    )
     parser.add_argument("--seconds", type=float, default=5, help="length of each page load run")
     parser.add_argument("--users", type=int, default=8, help="concurrent simulated users")
     parser.add_argument("--flows", type=int, default=24, help="whole flows per load run")
@@ -797,7 +829,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             print(
-                f"whole flow: {kb(flows[mode]['bytes'])} KB on the wire, "
+                f"whole flow: {kb(flows[mode]['bytes'])} KB on the wire "
+                f"({kb(flows[mode]['header_bytes'])} KB of response headers, "
+                f"{kb(flows[mode]['bytes'] - flows[mode]['header_bytes'])} KB of bodies; "
+                f"htmx answers' headers at most {flows[mode]['fragment_header_bytes_max']} B), "
                 f"{flows[mode]['requests']} requests, {flows[mode]['transitions']} round trips"
             )
         results["flows"] = flows
@@ -843,6 +878,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         browser.close()
+
+    # 2b. Connexion and Choix beside the same step in GOV.UK Frontend and the DSFR, on 3G.
+    if not args.skip_peers:
+        from .bench_peers import measure as measure_peers
+
+        results["peers"] = measure_peers(folder)
 
     # 3. Server load.
     if not args.skip_load:
@@ -909,8 +950,26 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    # 4. Budgets.
+    # 4. Each page's cost against the stack's floor, and its queries.
+    floor_ok = None
+    if not args.skip_floor:
+        from .bench_server import measure, print_report
+
+        results["server_floor"] = measure(folder, args.users, args.seconds)
+        floor_ok = print_report(results["server_floor"])
+
+    # 5. Budgets.
     rows = budgets(results["flows"])
+    if floor_ok is not None:
+        pages = results["server_floor"]["pages"]
+        worst = min(pages, key=lambda name: pages[name]["ratio"])
+        rows.append(
+            (
+                "every page >= 0.8 x the floor's requests/s",
+                f"lowest {pages[worst]['ratio']} x ({worst})",
+                verdict(floor_ok),
+            )
+        )
     if "network" in results:
         js3g = next(t for t in results["network"] if t["network"] == "3G" and t["javascript"])
         rows.append(
@@ -920,6 +979,18 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(
                     js3g["ratio"] is not None and js3g["ratio"] <= BUDGETS["time_ratio_3g_js_max"]
                 ),
+            )
+        )
+    if "peers" in results:
+        fcp = {
+            name: results["peers"]["pages"][key]["fcp_s"]
+            for name, key in (("Connexion", "connexion"), ("Choix", "choix"))
+        }
+        rows.append(
+            (
+                "FCP on 3G <= 2.5 s, Connexion and Choix",
+                ", ".join(f"{name} {seconds} s" for name, seconds in fcp.items()),
+                verdict(all(s <= BUDGETS["fcp_3g_max_s"] for s in fcp.values())),
             )
         )
     results["verdicts"] = [{"budget": b, "measured": m, "verdict": v} for b, m, v in rows]
