@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser setup messages axe sr
+.PHONY: demo test qa lint browser setup messages axe sr
 
 # A .venv made by another Python (or left broken) is made again, never kept.
 WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -49,7 +49,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The accessibility checks run the axe-core release pinned in e2e/axe-core.pin (version and
-# the npm tarball's sha512), fetched from the npm registry once and checked.
+# the npm tarball's sha512), fetched from the npm registry once and checked (touched: the
+# tarball's files carry a 1985 date, which would make it older than the pin at every run).
 AXE_VERSION := $(word 1,$(shell cat e2e/axe-core.pin))
 AXE_INTEGRITY := $(word 2,$(shell cat e2e/axe-core.pin))
 AXE := $(VENV)/axe-core-$(AXE_VERSION).min.js
@@ -61,6 +62,7 @@ $(AXE): e2e/axe-core.pin | $(STAMP)
 	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' axe-core-$(AXE_VERSION).tgz)" && \
 	  if [ "$$found" != "$(AXE_INTEGRITY)" ]; then echo "axe-core $(AXE_VERSION): $$found is not the pinned $(AXE_INTEGRITY)"; rm -rf $$tmp; exit 1; fi && \
 	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && mv package/axe.min.js $(CURDIR)/$(AXE) && \
+	  touch $(CURDIR)/$(AXE) && \
 	  cd / && rm -rf $$tmp
 	@echo "axe-core $(AXE_VERSION) in $(AXE)"
 
@@ -85,6 +87,17 @@ sr: $(SR)
 
 test: $(STAMP) browser lint $(AXE) $(SR)
 	$(BIN)/python -m pytest -n 2
+
+# The accessibility states against a running instance, for QA teams:
+#   make qa BASE_URL=https://cmi-recette.example.org QA_SECRET=...
+# The instance runs with --demo and the same QA_SECRET (README, « QA »): each test
+# process works in a sandbox of its own there, fresh demo personas for each test,
+# removed at the end of the run. QA_WORKERS browsers run side by side (default 2).
+QA_WORKERS ?= 2
+qa: $(STAMP) browser $(AXE) $(SR)
+	@test -n "$(BASE_URL)" || { echo "usage: make qa BASE_URL=https://... QA_SECRET=..."; exit 2; }
+	QA_SECRET="$(QA_SECRET)" $(BIN)/python -m pytest e2e --base-url "$(BASE_URL)" \
+	  -n $(QA_WORKERS) -q
 
 # After changing a text: the catalogue gains the new ones (then translate them in
 # views/translations/en/LC_MESSAGES/messages.po; a test fails until every one is).

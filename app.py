@@ -29,8 +29,9 @@ from models.shared.clock import to_paris
 from models.shared.db import open_database
 from models.shared.i18n import long_date, ngettext, of, short_date, short_datetime
 from models.shared.mail import Mailer
+from models.shared.security import hash_cost
 from views.citizen import account, auth, guidance, payment, photo, wizard
-from views.demo import provider
+from views.demo import provider, qa
 from views.operator import commands, console, health
 from views.shared import documents, logs, pages
 from views.shared.assets import StaticAssets
@@ -87,6 +88,8 @@ DEFAULTS = {
     "RETENTION_MONTHS": 24,
     # Demo mode without SMTP_URL: where each e-mail is written (default instance/outbox).
     "OUTBOX_FOLDER": None,
+    # QA runs against this instance: sandboxes of test data (views/demo/qa.py). Demo only.
+    "QA_SECRET": None,
 }
 
 # Settings an operator may give in the environment.
@@ -102,6 +105,7 @@ ENVIRONMENT_KEYS = (
     "PAYMENT_MERCHANT_ID",
     "PAYMENT_MERCHANT_NAME",
     "PAYMENT_SECRET",
+    "QA_SECRET",
 )
 
 csrf = CSRFProtect()
@@ -159,6 +163,12 @@ def create_app(config: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
+    if app.config.get("PASSWORD_HASH_METHOD"):
+        # The test suite's cheaper scrypt (given to create_app, never read from the
+        # environment): never a production server's.
+        if not (app.config["TESTING"] or app.config["DEMO"]):
+            raise ValueError("PASSWORD_HASH_METHOD is for the test suite only")
+        hash_cost(app.config["PASSWORD_HASH_METHOD"])
     open_database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
     citizen_auth.set_session_idle_limit(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]))
     if app.config["PROXY_HOPS"]:
@@ -213,6 +223,14 @@ def create_app(config: dict | None = None) -> Flask:
         console.bp,
     ):
         app.register_blueprint(blueprint)
+    if app.config["QA_SECRET"]:
+        # QA's sandboxes: test data on demand, never beside a production's.
+        if not (app.config["DEMO"] or app.config["TESTING"]):
+            raise ValueError("QA_SECRET is only accepted with --demo")
+        if len(app.config["QA_SECRET"]) < qa.SECRET_MIN_LENGTH:
+            raise ValueError(f"QA_SECRET must be at least {qa.SECRET_MIN_LENGTH} characters")
+        qa.init_qa(app)
+        csrf.exempt(qa.bp)
     if uses_builtin_provider(app):
         # The built-in card page takes no money: it only exists for demonstrations
         # and tests, never beside a real provider.
@@ -299,7 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     config = {"DEMO": args.demo}
     if args.database:
         config["DATABASE_URL"] = args.database
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ValueError as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         return commands.migrate()
     if args.demo and not args.command:

@@ -1,27 +1,34 @@
 """Browser tests: Debian's Chromium driven by Playwright, against the service.
 
 By default the service runs in this process on a free port, with a fresh
-copy of the demo data for each test. ``--base-url https://...`` runs the same
-tests against a deployed instance that has the demo data instead.
+copy of the demo data for each test. ``--base-url https://...`` runs the
+accessibility states against a running instance (``make qa``); with
+``--qa-secret`` (the instance's ``QA_SECRET``) each test process works there
+in a sandbox of its own (``views/demo/qa.py``): each test starts from fresh
+demo personas, its e-mails can be read, and the run removes the sandbox when
+it ends.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import threading
-import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-import models
 from app import create_app
-from models.demo.data import load_demo_data
-from models.shared.db import database
+from models.demo.data import reset_demo_database
+from tests.helpers import TEST_HASH
+from views.demo.qa import HEADER, SANDBOX_HEADER, sent_emails
 
 from .a11y import Accessibility
 from .report import Report, publish, report_dir, run_dir
@@ -33,7 +40,12 @@ def pytest_addoption(parser):
     parser.addoption(
         "--base-url",
         default=None,
-        help="run the browser tests against this deployed instance (with demo data)",
+        help="run the accessibility states against this running instance",
+    )
+    parser.addoption(
+        "--qa-secret",
+        default=os.environ.get("QA_SECRET"),
+        help="the instance's QA_SECRET: fresh demo personas for each test (default $QA_SECRET)",
     )
 
 
@@ -75,6 +87,7 @@ class InProcessService:
             {
                 "DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite3'}",
                 "DEMO": True,
+                "PASSWORD_HASH_METHOD": TEST_HASH,
                 "OUTBOX_FOLDER": folder / "outbox",
             }
         )
@@ -85,51 +98,66 @@ class InProcessService:
         self.thread.start()
 
     can_reset = True
+    # Its database is this process's: a test may set a state up or read it there.
+    local = True
 
     def reset(self) -> None:
-        with database.connection_context():
-            database.drop_tables(models.ALL_MODELS, safe=True)
-        models.create_tables()
-        load_demo_data()
+        reset_demo_database()
 
-    def outbox(self) -> list[models.OutboxEmail]:
-        """The emails sent so far, those written after the answer included (a forgotten
-        password's: the server writes it once the page has gone, so wait for it)."""
-        deadline = time.monotonic() + 10
-        while True:
-            self.app.extensions["background"].drain()
-            with database.connection_context():
-                pending = models.CredentialRequest.select().where(
-                    models.CredentialRequest.taken_at.is_null()
-                )
-                if not pending.exists() or time.monotonic() > deadline:
-                    return list(models.OutboxEmail.select().order_by(models.OutboxEmail.id))
-            time.sleep(0.05)
+    def outbox(self) -> list:
+        return sent_emails(self.app)
 
     def stop(self) -> None:
         self.server.shutdown()
 
 
 class DeployedService:
-    """An instance somewhere else: its data cannot be reset or read."""
+    """A running instance: with its QA secret, this test process works in a sandbox of
+    its own there, made fresh through the QA routes (``views/demo/qa.py``); without,
+    the instance's data is taken as it is, and the tests that need fresh data or
+    e-mails are skipped."""
 
-    can_reset = False
+    local = False
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, secret: str | None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.can_reset = bool(secret)
+        self.sandbox = secrets.token_hex(16) if secret else None
+        if self.sandbox:
+            # Every browser context of this process names the sandbox (context_options).
+            EXTRA_HEADERS[SANDBOX_HEADER] = self.sandbox
+
+    def _ask(self, method: str, path: str) -> bytes:
+        url = self.base_url + path
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"--base-url must be an http(s) address, not {self.base_url}")
+        headers = {HEADER: self.secret, SANDBOX_HEADER: self.sandbox}
+        request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+            return answer.read()
 
     def reset(self) -> None:
-        pass
+        if self.can_reset:
+            self._ask("POST", "/qa/donnees")
 
-    def outbox(self):
-        pytest.skip("the outbox of a deployed instance is not readable from here")
+    def outbox(self) -> list:
+        if not self.can_reset:
+            pytest.skip("the instance's e-mails are readable only with its QA secret")
+        return [SimpleNamespace(**e) for e in json.loads(self._ask("GET", "/qa/courriels"))]
+
+    def remove_data(self) -> None:
+        if self.can_reset:
+            self._ask("DELETE", "/qa/donnees")
 
 
 @pytest.fixture(scope="session")
 def service(pytestconfig, tmp_path_factory):
     base_url = pytestconfig.getoption("base_url")
     if base_url:
-        yield DeployedService(base_url)
+        deployed = DeployedService(base_url, pytestconfig.getoption("qa_secret"))
+        yield deployed
+        deployed.remove_data()  # the sandbox: the run's personas, and whatever they did
         return
     running = InProcessService(tmp_path_factory.mktemp("e2e"))
     yield running
@@ -154,6 +182,8 @@ def browser() -> Browser:
 
 
 DEVICES: dict[str, dict] = {}
+# Headers every browser context sends (a QA run's sandbox on a running instance).
+EXTRA_HEADERS: dict[str, str] = {}
 
 
 def context_options(variant: Variant, **extra) -> dict:
@@ -162,6 +192,8 @@ def context_options(variant: Variant, **extra) -> dict:
     )
     options.pop("default_browser_type", None)
     options.update(java_script_enabled=variant.javascript, locale="fr-FR", **extra)
+    if EXTRA_HEADERS:
+        options["extra_http_headers"] = {**EXTRA_HEADERS, **options.get("extra_http_headers", {})}
     return options
 
 
@@ -194,6 +226,16 @@ def report(worker_id) -> Report:
 @pytest.fixture
 def a11y(browser, variant, subtests, report) -> Accessibility:
     return Accessibility(browser, variant, subtests, report)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Against a running instance, only the accessibility states run (what ``make qa``
+    is for): the tests that check no state need this process's own service."""
+    if not config.getoption("base_url"):
+        return
+    kept = [item for item in items if "a11y" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
 
 
 def pytest_configure(config):

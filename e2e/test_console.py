@@ -26,7 +26,7 @@ SEARCH_LABEL = "Numéro de demande ou de carte, nom, identifiant ou adresse éle
 
 @pytest.fixture
 def console(fresh_service):
-    if not fresh_service.can_reset:
+    if not fresh_service.local:
         pytest.skip("these states are set up on the in-process service's database")
     return fresh_service
 

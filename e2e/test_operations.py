@@ -23,7 +23,7 @@ EXTRACT = (
 
 @pytest.fixture
 def operated(fresh_service):
-    if not fresh_service.can_reset:
+    if not fresh_service.local:
         pytest.skip("the commands run on the in-process service's database only")
     return fresh_service
 

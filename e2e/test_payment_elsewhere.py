@@ -42,7 +42,7 @@ class Served:
 @pytest.fixture
 def shop_and_provider(service):
     """The service and a provider on two sites, on the test service's database."""
-    if not service.can_reset:
+    if not service.local:
         pytest.skip("needs the service running in this process")
     url = service.app.config["DATABASE_URL"]
     provider = Served(create_app({"DATABASE_URL": url, "TESTING": True}), "localhost")

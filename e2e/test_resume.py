@@ -256,7 +256,7 @@ def test_back_after_yes_shows_the_validated_request_and_revokes_once(
     a11y.check(page, "Sélection duplicata : vide")
     choose_alfreds_card(page)
     say_yes(page, variant.javascript)
-    recorded = database_state() if fresh_service.can_reset else None
+    recorded = database_state() if fresh_service.local else None
     if recorded is not None:
         assert recorded["revoked_on"] == clock.today()
         assert recorded["reason"] == "Titre perdu"
@@ -294,7 +294,7 @@ def test_back_after_a_corrected_error_does_not_resend_the_form(page: Page, a11y,
 
     go_back_without_resubmitting(page)
     expect(heading(page, "Avant de commencer")).to_be_visible()
-    if fresh_service.can_reset:
+    if fresh_service.local:
         with models.database.connection_context():
             alfred = models.Account.get(models.Account.username == "alfred.depot")
             draft = models.CardRequest.get(models.CardRequest.account == alfred)
@@ -336,7 +336,7 @@ def test_back_from_the_payment_page_of_the_provider_does_not_pay_twice(
     page.get_by_label("Oui", exact=True).check()
     submit(page, "Valider")
     go_to_provider(page, variant)
-    started = database_state() if fresh_service.can_reset else None
+    started = database_state() if fresh_service.local else None
 
     go_back_without_resubmitting(page)
     page.wait_for_load_state()

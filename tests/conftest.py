@@ -15,6 +15,7 @@ from models.demo.data import load_demo_data
 from models.shared.clock import clock
 from models.shared.db import database
 
+from .helpers import TEST_HASH
 from .postgres import ADMIN_URL, drop_database, fresh_database
 
 # The day the unit tests live in: after Inès's card was revoked (02/03/2026).
@@ -79,7 +80,9 @@ class ClosingClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, frozen_clock):
-    application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    application = create_app(
+        {"DATABASE_URL": database_url, "TESTING": True, "PASSWORD_HASH_METHOD": TEST_HASH}
+    )
     application.test_client_class = ClosingClient
     models.create_tables()
     load_demo_data()

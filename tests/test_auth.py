@@ -10,6 +10,7 @@ import pytest
 from app import create_app
 from models.citizen.auth import LoginFailure, PasswordReset, UserSession
 from models.people import Account
+from models.shared import security
 from models.shared.db import database
 from models.shared.mail import OutboxEmail
 
@@ -359,3 +360,20 @@ def test_a_refused_form_keeps_no_password_in_the_session(client):
     assert 'value="alfred.depot"' in shown.text
     # Shown once: a later visit is a clean page.
     assert "<title>Connexion - CMI</title>" in client.get("/connexion").text
+
+
+def test_servers_hash_passwords_at_werkzeugs_full_scrypt_cost(tmp_path):
+    # The suite's cheaper cost is its own: a server never takes it.
+    with pytest.raises(ValueError, match="test suite only"):
+        create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            }
+        )
+    previous = security._method
+    security.hash_cost(security.DEFAULT_METHOD)
+    try:
+        assert security.hash_password("Tilleuls-2026").startswith("scrypt:32768:8:1$")
+    finally:
+        security.hash_cost(previous)

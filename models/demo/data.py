@@ -60,6 +60,21 @@ def _extract_text() -> str:
     return decode(EXTRACT.read_bytes())
 
 
+def empty_database() -> None:
+    """Every table dropped and made again, empty (QA's and the tests' clean slate)."""
+    import models
+
+    with database.connection_context():
+        database.drop_tables(models.ALL_MODELS, safe=True)
+    models.create_tables()
+
+
+def reset_demo_database() -> None:
+    """Every table emptied, then the demo data loaded as the README describes it."""
+    empty_database()
+    load_demo_data()
+
+
 def load_demo_data() -> bool:
     """Load the demo accounts unless they are already there. Returns True if loaded."""
     with database.connection_context():

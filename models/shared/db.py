@@ -2,13 +2,55 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from contextlib import contextmanager
 
-from peewee import DatabaseProxy, Model, SqliteDatabase
+from peewee import Database, DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 
-database = DatabaseProxy()
+
+class RoutedDatabase(DatabaseProxy):
+    """The models' database: the one ``open_database`` bound, or, on a thread that
+    ``bound_to`` gave another one (a QA run's own data: ``views/demo/qa.py``), that one."""
+
+    __slots__ = ("_bound", "_default")
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_bound", threading.local())
+        super().__init__()
+
+    @property
+    def obj(self) -> Database | None:
+        return getattr(self._bound, "database", None) or self._default
+
+    @obj.setter
+    def obj(self, value: Database | None) -> None:
+        object.__setattr__(self, "_default", value)
+
+    def __setattr__(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+
+
+database = RoutedDatabase()
+
+
+def bound_database() -> Database | None:
+    """The database this thread was bound to, if any (work handed to another thread
+    takes it along)."""
+    return getattr(database._bound, "database", None)
+
+
+@contextmanager
+def bound_to(db: Database | None):
+    """The models use ``db`` on this thread until the block ends (None: the default)."""
+    previous = bound_database()
+    database._bound.database = db
+    try:
+        yield
+    finally:
+        database._bound.database = previous
+
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -35,6 +77,13 @@ def open_database(url: str, busy_timeout_ms: int | None = None):
     per request (see ``views.shared.web``), so this opens nothing yet.
     ``busy_timeout_ms``: how long SQLite waits for another writer.
     """
+    db = make_database(url, busy_timeout_ms)
+    database.initialize(db)
+    return db
+
+
+def make_database(url: str, busy_timeout_ms: int | None = None) -> Database:
+    """The database named by ``url``, with the service's settings, bound to nothing."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("sqlite"):
@@ -44,7 +93,6 @@ def open_database(url: str, busy_timeout_ms: int | None = None):
         db = connect(url, pragmas=pragmas, autoconnect=False)
     else:
         db = connect(url, autoconnect=False, **POSTGRES_OPTIONS)
-    database.initialize(db)
     return db
 
 

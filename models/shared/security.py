@@ -9,19 +9,37 @@ import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+# scrypt with Werkzeug's default cost (n=32768, r=8, p=1): about 0.1 s and 32 MB
+# for each hash, on purpose. Only the test suite asks for less (``hash_cost``).
+DEFAULT_METHOD = "scrypt"
+_method = DEFAULT_METHOD
 # A hash to check against when the account does not exist, so that an unknown
-# identifier costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+# identifier costs the same time as a wrong password (one per method).
+_dummy_hashes: dict[str, str] = {}
+
+
+def hash_cost(method: str) -> None:
+    """The hash method of this process from now on: ``create_app`` sets the test
+    suite's cheaper scrypt (``PASSWORD_HASH_METHOD``, refused outside tests), so that
+    its thousand sign-ins do not spend minutes on a cost no attacker meets there."""
+    global _method
+    _method = method
 
 
 def hash_password(password: str) -> str:
     """scrypt, Werkzeug's default: deliberately slow to compute."""
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=_method)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     """Always pays for one hash check, whether or not there is a hash to check."""
-    matches = check_password_hash(password_hash or _DUMMY_HASH, password)
+    if password_hash:
+        dummy = None
+    else:
+        dummy = _dummy_hashes.get(_method)
+        if dummy is None:
+            dummy = _dummy_hashes[_method] = hash_password("not a password of anyone")
+    matches = check_password_hash(password_hash or dummy, password)
     # No hash (None, or "" for an account that has not chosen one yet): never a match.
     return matches and bool(password_hash)
 

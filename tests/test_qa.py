@@ -1,0 +1,134 @@
+"""QA's sandboxes on a running instance (``views/demo/qa.py``): only with QA_SECRET, only
+in demo mode; each sandbox is a database of its own, fresh personas on demand, gone after."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+import models
+from app import create_app
+from models.shared.db import database
+from tests.helpers import post_form, sign_in
+from views.demo.qa import HEADER, SANDBOX_HEADER
+
+SECRET = "qa-secret-of-this-test-0123456789"
+
+
+@pytest.fixture
+def qa_app(tmp_path, frozen_clock):
+    """An instance with a QA secret, whose own database holds no personas at all."""
+    application = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'main.sqlite3'}",
+            "TESTING": True,
+            "QA_SECRET": SECRET,
+        }
+    )
+    application.instance_path = str(tmp_path / "instance")
+    application.extensions["qa_sandboxes"].folder = tmp_path / "instance" / "qa-bacs"
+    models.create_tables()
+    yield application
+    if not database.is_closed():
+        database.close()
+
+
+def sandbox_client(app, name: str):
+    client = app.test_client()
+    client.environ_base["HTTP_X_QA_BAC"] = name
+    return client
+
+
+def ask(app, method: str, name: str, path: str = "/qa/donnees", secret: str = SECRET):
+    client = app.test_client()
+    return client.open(path, method=method, headers={HEADER: secret, SANDBOX_HEADER: name})
+
+
+def main_accounts() -> int:
+    with database.connection_context():
+        return models.Account.select().count()
+
+
+def test_without_a_secret_there_is_no_qa_address(client):
+    name = secrets.token_hex(16)
+    assert client.post("/qa/donnees", headers={HEADER: "", SANDBOX_HEADER: name}).status_code == 404
+    assert client.get("/connexion", headers={SANDBOX_HEADER: name}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"QA_SECRET": SECRET}, "only accepted with --demo"),
+        ({"QA_SECRET": "short", "DEMO": True}, "at least 24 characters"),
+    ],
+)
+def test_a_secret_is_refused_outside_demo_mode_or_when_short(tmp_path, config, message):
+    with pytest.raises(ValueError, match=message):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **config})
+
+
+def test_the_wrong_secret_or_a_malformed_name_gets_nothing(qa_app):
+    name = secrets.token_hex(16)
+    assert ask(qa_app, "POST", name, secret="not-the-secret-0123456789").status_code == 404
+    assert ask(qa_app, "POST", "../main").status_code == 400
+    assert not (qa_app.extensions["qa_sandboxes"].path(name)).exists()
+
+
+def test_a_sandbox_has_the_personas_the_instance_does_not(qa_app):
+    name = secrets.token_hex(16)
+    assert ask(qa_app, "POST", name).status_code == 204
+
+    in_sandbox = sandbox_client(qa_app, name)
+    sign_in(in_sandbox, "alfred.depot")
+    assert "Alfred" in in_sandbox.get("/mes-donnees").text
+    # The instance's own data is neither read nor changed.
+    assert main_accounts() == 0
+    outside = qa_app.test_client()
+    answer = post_form(
+        outside, "/connexion", {"username": "alfred.depot", "password": "Tilleuls-2026"}
+    )
+    assert answer.status_code == 200 and "incorrect" in answer.text
+
+
+def test_two_sandboxes_do_not_see_each_others_drafts(qa_app):
+    first, second = secrets.token_hex(16), secrets.token_hex(16)
+    for name in (first, second):
+        assert ask(qa_app, "POST", name).status_code == 204
+    one = sandbox_client(qa_app, first)
+    sign_in(one, "alfred.depot")
+    post_form(one, "/demande/engagement", {"accept": "y"})
+    two = sandbox_client(qa_app, second)
+    sign_in(two, "alfred.depot")
+    assert "Reprendre" in one.get("/mes-donnees").text
+    assert "Reprendre" not in two.get("/mes-donnees").text
+
+    # Made fresh again: the draft is gone.
+    assert ask(qa_app, "POST", first).status_code == 204
+    again = sandbox_client(qa_app, first)
+    sign_in(again, "alfred.depot")
+    assert "Reprendre" not in again.get("/mes-donnees").text
+
+
+def test_the_e_mails_written_after_the_answer_land_in_the_sandbox(qa_app):
+    name = secrets.token_hex(16)
+    ask(qa_app, "POST", name)
+    post_form(sandbox_client(qa_app, name), "/mot-de-passe-oublie", {"username": "alfred.depot"})
+
+    emails = ask(qa_app, "GET", name, "/qa/courriels").get_json()
+    assert [e["recipient"] for e in emails] == ["alfred.depot@example.org"]
+    assert "/mot-de-passe/" in emails[0]["text"]
+    with database.connection_context():
+        assert models.OutboxEmail.select().count() == 0
+
+
+def test_a_removed_sandbox_is_gone_and_its_name_answers_404(qa_app):
+    name = secrets.token_hex(16)
+    ask(qa_app, "POST", name)
+    path = qa_app.extensions["qa_sandboxes"].path(name)
+    assert path.exists()
+
+    assert ask(qa_app, "DELETE", name).status_code == 204
+    assert not path.exists()
+    assert sandbox_client(qa_app, name).get("/connexion").status_code == 404
+    assert ask(qa_app, "GET", name, "/qa/courriels").status_code == 404
