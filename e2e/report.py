@@ -20,6 +20,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import criteria
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,7 +73,9 @@ class Report:
 
     def screenshot(self, page, state: str, variant: str) -> str:
         name = f"screenshots/{slug(state)}--{variant}.png"
-        page.screenshot(path=str(self.folder / name), full_page=True)
+        # At CSS pixels: a phone's 2.75 device pixels per CSS pixel made each capture
+        # seven times larger and three times slower, for nothing more to read.
+        page.screenshot(path=str(self.folder / name), full_page=True, scale="css")
         return name
 
     def title_is_unique(self, title: str, heading: str) -> bool:
@@ -89,9 +93,9 @@ def merge(folder: Path) -> dict | None:
     outcomes = Counter(
         check["outcome"] for record in records for check in record["checks"].values()
     )
-    criteria = sorted(
+    tests = sorted(
         {c for r in records for c in r["checks"].get("axe", {}).get("rgaa_criteria", [])},
-        key=lambda c: [int(part) for part in c.split(".")],
+        key=criteria.number_key,
     )
     summary = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -100,7 +104,9 @@ def merge(folder: Path) -> dict | None:
         "checks": sum(outcomes.values()),
         "passed": outcomes["passed"],
         "failed": outcomes["failed"],
-        "rgaa_criteria": criteria,
+        # RGAA tests (« 11.1.1 ») that axe's rules evaluated, on any state.
+        "rgaa_criteria": tests,
+        "coverage": criteria.coverage(records),
         "records": sorted(records, key=lambda r: (r["state"], r["variant"])),
     }
     (folder / "report.json").write_text(
@@ -110,23 +116,148 @@ def merge(folder: Path) -> dict | None:
     return summary
 
 
+e = html.escape
+
+STATUS = {
+    "automatic": "Vérifié automatiquement",
+    "manual": "Liste manuelle seulement",
+    "not covered": "Non couvert",
+}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def _check_item(name: str, check: dict) -> str:
+    label = criteria.label(name)
+    ok = check["outcome"] == "passed"
+    word = "réussi" if ok else "échec"
+    extra = ""
+    if name == "axe" and ok:
+        extra = (
+            f" ({check.get('rules_passed', 0)} règles vérifiées, "
+            f"{len(check.get('incomplete', []))} à revoir à la main)"
+        )
+    diff = "" if ok else check.get("diff", "")
+    if not ok:
+        message = check.get("message", "")
+        # With its diff kept whole below, the message's first line says enough.
+        extra = " : " + (message.splitlines()[0] if diff and message else message[:300])
+    details = ""
+    if diff:
+        reviewed = (
+            f"la version relue {check['snapshot']}" if "snapshot" in check else "la version relue"
+        )
+        details = (
+            f"<details><summary>{e(label)} : différences avec {e(reviewed)} "
+            "(«\u00a0-\u00a0» : version relue, «\u00a0+\u00a0» : cette exécution)</summary>"
+            f"<pre>{e(diff)}</pre></details>"
+        )
+    return f"<li>{e(label)} : <strong>{word}</strong>{e(extra)}{details}</li>"
+
+
+def _state_criteria(record: dict) -> str:
+    rgaa, wcag = criteria.record_criteria(record)
+    parts = []
+    if rgaa:
+        parts.append(f"<p>RGAA : {e(', '.join(rgaa))}</p>")
+    if wcag:
+        parts.append(f"<p>WCAG : {e(', '.join(wcag))}</p>")
+    return "".join(parts) or "<p>Aucun</p>"
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count <= 1 else many}"
+
+
+def _coverage_sentence(totals: dict) -> str:
+    """« 38 critères vérifiés automatiquement, 41 seulement dans la liste manuelle, … »"""
+    return (
+        _count(totals["automatic"], "vérifié automatiquement", "vérifiés automatiquement")
+        + ", "
+        + _count(
+            totals["manual_only"],
+            "seulement dans la liste manuelle",
+            "seulement dans la liste manuelle",
+        )
+        + ", "
+        + _count(totals["not_covered"], "non couvert", "non couverts")
+        + f", sur {totals['criteria']} ({totals['manual']} dans la liste manuelle, dont "
+        + _count(
+            totals["automatic_and_manual"],
+            "aussi vérifié automatiquement",
+            "aussi vérifiés automatiquement",
+        )
+        + ")."
+    )
+
+
+def _coverage_rows(rows: list[dict], wcag: bool) -> str:
+    out = []
+    for row in rows:
+        checks = "".join(
+            f"<li>{e(criteria.label(key))} : {_plural(count, 'visite')}</li>"
+            for key, count in row["checks"].items()
+        )
+        visits = ""
+        if row["visits"]:
+            visits = f"{row['visits']}"
+            if row["failed_visits"]:
+                visits += f", dont {row['failed_visits']} en échec"
+        items = ", ".join(f"n° {item}" for item in row["manual_items"])
+        title = f"{row['name']} ({row['level']})" if wcag else row["title"]
+        out.append(
+            "<tr>"
+            f'<th scope="row">{e(row["number"])}</th>'
+            f"<td>{e(title)}</td>"
+            f"<td>{STATUS[row['status']]}</td>"
+            f"<td>{f'<ul>{checks}</ul>' if checks else ''}</td>"
+            f"<td>{e(visits)}</td>"
+            f"<td>{e(items)}</td>"
+            "</tr>"
+        )
+    return "".join(out)
+
+
+def _coverage_table(rows: list[dict], caption: str, wcag: bool) -> str:
+    return f"""<table>
+<caption>{e(caption)}</caption>
+<thead><tr><th scope="col">Critère</th><th scope="col">{"Nom (niveau)" if wcag else "Intitulé"}</th>
+<th scope="col">Couverture</th><th scope="col">Vérifications automatiques (visites)</th>
+<th scope="col">Visites</th><th scope="col">Liste manuelle (points)</th></tr></thead>
+<tbody>
+{_coverage_rows(rows, wcag)}
+</tbody></table>"""
+
+
+def _checks_table() -> str:
+    rows = []
+    for key, check in criteria.CHECKS.items():
+        none = "selon l'état" if key == "axe" else "aucun"
+        rows.append(
+            "<tr>"
+            f'<th scope="row">{e(check.label)}</th>'
+            f"<td><code>{e(key)}</code></td>"
+            f"<td>{e(', '.join(check.rgaa) or none)}</td>"
+            f"<td>{e(', '.join(check.wcag) or none)}</td>"
+            f"<td>{e(check.scope)}</td>"
+            "</tr>"
+        )
+    return f"""<table>
+<caption>Vérifications automatiques et critères qu'elles couvrent</caption>
+<thead><tr><th scope="col">Vérification</th><th scope="col">Clé</th>
+<th scope="col">RGAA 4.1</th><th scope="col">WCAG 2.2</th><th scope="col">Ce qui est vérifié</th>
+</tr></thead>
+<tbody>
+{"".join(rows)}
+</tbody></table>"""
+
+
 def render_html(summary: dict) -> str:
-    e = html.escape
     rows = []
     for record in summary["records"]:
-        cells = []
-        for name, check in record["checks"].items():
-            ok = check["outcome"] == "passed"
-            word = "réussi" if ok else "échec"
-            extra = ""
-            if name == "axe" and ok:
-                extra = (
-                    f" ({check['rules_passed']} règles vérifiées, "
-                    f"{len(check.get('incomplete', []))} à revoir à la main)"
-                )
-            if not ok:
-                extra = f" : {check.get('message', '')[:300]}"
-            cells.append(f"<li>{e(name)} : <strong>{word}</strong>{e(extra)}</li>")
+        cells = [_check_item(name, check) for name, check in record["checks"].items()]
         failed = any(c["outcome"] != "passed" for c in record["checks"].values())
         rows.append(
             "<tr>"
@@ -134,11 +265,22 @@ def render_html(summary: dict) -> str:
             f"<td>{e(record['variant'])}</td>"
             f"<td>{'Échec' if failed else 'Réussi'}</td>"
             f"<td><ul>{''.join(cells)}</ul></td>"
+            f"<td>{_state_criteria(record)}</td>"
             f'<td><a href="{e(record["screenshot"])}">Capture d\'écran<span class="vh"> : '
             f"{e(record['state'])}, {e(record['variant'])}</span></a></td>"
             "</tr>"
         )
-    criteria = ", ".join(summary["rgaa_criteria"])
+    tests = ", ".join(summary.get("rgaa_criteria", [])) or "aucun"
+    cover = summary.get("coverage") or criteria.coverage(summary["records"])
+    totals = cover["totals"]
+    rgaa_table = _coverage_table(
+        cover["rgaa"], "Critères RGAA 4.1 : vérification automatique, liste manuelle", False
+    )
+    wcag_table = _coverage_table(
+        cover["wcag"],
+        "Critères de succès WCAG 2.2 A et AA : vérification automatique, liste manuelle",
+        True,
+    )
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -146,10 +288,14 @@ def render_html(summary: dict) -> str:
 <style>
 body {{ font: 1rem/1.5 system-ui, sans-serif; margin: 0; color: #161616; }}
 main {{ max-width: 80rem; margin: 0 auto; padding: 1rem; }}
-table {{ border-collapse: collapse; width: 100%; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+caption {{ text-align: left; font-weight: bold; padding: 0.5rem 0; }}
 th, td {{ border-bottom: 1px solid #bbb; padding: 0.5rem; text-align: left; vertical-align: top; }}
-a {{ color: #000091; }}
-a:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
+td p, td ul {{ margin: 0; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 0.5rem; }}
+summary {{ cursor: pointer; }}
+a, summary {{ color: #000091; }}
+a:focus, summary:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
 .vh {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }}
 </style></head>
 <body><main>
@@ -157,14 +303,27 @@ a:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
 <p>Généré le {e(summary["generated"])}. {summary["states"]} états, {summary["state_visits"]}
 visites (état et variante), {summary["checks"]} vérifications : {summary["passed"]} réussies,
 {summary["failed"]} en échec.</p>
-<p>Critères RGAA 4.1 touchés par les règles automatiques : {e(criteria)}.</p>
+<p>Critères RGAA 4.1 : {e(_coverage_sentence(totals["rgaa"]))}</p>
+<p>Critères de succès WCAG 2.2 de niveaux A et AA : {e(_coverage_sentence(totals["wcag"]))}</p>
+<p>Une vérification automatique ne couvre d'un critère que ce qu'une machine en voit,
+sur les états visités : elle ne remplace pas la liste manuelle
+(<code>e2e/MANUAL_CHECKLIST.md</code>).</p>
 <p>Données complètes : <a href="report.json">report.json</a>.</p>
+<h2>États vérifiés</h2>
 <table>
 <caption>États vérifiés, par variante (écran et JavaScript)</caption>
 <thead><tr><th scope="col">État</th><th scope="col">Variante</th><th scope="col">Résultat</th>
-<th scope="col">Vérifications</th><th scope="col">Capture</th></tr></thead>
+<th scope="col">Vérifications</th><th scope="col">Critères couverts</th>
+<th scope="col">Capture</th></tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody></table>
+<h2>Vérifications automatiques</h2>
+{_checks_table()}
+<p>Tests RGAA 4.1 évalués par les règles axe-core, sur l'ensemble des états : {e(tests)}.</p>
+<h2>Couverture des critères RGAA 4.1</h2>
+{rgaa_table}
+<h2>Couverture des critères de succès WCAG 2.2 (A et AA)</h2>
+{wcag_table}
 </main></body></html>
 """
