@@ -156,6 +156,21 @@ def test_an_htmx_part_goes_without_the_headers_only_a_document_obeys(client):
     assert "HX-Request" in part["Vary"]
 
 
+def test_an_answer_nothing_may_keep_names_no_variants(client):
+    sign_in(client, "alfred.depot")
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "main"}):
+        answer = client.get("/demande/engagement", headers={"Accept-Encoding": "br", **headers})
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert "Vary" not in answer.headers, answer.headers["Vary"]
+    # The part's headers, as the server writes them (gunicorn adds Date, Server and the
+    # status line: about 80 bytes more).
+    part = client.get(
+        "/demande/engagement",
+        headers={"HX-Request": "true", "HX-Target": "main", "Accept-Encoding": "br"},
+    ).headers
+    assert sum(len(f"{k}: {v}\r\n") for k, v in part.items()) <= 250, part
+
+
 def test_unknown_page_is_a_helpful_404(client):
     response = client.get("/cartes/0000000000000001")
     assert response.status_code == 404

@@ -56,6 +56,14 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        super().save_session(app, session, response)
+        # Last of all (Flask names the cookie in Vary here): an answer nothing may keep
+        # has no variants to choose between, and the header would cost its 60 bytes on
+        # every step of the flow.
+        if "no-store" in response.headers.get("Cache-Control", ""):
+            response.headers.pop("Vary", None)
+
 
 def origin(url: str | None) -> str | None:
     """« https://pay.example.org » of « https://pay.example.org/paypage?x=1 »."""
@@ -132,7 +140,7 @@ def init_web(app: Flask) -> None:
             # Personal pages: never stored by the browser or a proxy, and the
             # back button asks the server again rather than showing a stale step.
             headers.setdefault("Cache-Control", "no-store")
-        return compress(response)
+        return compress(response)  # no Vary on no-store answers: SessionInterface
 
 
 # A form's token changes at each page, but any token given to the same session stays
