@@ -1201,3 +1201,47 @@ def test_the_controls_of_a_row_are_named_once(client):
     for number in ("40", "41", "42"):
         assert page.control(select_label(number)).attrs["aria-label"] == select_label(number)
         assert page.control(reason_label(number)).attrs["aria-label"] == reason_label(number)
+
+
+def _more_people_and_cards(username: str, people: int, cards_each: int) -> None:
+    """``people`` more beneficiaries the account acts for, each with ``cards_each`` cards."""
+    account = Account.get(Account.username == username)
+    template = account.beneficiaries().first()
+    for index in range(people):
+        person = Beneficiary.create(
+            number=900_000 + index,
+            last_name="NOMBREUX",
+            first_name=f"Enfant{index}",
+            birth_date=date(2010, 1, 1),
+            address=template.address,
+            delivery_address=template.delivery_address,
+        )
+        Mandate.create(account=account, beneficiary=person, role=Mandate.LEGAL_REPRESENTATIVE)
+        for number in range(cards_each):
+            Card.create(
+                number=f"{8_000_000_000_000_000 + index * 100 + number:016d}",
+                beneficiary=person,
+                mention="Invalidité",
+                valid_from=date(2024, 1, 1),
+                valid_until=date(2034, 12, 31),
+            )
+
+
+def _reads(client, url: str) -> int:
+    with QueryLog() as log:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(log)
+
+
+def test_no_page_reads_the_database_once_per_row(client, db):
+    """The pages that list people, cards or lines read as many times for six people and
+    thirty cards as for one person and two: never a query per row."""
+    pages = ["/mes-donnees", "/demande/engagement", "/demande/choix", "/demande/selection"]
+    start(client)
+    few = {url: _reads(client, url) for url in pages}
+    _more_people_and_cards("alfred.depot", people=5, cards_each=6)
+    many = {url: _reads(client, url) for url in pages}
+    assert many == few
+    assert "8000 0000 0000 0405" in client.get("/demande/selection").text
+    assert "Enfant4" in client.get("/mes-donnees").text
