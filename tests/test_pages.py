@@ -156,6 +156,16 @@ def test_an_htmx_part_goes_without_the_headers_only_a_document_obeys(client):
     assert "HX-Request" in part["Vary"]
 
 
+def test_a_redirect_goes_without_the_headers_only_a_document_obeys(client):
+    redirect = client.get("/mes-donnees")  # not signed in: to Connexion
+    assert redirect.status_code in (302, 303)
+    for name in DOCUMENT_ONLY - {"Referrer-Policy"}:
+        assert name not in redirect.headers, name
+    # It still governs the Referer of the request that follows it.
+    assert "Referrer-Policy" in redirect.headers
+    assert redirect.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_an_answer_nothing_may_keep_names_no_variants(client):
     sign_in(client, "alfred.depot")
     for headers in ({}, {"HX-Request": "true", "HX-Target": "main"}):

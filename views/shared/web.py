@@ -128,9 +128,15 @@ def init_web(app: Flask) -> None:
     def secure_and_compress(response: Response) -> Response:
         headers = response.headers
         part = bool(request.htmx) and response.mimetype == "text/html"
+        # A redirect shows nothing either; its Referrer-Policy still governs the request
+        # that follows it, so that one stays.
+        redirect = 300 <= response.status_code < 400
         for name, value in [("Content-Security-Policy", csp), *SECURITY_HEADERS.items()]:
-            if not (part and name in DOCUMENT_ONLY):
-                headers.setdefault(name, value)
+            if part and name in DOCUMENT_ONLY:
+                continue
+            if redirect and name in DOCUMENT_ONLY and name != "Referrer-Policy":
+                continue
+            headers.setdefault(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":
