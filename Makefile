@@ -85,8 +85,10 @@ $(SR): e2e/screen-reader/package.json e2e/screen-reader/package-lock.json | $(ST
 
 sr: $(SR)
 
+# Three test processes on two cores: a browser test leaves its core idle a third of
+# the time (Chromium, the database and the network answer), which a third one uses.
 test: $(STAMP) browser lint $(AXE) $(SR)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 3
 
 # The accessibility states against a running instance, for QA teams:
 #   make qa BASE_URL=https://cmi-recette.example.org QA_SECRET=...
