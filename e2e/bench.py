@@ -402,15 +402,20 @@ def drive_flow(browser, base: str, javascript: bool, network: dict | None = None
 # -- server load ------------------------------------------------------------------------
 
 
-def whole_flow(client: HttpClient, username: str, card_number: str) -> bool:
-    """Sign-in to the récapitulatif, through the forms as a browser without JavaScript."""
+def sign_in(client: HttpClient, username: str, password: str, follow: bool = False):
+    """The sign-in form, as a browser without JavaScript: its answer."""
     page = client.request("GET", "/connexion", follow=True).text
-    page = client.post(
+    return client.post(
         "/connexion",
-        {"csrf_token": form_token(page), "username": username, "password": "Charge-2026"},
-        follow=True,
-    ).text
-    steps = [
+        {"csrf_token": form_token(page), "username": username, "password": password},
+        follow=follow,
+    )
+
+
+def wizard_forms(card_number: str) -> list[tuple[str, dict]]:
+    """Each wizard step's address and answers, Engagement to Livraison: a duplicata of
+    ``card_number``, lost, delivered at the address on file."""
+    return [
         ("/demande/engagement", {"accept": "y"}),
         ("/demande/choix", {"kind": "duplicata"}),
         (
@@ -420,7 +425,12 @@ def whole_flow(client: HttpClient, username: str, card_number: str) -> bool:
         ("/demande/confirmation", {}),
         ("/demande/livraison", {"correct": "oui"}),
     ]
-    for path, form in steps:
+
+
+def whole_flow(client: HttpClient, username: str, card_number: str) -> bool:
+    """Sign-in to the récapitulatif, through the forms as a browser without JavaScript."""
+    sign_in(client, username, "Charge-2026", follow=True)
+    for path, form in wizard_forms(card_number):
         page = client.request("GET", path, follow=True).text
         page = client.post(path, {"csrf_token": form_token(page), **form}, follow=True).text
     page = client.request("GET", "/demande/paiement", follow=True).text
@@ -530,16 +540,7 @@ def load_pages(server: Server, users: int, seconds: float) -> dict:
         clients = [HttpClient(server.port, keep_alive=True, timeout=30) for _ in range(users)]
         if signed_in:
             for client in clients:
-                page = client.request("GET", "/connexion", follow=True).text
-                client.request(
-                    "POST",
-                    "/connexion",
-                    {
-                        "csrf_token": form_token(page),
-                        "username": "joseph.quinn",
-                        "password": "Liberte-2026",
-                    },
-                )
+                sign_in(client, "joseph.quinn", "Liberte-2026")
                 client.latencies.clear()
         stop = time.monotonic() + seconds
 

@@ -30,9 +30,19 @@ import threading
 import time
 from pathlib import Path
 
-from tests.http_client import HttpClient, form_token
+from tests.http_client import HttpClient
 
-from .bench import ROOT, Server, create_load_accounts, free_port, sqlite_url, table, whole_flow
+from .bench import (
+    ROOT,
+    Server,
+    create_load_accounts,
+    free_port,
+    sign_in,
+    sqlite_url,
+    table,
+    whole_flow,
+    wizard_forms,
+)
 from .bench_floor import COOKIE, seed
 
 FLOOR_GOAL = 0.8
@@ -81,27 +91,14 @@ class FloorServer:
 
 def signed_in(port: int, username: str, password: str) -> HttpClient:
     client = HttpClient(port, keep_alive=True, timeout=30)
-    page = client.get("/connexion", follow=True).text
-    answer = client.post(
-        "/connexion",
-        {"csrf_token": form_token(page), "username": username, "password": password},
-    )
+    answer = sign_in(client, username, password)
     assert answer.status == 303, f"{username} could not sign in ({answer.status})"
     return client
 
 
 def wizard_to(client: HttpClient, card_number: str, steps: int) -> None:
     """The wizard's first ``steps`` forms, as a browser without JavaScript."""
-    for path, form in [
-        ("/demande/engagement", {"accept": "y"}),
-        ("/demande/choix", {"kind": "duplicata"}),
-        (
-            "/demande/selection",
-            {f"select_{card_number}": "y", f"reason_{card_number}": "Titre perdu", "honour": "y"},
-        ),
-        ("/demande/confirmation", {}),
-        ("/demande/livraison", {"correct": "oui"}),
-    ][:steps]:
+    for path, form in wizard_forms(card_number)[:steps]:
         client.submit(path, form, follow=True)
 
 
@@ -112,12 +109,13 @@ WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+),
 
 def hammer(make_client, path: str, users: int, seconds: float) -> dict:
     """``users`` clients reading ``path`` as fast as answers come, for ``seconds``."""
-    clients = [make_client() for _ in range(users)]
+    wrk = shutil.which("wrk")
+    # wrk's connections share one browser's cookies; threads each need a browser.
+    clients = [make_client() for _ in range(1 if wrk else users)]
     for client in clients:
         first = client.get(path)
         assert first.status == 200, f"{path}: {first.status} {first.location}"
         client.latencies.clear()
-    wrk = shutil.which("wrk")
     if wrk:
         # One signed-in browser's cookies for every connection: the same session, read
         # by 8 connections at once (the session's activity is written once a minute).
@@ -197,19 +195,14 @@ def pages_of(port: int, database_url: str) -> list[tuple[str, str, tuple | None]
 def query_counts(database_url: str, pages: list[tuple[str, str, tuple | None]]) -> dict:
     """Queries that one request to each page runs, counted in-process on the same data."""
     from app import create_app
-    from tests.helpers import QueryLog
+    from tests.helpers import QueryLog, sign_in
 
     app = create_app({"DATABASE_URL": database_url, "DEMO": True})
     counts = {}
     for name, path, account in pages:
         client = app.test_client()
         if account:
-            page = client.get("/connexion").get_data(as_text=True)
-            client.post(
-                "/connexion",
-                data={"csrf_token": form_token(page), "username": account[0],
-                      "password": account[1]},
-            )  # fmt: skip
+            sign_in(client, *account)
         client.get(path)  # the first visit settles the session and the stylesheet cookie
         with QueryLog() as log:
             answer = client.get(path)

@@ -14,14 +14,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 DEFAULT_METHOD = "scrypt"
 _method = DEFAULT_METHOD
 # A hash to check against when the account does not exist, so that an unknown
-# identifier costs the same time as a wrong password (one per method).
-_dummy_hashes: dict[str, str] = {}
+# identifier costs the same time as a wrong password (one per method; the servers'
+# is made at start-up, so that the first unknown identifier costs no more either).
+_dummy_hashes = {DEFAULT_METHOD: generate_password_hash("not a password of anyone")}
 
 
 def hash_cost(method: str) -> None:
     """The hash method of this process from now on: ``create_app`` sets the test
-    suite's cheaper scrypt (``PASSWORD_HASH_METHOD``, refused outside tests), so that
-    its thousand sign-ins do not spend minutes on a cost no attacker meets there."""
+    suite's cheaper scrypt (``PASSWORD_HASH_METHOD``, refused outside tests and demo
+    mode), so that its thousand sign-ins do not spend minutes on a cost no attacker
+    meets there."""
     global _method
     _method = method
 
@@ -31,15 +33,15 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_method)
 
 
+def _dummy_hash() -> str:
+    if _method not in _dummy_hashes:
+        _dummy_hashes[_method] = hash_password("not a password of anyone")
+    return _dummy_hashes[_method]
+
+
 def password_matches(password_hash: str | None, password: str) -> bool:
     """Always pays for one hash check, whether or not there is a hash to check."""
-    if password_hash:
-        dummy = None
-    else:
-        dummy = _dummy_hashes.get(_method)
-        if dummy is None:
-            dummy = _dummy_hashes[_method] = hash_password("not a password of anyone")
-    matches = check_password_hash(password_hash or dummy, password)
+    matches = check_password_hash(password_hash or _dummy_hash(), password)
     # No hash (None, or "" for an account that has not chosen one yet): never a match.
     return matches and bool(password_hash)
 

@@ -36,7 +36,7 @@ from werkzeug.exceptions import NotFound
 
 from models import CredentialRequest, OutboxEmail
 from models.demo.data import reset_demo_database
-from models.shared.db import bound_to, make_database
+from models.shared.db import bound_to, database, make_database
 
 bp = Blueprint("qa", __name__, url_prefix="/qa")
 
@@ -152,8 +152,6 @@ def emails():
 def sent_emails(app, wait_seconds: float = 10) -> list[OutboxEmail]:
     """The e-mails written so far, those still being written included: a forgotten
     password's is written once its page has gone, so wait for it (at most a while)."""
-    from models.shared.db import database
-
     deadline = time.monotonic() + wait_seconds
     while True:
         app.extensions["background"].drain()
