@@ -187,9 +187,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_logs(app)  # first: every later hook logs under the request's id
     Htmx(app)
     init_uploads(app)  # after Htmx, which sets its own request class
-    csrf.init_app(app)
     StaticAssets(app, ROOT / "static")
     init_web(app)
+    # After init_web: a signed-in session's form secret comes from its sign-in token.
+    csrf.init_app(app)
     init_easy_read(app)
     init_language(app)  # after init_web: an account's language counts
     app.jinja_env.globals.update(

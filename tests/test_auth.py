@@ -121,28 +121,53 @@ def test_a_success_clears_the_failures(client, db):
 
 
 def test_sign_in_starts_a_new_session(client):
-    client.get("/connexion")
+    before = csrf_token(client.get("/connexion").text)
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
-        before = session.get("csrf_token")
+    client.set_cookie("cmi_sid", "planted-by-an-attacker")
     sign_in(client, "alfred.depot")
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session.get("csrf_token") != before
-        assert session["sid"]
+    token = client.get_cookie("cmi_sid").value
+    assert token != "planted-by-an-attacker" and len(token) >= 22  # 128 random bits
+    # The form secret changed with the session: a token given before signing in (one an
+    # attacker could have planted) is refused after it.
+    answer = client.post("/deconnexion", data={"csrf_token": before})
+    assert answer.status_code == 400
+    assert client.get("/mes-donnees").status_code == 200
+
+
+def test_signing_in_with_htmx_answers_in_few_header_bytes(client):
+    """The sign-in answer is an htmx step like the others: its one cookie is short."""
+    page = client.get("/connexion")
+    answer = client.post(
+        "/connexion",
+        headers={"HX-Request": "true", "HX-Target": "main", "Accept-Encoding": "br"},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "alfred.depot",
+            "password": "Tilleuls-2026",
+        },
+    )
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "br"
+    assert answer.headers.getlist("Set-Cookie") == [
+        f"cmi_sid={client.get_cookie('cmi_sid').value}; HttpOnly; Path=/; SameSite=Lax"
+    ]
+    size = sum(len(f"{name}: {value}\r\n") for name, value in answer.headers.items())
+    # gunicorn adds its status line, Server, Date and Connection: 95 bytes.
+    assert size + 95 <= 350, answer.headers
 
 
 def test_sign_out_ends_the_session_on_the_server(client, db):
     sign_in(client, "alfred.depot")
-    with client.session_transaction() as session:
-        stolen = dict(session)
+    stolen = client.get_cookie("cmi_sid").value
     page = client.get("/mes-donnees")
     response = client.post("/deconnexion", data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 303
+    assert any(c.startswith("cmi_sid=;") for c in response.headers.getlist("Set-Cookie"))
     assert UserSession.select().count() == 0
     # A copy of the old cookie opens nothing any more.
-    with client.session_transaction() as session:
-        session.update(stolen)
+    client.set_cookie("cmi_sid", stolen)
     assert client.get("/mes-donnees").status_code == 303
 
 

@@ -194,8 +194,8 @@ def set_scene(app, step: str, extra: str = "") -> Scene:
             provider.open_transaction(order_data.fields["Data"], order_data.fields["Seal"], SECRET)
         if extra == "reset":
             scene.reset_token = auth.create_password_reset(scene.account)
+    client.set_cookie("cmi_sid", sid)
     with client.session_transaction() as session:
-        session["sid"] = sid
         if extra == "provider":
             session["provider_transactions"] = [scene.payment.transaction_reference]
     return with_token(scene)

@@ -12,7 +12,7 @@ import pytest
 
 from views.shared.web import DOCUMENT_ONLY
 
-from .helpers import sign_in
+from .helpers import QueryLog, sign_in
 
 PUBLIC_PAGES = [
     "/",
@@ -164,6 +164,27 @@ def test_a_redirect_goes_without_the_headers_only_a_document_obeys(client):
     # It still governs the Referer of the request that follows it.
     assert "Referrer-Policy" in redirect.headers
     assert redirect.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_static_file_goes_with_its_type_pinned_and_reads_no_session(client, app):
+    sign_in(client, "alfred.depot")
+    page = client.get("/mes-donnees").text
+    files = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert any(f.endswith(".js") for f in files) and any(f.endswith(".svg") for f in files)
+    for url in files:
+        with QueryLog() as queries:
+            answer = client.get(url, headers={"Accept-Encoding": "br"})
+        assert answer.status_code == 200, url
+        assert queries.statements == [], url  # no connection, no session lookup
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        for name in DOCUMENT_ONLY | {"Set-Cookie", "X-Request-Id"}:
+            assert name not in answer.headers, (url, name)
+        assert answer.headers["Vary"] == "Accept-Encoding", url  # not Cookie
+
+
+def test_a_request_id_is_answered_when_given_or_when_something_failed(client):
+    assert "X-Request-Id" not in client.get("/connexion").headers
+    assert "X-Request-Id" in client.get("/nulle-part").headers
 
 
 def test_an_answer_nothing_may_keep_names_no_variants(client):

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
@@ -31,7 +30,7 @@ from ..shared.render import (
     safe_next,
     show_errors,
 )
-from ..shared.web import end_session, start_session
+from ..shared.web import end_session, sign_in_token, start_session
 from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ def logout():
 @bp.route("/session/prolonger", methods=["POST"])
 @login_required
 def keep_alive():
-    auth.keep_session_alive(session["sid"])
+    auth.keep_session_alive(sign_in_token())
     return "", 204
 
 

@@ -52,6 +52,7 @@ from ..shared.render import (
     render_page,
     show_errors,
 )
+from ..shared.web import forget_sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
 
@@ -146,9 +147,9 @@ def show_login(form, status=200):
 
 def start_agent_session(agent) -> None:
     """A fresh session: a citizen's session in this browser ends (one or the other)."""
-    for key, close in (("sid", citizen_auth.close_session), ("agent_sid", agents.close_session)):
-        if session.get(key):
-            close(session[key])
+    forget_sign_in()
+    if session.get("agent_sid"):
+        agents.close_session(session["agent_sid"])
     session.clear()
     g.pop("csrf_token", None)
     session["agent_sid"] = agents.open_session(agent)

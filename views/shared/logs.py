@@ -93,7 +93,11 @@ def init_request_logs(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id is None:
             return response
-        response.headers["X-Request-Id"] = request_id
+        # Answered when a proxy gave it (its logs and ours meet) or when something went
+        # wrong (a person reporting it can quote it); on every other answer it would be
+        # 36 bytes for nobody: the log line has it.
+        if request.headers.get("X-Request-Id") or response.status_code >= 400:
+            response.headers["X-Request-Id"] = request_id
         rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
         access.info(
             "%s %s %s",
