@@ -68,8 +68,8 @@ class QueryLog(logging.Handler):
         self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.thread:
-            return
+        if record.thread != self.thread or record.name != "peewee":
+            return  # another thread's, or the connection pool's own notes
         message = record.msg
         self.statements.append(message[0] if isinstance(message, tuple) else str(message))
 

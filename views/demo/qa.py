@@ -75,8 +75,8 @@ class Sandboxes:
     def remove(self, name: str) -> None:
         with self._lock:
             db = self._open.pop(name, None)
-        if db is not None and not db.is_closed():
-            db.close()
+        if db is not None:
+            db.close_all()  # the connections its pool keeps, before the files go
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path(name)}{suffix}").unlink(missing_ok=True)
 
