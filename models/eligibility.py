@@ -18,6 +18,7 @@ from datetime import date
 from .cards import DUPLICATE, SECOND_COPY, STATIONNEMENT, Card, CardState
 from .people import Beneficiary, Mandate
 from .requests import RequestLine
+from .shared.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -47,23 +48,35 @@ class AccountCards:
         return [card for card in self.cards if card.beneficiary_id == beneficiary.id]
 
 
-def account_cards(account) -> AccountCards:
-    """Every card of every beneficiary ``account`` acts for, in table order."""
-    cards = list(
+_CARDS_OF_ACCOUNT = Prepared(
+    lambda account: (
         Card.select(Card, Beneficiary)
         .join(Beneficiary)
         .join(Mandate, on=(Mandate.beneficiary == Beneficiary.id))
         .where(Mandate.account == account)
         .order_by(Beneficiary.number, Card.number)
-    )
+    ),
+    int,
+)
+# (card id, kind) of every live request line naming one of the account's cards.
+_LIVE_LINES_OF_ACCOUNT = Prepared(
+    lambda account: (
+        RequestLine.select(RequestLine.card, RequestLine.kind)
+        .join(Card, on=(RequestLine.card == Card.id))
+        .join(Mandate, on=(Mandate.beneficiary == Card.beneficiary))
+        .where(RequestLine.active & (Mandate.account == account))
+        .tuples()
+    ),
+    int,
+)
+
+
+def account_cards(account) -> AccountCards:
+    """Every card of every beneficiary ``account`` acts for, in table order."""
+    cards = _CARDS_OF_ACCOUNT.all(account.id)
     if not cards:
         return AccountCards([])
-    lines = (
-        RequestLine.select(RequestLine.card, RequestLine.kind)
-        .where(RequestLine.active & RequestLine.card.in_([card.id for card in cards]))
-        .tuples()
-    )
-    return AccountCards(cards, frozenset(lines))
+    return AccountCards(cards, frozenset(_LIVE_LINES_OF_ACCOUNT.rows(account.id)))
 
 
 def may_get_duplicate(card: Card, held: AccountCards, day: date) -> bool:

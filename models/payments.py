@@ -19,6 +19,7 @@ from .pricing import price
 from .requests import PAID, RECORDED, CardRequest
 from .shared.clock import clock
 from .shared.db import BaseModel, write_transaction
+from .shared.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,24 @@ def apply_response(response: sips.ProviderResponse) -> Outcome:
     return Outcome(Payment.get_by_id(payment.id), newly_paid)
 
 
+_LATEST_PAYMENT = Prepared(
+    lambda request: (
+        Payment.select().where(Payment.request == request).order_by(Payment.id.desc()).limit(1)
+    ),
+    int,
+)
+_REFUNDS_DUE = Prepared(
+    lambda request: (
+        Payment.select()
+        .where((Payment.request == request) & Payment.state.in_([REFUND_DUE, REFUNDED]))
+        .order_by(Payment.id)
+    ),
+    int,
+)
+
+
 def latest_payment(request: CardRequest) -> Payment | None:
-    return Payment.select().where(Payment.request == request).order_by(Payment.id.desc()).first()
+    return _LATEST_PAYMENT.first(request.id)
 
 
 def accepted_payment(request: CardRequest) -> Payment | None:
@@ -178,8 +195,4 @@ def accepted_payment(request: CardRequest) -> Payment | None:
 
 def refunds_due(request: CardRequest) -> list[Payment]:
     """Accepted payments that paid nothing: to be refunded, or refunded since."""
-    return list(
-        Payment.select()
-        .where((Payment.request == request) & Payment.state.in_([REFUND_DUE, REFUNDED]))
-        .order_by(Payment.id)
-    )
+    return _REFUNDS_DUE.all(request.id)

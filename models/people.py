@@ -12,6 +12,7 @@ from peewee import (
 
 from .shared.clock import clock
 from .shared.db import BaseModel
+from .shared.prepared import Prepared
 
 # AFNOR NF Z10-011: a postal address line holds at most 38 characters.
 ADDRESS_LINE_MAX = 38
@@ -130,10 +131,9 @@ class Mandate(BaseModel):
         indexes = ((("account", "beneficiary"), True),)
 
 
-def beneficiaries_with_addresses(account: Account) -> list[Beneficiary]:
-    """The beneficiaries ``account`` acts for, with both their addresses, in one query."""
+def _beneficiaries_with_addresses(account):
     postal, delivery = Address.alias(), Address.alias()
-    return list(
+    return (
         Beneficiary.select(Beneficiary, postal, delivery)
         .join(Mandate)
         .switch(Beneficiary)
@@ -143,3 +143,11 @@ def beneficiaries_with_addresses(account: Account) -> list[Beneficiary]:
         .where(Mandate.account == account)
         .order_by(Beneficiary.number)
     )
+
+
+_BENEFICIARIES_WITH_ADDRESSES = Prepared(_beneficiaries_with_addresses, int)
+
+
+def beneficiaries_with_addresses(account: Account) -> list[Beneficiary]:
+    """The beneficiaries ``account`` acts for, with both their addresses, in one query."""
+    return _BENEFICIARIES_WITH_ADDRESSES.all(account.id)

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from .people import Account, Beneficiary
+from .people import Account, Beneficiary, Mandate
 from .shared.clock import clock
 from .shared.db import BaseModel, lock_names, write_transaction
 from .shared.i18n import _
+from .shared.prepared import Prepared
 
 MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
 # An identity photo is 35 × 45 mm; printed at 300 dots per inch, that is 413 × 531 pixels.
@@ -237,6 +238,22 @@ def current_photos(holder_ids) -> dict[int, Photo]:
         return {}
     rows = Photo.select(*SUMMARY).where(Photo.beneficiary.in_(ids) & CURRENT).order_by(Photo.id)
     return {row.beneficiary_id: row for row in rows}
+
+
+_CURRENT_PHOTOS_OF_ACCOUNT = Prepared(
+    lambda account: (
+        Photo.select(*SUMMARY)
+        .join(Mandate, on=(Mandate.beneficiary == Photo.beneficiary))
+        .where((Mandate.account == account) & CURRENT)
+        .order_by(Photo.id)
+    ),
+    int,
+)
+
+
+def current_photos_of_account(account) -> dict[int, Photo]:
+    """The current photo of each holder ``account`` acts for (by id), in one query."""
+    return {row.beneficiary_id: row for row in _CURRENT_PHOTOS_OF_ACCOUNT.rows(account.id)}
 
 
 def lock_holders(ids) -> None:

@@ -28,6 +28,7 @@ from .people import Account, Address, Beneficiary
 from .shared.clock import clock, to_paris
 from .shared.db import BaseModel, write_transaction
 from .shared.mail import OutboxEmail
+from .shared.prepared import Prepared
 
 
 class RequestState(StrEnum):
@@ -105,7 +106,7 @@ class CardRequest(BaseModel):
         """The request's lines with their cards and holders (one query, or none if prefetched)."""
         if self._prefetched_lines is not None:
             return self._prefetched_lines
-        return list(_lines_query().where(RequestLine.request == self))
+        return _LINES_OF_REQUEST.all(self.id)
 
 
 class RequestLine(BaseModel):
@@ -151,6 +152,11 @@ def _lines_query():
     )
 
 
+_LINES_OF_REQUEST = Prepared(
+    lambda request: _lines_query().where(RequestLine.request == request), int
+)
+
+
 def prefetch_lines(requests: list[CardRequest]) -> list[CardRequest]:
     """Load the lines of every request in one query (a list of requests shows them all)."""
     by_id: dict[int, list[RequestLine]] = {request.id: [] for request in requests}
@@ -179,25 +185,35 @@ def next_number(name: str, first: int) -> int:
 # -- reading requests ----------------------------------------------------------------------
 
 
-def open_request(account: Account) -> CardRequest | None:
-    """The request the wizard is working on, if any (at most one per account)."""
-    return (
+_OPEN_REQUEST = Prepared(
+    lambda account: (
         CardRequest.select()
         .where((CardRequest.account == account) & CardRequest.state.in_(OPEN_STATES))
         .order_by(CardRequest.id.desc())
-        .first()
-    )
+        .limit(1)
+    ),
+    int,
+)
+
+
+def open_request(account: Account) -> CardRequest | None:
+    """The request the wizard is working on, if any (at most one per account)."""
+    return _OPEN_REQUEST.first(account.id)
+
+
+_REQUESTS_OF = Prepared(
+    lambda account: (
+        CardRequest.select()
+        .where((CardRequest.account == account) & CardRequest.number.is_null(False))
+        .order_by(CardRequest.number.desc())
+    ),
+    int,
+)
 
 
 def requests_of(account: Account) -> list[CardRequest]:
     """The account's requests that went beyond the draft, newest first, with their lines."""
-    return prefetch_lines(
-        list(
-            CardRequest.select()
-            .where((CardRequest.account == account) & CardRequest.number.is_null(False))
-            .order_by(CardRequest.number.desc())
-        )
-    )
+    return prefetch_lines(_REQUESTS_OF.all(account.id))
 
 
 def owned_request(account: Account, number: int) -> CardRequest | None:

@@ -15,6 +15,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField
 from ..people import Account
 from ..shared.clock import clock
 from ..shared.db import BaseModel, write_transaction
+from ..shared.prepared import Prepared
 from ..shared.security import activation_digest, hash_password, password_matches, same_text
 from ..shared.security import token_digest as _digest
 
@@ -176,15 +177,21 @@ class SessionLookup:
     expires_at: datetime | None = None
 
 
-def touch_session(token: str) -> SessionLookup:
-    """Find the session for ``token`` and record the activity; end it if idle too long."""
-    # The account in the same query: every signed-in page needs it.
-    found = (
+# The account in the same query: every signed-in page needs it.
+_SESSION_BY_DIGEST = Prepared(
+    lambda digest: (
         UserSession.select(UserSession, Account)
         .join(Account)
-        .where(UserSession.token_digest == _digest(token))
-        .get_or_none()
-    )
+        .where(UserSession.token_digest == digest)
+        .limit(1)
+    ),
+    str,
+)
+
+
+def touch_session(token: str) -> SessionLookup:
+    """Find the session for ``token`` and record the activity; end it if idle too long."""
+    found = _SESSION_BY_DIGEST.first(_digest(token))
     if found is None:
         return SessionLookup()
     now = clock.now()

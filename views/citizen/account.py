@@ -8,7 +8,7 @@ from models.cards import DUPLICATE, SECOND_COPY
 from models.eligibility import account_cards, eligible
 from models.factory import timeline
 from models.people import beneficiaries_with_addresses
-from models.photos import current_photos
+from models.photos import current_photos_of_account
 from models.requests import CANCELLED, DRAFT, open_request, requests_of
 from models.shared.clock import clock
 from models.shared.i18n import lazy_gettext
@@ -33,7 +33,7 @@ def my_data():
         nav="account",
         today=today,
         by_beneficiary={person: held.of(person) for person in people},
-        photos=current_photos(person.id for person in people if person.is_natural_person),
+        photos=current_photos_of_account(g.account),
         duplicate=eligible(held, DUPLICATE, today),
         second_copy=eligible(held, SECOND_COPY, today),
         open_request=open_request(g.account),
