@@ -187,10 +187,16 @@ def latest_payment(request: CardRequest) -> Payment | None:
     return _LATEST_PAYMENT.first(request.id)
 
 
+_ACCEPTED_PAYMENT = Prepared(
+    lambda request: (
+        Payment.select().where((Payment.request == request) & (Payment.state == ACCEPTED)).limit(1)
+    ),
+    int,
+)
+
+
 def accepted_payment(request: CardRequest) -> Payment | None:
-    return (
-        Payment.select().where((Payment.request == request) & (Payment.state == ACCEPTED)).first()
-    )
+    return _ACCEPTED_PAYMENT.first(request.id)
 
 
 def refunds_due(request: CardRequest) -> list[Payment]:

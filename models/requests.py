@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from peewee import (
+    JOIN,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -144,10 +145,12 @@ RequestLine.add_index(
 
 
 def _lines_query():
+    # Each holder's postal address too: the delivery step shows it.
     return (
-        RequestLine.select(RequestLine, Card, Beneficiary)
+        RequestLine.select(RequestLine, Card, Beneficiary, Address)
         .join(Card, on=(RequestLine.card == Card.id))
         .join(Beneficiary)
+        .join(Address, on=(Beneficiary.address == Address.id))
         .order_by(Card.number)
     )
 
@@ -185,9 +188,11 @@ def next_number(name: str, first: int) -> int:
 # -- reading requests ----------------------------------------------------------------------
 
 
+# With its delivery address, once chosen: the last steps show it.
 _OPEN_REQUEST = Prepared(
     lambda account: (
-        CardRequest.select()
+        CardRequest.select(CardRequest, Address)
+        .join(Address, JOIN.LEFT_OUTER, on=(CardRequest.delivery_address == Address.id))
         .where((CardRequest.account == account) & CardRequest.state.in_(OPEN_STATES))
         .order_by(CardRequest.id.desc())
         .limit(1)
@@ -216,11 +221,21 @@ def requests_of(account: Account) -> list[CardRequest]:
     return prefetch_lines(_REQUESTS_OF.all(account.id))
 
 
+_OWNED_REQUEST = Prepared(
+    lambda account, number: (
+        CardRequest.select(CardRequest, Address)
+        .join(Address, JOIN.LEFT_OUTER, on=(CardRequest.delivery_address == Address.id))
+        .where((CardRequest.account == account) & (CardRequest.number == number))
+        .limit(1)
+    ),
+    int,
+    int,
+)
+
+
 def owned_request(account: Account, number: int) -> CardRequest | None:
     """A request by its number, only if it belongs to ``account``."""
-    return CardRequest.get_or_none(
-        (CardRequest.account == account) & (CardRequest.number == number)
-    )
+    return _OWNED_REQUEST.first(account.id, number)
 
 
 def recently_paid(account: Account, within_minutes: int = 60) -> CardRequest | None:
