@@ -359,3 +359,24 @@ def test_a_forgotten_password_email_is_written_in_the_askers_language(app, db):
     french.get("/?lang=fr")
     post_form(french, "/identifiant-oublie", {"email": "camille.martin@example.org"})
     assert outbox()[-1].subject == "Votre identifiant - Carte mobilité inclusion"
+
+
+def test_texts_and_form_messages_are_read_once_per_process_in_each_language(app):
+    """The catalogues are read from their files once, not at every request; each
+    language still gets its own (WTForms' own messages included)."""
+    from flask_babel import force_locale
+
+    from models.shared.i18n import catalogue
+    from views.shared.forms import Form
+
+    seen = {}
+    for _ in range(2):
+        for language in ("fr", "en"):
+            with app.test_request_context("/"), force_locale(language):
+                form = Form()
+                found = (catalogue(), form.meta.get_translations(form))
+                assert seen.setdefault(language, found) == found  # the same objects
+                words = form.meta.get_translations(form).gettext("Not a valid choice.")
+                expected = {"fr": "N'est pas un choix valide.", "en": "Not a valid choice."}
+                assert words == expected[language]
+    assert seen["fr"][0] is not seen["en"][0]

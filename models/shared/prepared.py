@@ -35,6 +35,7 @@ class Prepared:
         self.build = build
         self.kinds = kinds
         self._written: dict[type, tuple] = {}
+        self._matched: dict[type, dict] = {}
         self._lock = threading.Lock()
 
     def _markers(self) -> list:
@@ -69,7 +70,25 @@ class Prepared:
         bound = list(params)
         for position, index in slots:
             bound[position] = values[index]
-        return iter(query._get_cursor_wrapper(db.execute_sql(sql, bound)))
+        rows = query._get_cursor_wrapper(db.execute_sql(sql, bound))
+        # peewee matches the columns to the models' fields anew for each cursor; the
+        # columns are the same every time, so the first match serves them all.
+        matched = self._matched.get(type(db))
+        if matched is not None:
+            rows.__dict__.update(matched)
+            rows.initialized = True
+        else:
+            rows.initialize = lambda: self._match(type(db), rows)
+        return iter(rows)
+
+    def _match(self, kind: type, rows) -> None:
+        before = dict(rows.__dict__)
+        type(rows).initialize(rows)
+        self._matched[kind] = {
+            key: value
+            for key, value in rows.__dict__.items()
+            if key not in before or before[key] is not value
+        }
 
     def all(self, *values) -> list:
         return list(self.rows(*values))

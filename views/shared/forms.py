@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+from babel import support
 from flask import request
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import Email, InputRequired, Length, StopValidation
 
 from models.shared.i18n import _, lazy_gettext
@@ -30,8 +33,23 @@ def refused_characters(label: str) -> str:
     )
 
 
+# WTForms' own messages in each language, read once per process (Flask-WTF reads the
+# file again for every request that builds a form).
+_WTFORMS_MESSAGES: dict[str, support.Translations] = {}
+
+
 class Form(FlaskForm):
     """A form filled from ``request.form`` only (never files, never JSON)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            locale = str(get_locale())
+            found = _WTFORMS_MESSAGES.get(locale)
+            if found is None:
+                found = _WTFORMS_MESSAGES.setdefault(
+                    locale, support.Translations.load(messages_path(), [locale], domain="wtforms")
+                )
+            return found
 
     def __init__(self, formdata=_FROM_REQUEST, **kwargs):
         if formdata is _FROM_REQUEST:
