@@ -956,7 +956,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_floor:
         from .bench_server import measure, print_report
 
-        results["server_floor"] = measure(folder, args.users, args.seconds)
+        results["server_floor"] = measure(folder, args.users, seconds=2)
         floor_ok = print_report(results["server_floor"])
 
     # 5. Budgets.
