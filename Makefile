@@ -94,8 +94,8 @@ test: $(STAMP) browser lint $(AXE) $(SR)
 #   make qa BASE_URL=https://cmi-recette.example.org QA_SECRET=...
 # The instance runs with --demo and the same QA_SECRET (README, « QA »): each test
 # process works in a sandbox of its own there, fresh demo personas for each test,
-# removed at the end of the run. QA_WORKERS browsers run side by side (default 2).
-QA_WORKERS ?= 2
+# removed at the end of the run. QA_WORKERS browsers run side by side (default 3).
+QA_WORKERS ?= 3
 qa: $(STAMP) browser $(AXE) $(SR)
 	@test -n "$(BASE_URL)" || { echo "usage: make qa BASE_URL=https://... QA_SECRET=..."; exit 2; }
 	QA_SECRET="$(QA_SECRET)" $(BIN)/python -m pytest e2e --base-url "$(BASE_URL)" \
