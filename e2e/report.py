@@ -220,15 +220,24 @@ def _coverage_rows(rows: list[dict], wcag: bool) -> str:
     return "".join(out)
 
 
+def _scrolling(caption: str, table: str) -> str:
+    """A wide table scrolls within its own region (named after its caption, reachable
+    with the keyboard), never the page: a 320 px screen keeps the text beside it."""
+    return f'<div class="wide" role="region" aria-label="{e(caption)}" tabindex="0">{table}</div>'
+
+
 def _coverage_table(rows: list[dict], caption: str, wcag: bool) -> str:
-    return f"""<table>
+    return _scrolling(
+        caption,
+        f"""<table>
 <caption>{e(caption)}</caption>
 <thead><tr><th scope="col">Critère</th><th scope="col">{"Nom (niveau)" if wcag else "Intitulé"}</th>
 <th scope="col">Couverture</th><th scope="col">Vérifications automatiques (visites)</th>
 <th scope="col">Visites</th><th scope="col">Liste manuelle (points)</th></tr></thead>
 <tbody>
 {_coverage_rows(rows, wcag)}
-</tbody></table>"""
+</tbody></table>""",
+    )
 
 
 def _checks_table() -> str:
@@ -244,14 +253,18 @@ def _checks_table() -> str:
             f"<td>{e(check.scope)}</td>"
             "</tr>"
         )
-    return f"""<table>
-<caption>Vérifications automatiques et critères qu'elles couvrent</caption>
+    caption = "Vérifications automatiques et critères qu'elles couvrent"
+    return _scrolling(
+        caption,
+        f"""<table>
+<caption>{e(caption)}</caption>
 <thead><tr><th scope="col">Vérification</th><th scope="col">Clé</th>
 <th scope="col">RGAA 4.1</th><th scope="col">WCAG 2.2</th><th scope="col">Ce qui est vérifié</th>
 </tr></thead>
 <tbody>
 {"".join(rows)}
-</tbody></table>"""
+</tbody></table>""",
+    )
 
 
 def render_html(summary: dict) -> str:
@@ -289,6 +302,8 @@ def render_html(summary: dict) -> str:
 body {{ font: 1rem/1.5 system-ui, sans-serif; margin: 0; color: #161616; }}
 main {{ max-width: 80rem; margin: 0 auto; padding: 1rem; }}
 table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+.wide {{ overflow-x: auto; position: relative; }}
+.wide:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
 caption {{ text-align: left; font-weight: bold; padding: 0.5rem 0; }}
 th, td {{ border-bottom: 1px solid #bbb; padding: 0.5rem; text-align: left; vertical-align: top; }}
 td p, td ul {{ margin: 0; }}
@@ -310,6 +325,7 @@ sur les états visités : elle ne remplace pas la liste manuelle
 (<code>e2e/MANUAL_CHECKLIST.md</code>).</p>
 <p>Données complètes : <a href="report.json">report.json</a>.</p>
 <h2>États vérifiés</h2>
+<div class="wide" role="region" aria-label="États vérifiés, par variante" tabindex="0">
 <table>
 <caption>États vérifiés, par variante (écran et JavaScript)</caption>
 <thead><tr><th scope="col">État</th><th scope="col">Variante</th><th scope="col">Résultat</th>
@@ -318,6 +334,7 @@ sur les états visités : elle ne remplace pas la liste manuelle
 <tbody>
 {"".join(rows)}
 </tbody></table>
+</div>
 <h2>Vérifications automatiques</h2>
 {_checks_table()}
 <p>Tests RGAA 4.1 évalués par les règles axe-core, sur l'ensemble des états : {e(tests)}.</p>
