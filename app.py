@@ -26,7 +26,7 @@ from models.demo.data import load_demo_data
 from models.operator.agents import AGENT_IDLE_LIMIT
 from models.pricing import euros, price
 from models.shared.clock import to_paris
-from models.shared.db import open_database
+from models.shared.db import close_kept_connections, open_database
 from models.shared.i18n import long_date, ngettext, of, short_date, short_datetime
 from models.shared.mail import Mailer
 from models.shared.security import hash_cost
@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo and load_demo_data():
         app.logger.info("Demo data loaded (accounts listed in README.md)")
 
+    close_kept_connections()  # each worker opens its own, after the fork
     print(f"Serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, args.host, args.port, args.workers, args.threads)
     return 0

@@ -108,3 +108,20 @@ def test_a_value_peewee_would_convert_is_refused_when_written(db):
         prepared.all(1)
     with pytest.raises(TypeError):
         Prepared(lambda day: Card.select(), date)
+
+
+def test_the_pool_keeps_no_connection_once_closed_before_the_server_forks(app):
+    """The schema check and the demo data leave a SQLite connection in the pool; the
+    server closes them before gunicorn forks its workers (app.py), since a SQLite
+    connection must never cross a fork."""
+    from models.shared.db import close_kept_connections, database, is_sqlite
+
+    with database.connection_context():
+        Account.select().count()  # a connection taken, then given back to the pool
+    if is_sqlite():
+        assert database.obj._connections, "the pool kept nothing: nothing to test"
+    close_kept_connections()
+    if is_sqlite():
+        assert database.obj._connections == [] and database.obj._in_use == {}
+    with database.connection_context():
+        assert Account.select().count() > 0  # the next request connects again

@@ -109,6 +109,15 @@ def make_database(url: str, busy_timeout_ms: int | None = None) -> Database:
     return db
 
 
+def close_kept_connections() -> None:
+    """Close the connections the pool keeps (SQLite). Called before the server forks
+    its workers: a SQLite connection must never be shared across a fork, and the
+    schema check and the demo data left one in the pool."""
+    db = database.obj
+    if hasattr(db, "close_all"):
+        db.close_all()
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
