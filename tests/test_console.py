@@ -132,6 +132,27 @@ def test_an_agents_session_never_opens_a_citizens_pages(client):
     assert client.get("/gestion/").location.startswith("/gestion/connexion")
 
 
+def test_an_agent_and_a_citizen_signed_in_at_once_leave_the_agent_alone(client):
+    """Two sign-ins at once in two tabs: the citizen's cookie arrives beside the agent's
+    session. The agent's pages end the citizen's session; the agent signs out of both."""
+    from models.citizen.auth import UserSession
+    from models.shared.db import database
+
+    agent_sign_in(client)
+    citizen = app_client_signed_in(client.application, "alfred.depot")
+    client.set_cookie("cmi_sid", citizen.get_cookie("cmi_sid").value)
+    assert client.get("/gestion/").status_code == 200
+    with database.connection_context():
+        assert UserSession.select().count() == 0  # the citizen's session is over
+    assert client.get("/mes-donnees").location.startswith("/connexion")
+
+
+def app_client_signed_in(app, username):
+    other = app.test_client()
+    sign_in(other, username)
+    return other
+
+
 # -- what agents do -----------------------------------------------------------------------------
 
 

@@ -182,6 +182,13 @@ def test_a_static_file_goes_with_its_type_pinned_and_reads_no_session(client, ap
         assert answer.headers["Vary"] == "Accept-Encoding", url  # not Cookie
 
 
+def test_a_missing_static_file_is_an_error_page_with_every_header(client):
+    answer = client.get("/static/nulle-part.css")
+    assert answer.status_code == 404
+    for name in DOCUMENT_ONLY:
+        assert name in answer.headers, name
+
+
 def test_a_request_id_is_answered_when_given_or_when_something_failed(client):
     assert "X-Request-Id" not in client.get("/connexion").headers
     assert "X-Request-Id" in client.get("/nulle-part").headers

@@ -125,3 +125,12 @@ def test_the_pool_keeps_no_connection_once_closed_before_the_server_forks(app):
         assert database.obj._connections == [] and database.obj._in_use == {}
     with database.connection_context():
         assert Account.select().count() > 0  # the next request connects again
+
+
+def test_a_prepared_query_whose_first_run_finds_nothing_reads_rows_later(db):
+    prepared = Prepared(lambda account: Mandate.select().where(Mandate.account == account), int)
+    assert prepared.first(-1) is None  # the columns are matched on an empty answer
+    someone = accounts()[0]
+    assert [m.id for m in prepared.all(someone.id)] == [
+        m.id for m in Mandate.select().where(Mandate.account == someone)
+    ]

@@ -132,3 +132,20 @@ def test_a_removed_sandbox_is_gone_and_its_name_answers_404(qa_app):
     assert not path.exists()
     assert sandbox_client(qa_app, name).get("/connexion").status_code == 404
     assert ask(qa_app, "GET", name, "/qa/courriels").status_code == 404
+
+
+def test_a_sandbox_another_worker_removed_is_let_go_here_too(tmp_path):
+    """Each worker process keeps its own pool per sandbox: once another removed the
+    files, this one closes its connections to them instead of keeping them open."""
+    from views.demo.qa import Sandboxes
+
+    here, there = Sandboxes(tmp_path), Sandboxes(tmp_path)
+    name = secrets.token_hex(16)
+    mine = here.get(name, create=True)
+    with mine.connection_context():
+        mine.execute_sql("CREATE TABLE t (x INTEGER)")
+    assert mine._connections, "the pool kept a connection"
+    there.get(name).close_all()  # the other worker opened it, then removes it
+    there.remove(name)
+    assert here.get(name) is None
+    assert mine._connections == [] and name not in here._open

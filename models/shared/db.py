@@ -58,8 +58,6 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10_000,
     "synchronous": "normal",
 }
-# More than the threads that may use one at once (the server's, its background work's).
-SQLITE_POOL_SIZE = 32
 # PostgreSQL: give up connecting after a few seconds, and cancel any statement
 # that runs longer than a request should (the user gets « réessayez » instead of
 # a request that hangs until the proxy's time-out).
@@ -100,8 +98,7 @@ def make_database(url: str, busy_timeout_ms: int | None = None) -> Database:
             "sqlite+pool:" + url.removeprefix("sqlite:"),
             pragmas=pragmas,
             autoconnect=False,
-            max_connections=SQLITE_POOL_SIZE,
-            timeout=10,  # seconds a request waits for a connection if all are busy
+            max_connections=None,  # as many as threads use at once (gunicorn's --threads)
             check_same_thread=False,  # one thread at a time, but not always the same
         )
     else:

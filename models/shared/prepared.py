@@ -71,24 +71,22 @@ class Prepared:
         for position, index in slots:
             bound[position] = values[index]
         rows = query._get_cursor_wrapper(db.execute_sql(sql, bound))
-        # peewee matches the columns to the models' fields anew for each cursor; the
-        # columns are the same every time, so the first match serves them all.
+        # peewee matches the columns to the models' fields anew for each cursor (from
+        # its description, known once the query ran); the columns are the same every
+        # time, so the first match serves them all.
         matched = self._matched.get(type(db))
-        if matched is not None:
-            rows.__dict__.update(matched)
-            rows.initialized = True
+        if matched is None:
+            before = dict(rows.__dict__)
+            rows.initialize()
+            matched = self._matched[type(db)] = {
+                key: value
+                for key, value in rows.__dict__.items()
+                if key not in before or before[key] is not value
+            }
         else:
-            rows.initialize = lambda: self._match(type(db), rows)
+            rows.__dict__.update(matched)
+        rows.initialized = True
         return iter(rows)
-
-    def _match(self, kind: type, rows) -> None:
-        before = dict(rows.__dict__)
-        type(rows).initialize(rows)
-        self._matched[kind] = {
-            key: value
-            for key, value in rows.__dict__.items()
-            if key not in before or before[key] is not value
-        }
 
     def all(self, *values) -> list:
         return list(self.rows(*values))

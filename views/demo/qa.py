@@ -64,8 +64,14 @@ class Sandboxes:
         if not SANDBOX_NAME.fullmatch(name or ""):
             return None
         path = self.path(name)
-        if not create and not path.exists():
-            return None
+        if not path.exists():
+            # Removed by another worker: this one's pool lets go of the deleted files.
+            with self._lock:
+                stale = self._open.pop(name, None)
+            if stale is not None:
+                stale.close_all()
+            if not create:
+                return None
         with self._lock:
             if name not in self._open:
                 self.folder.mkdir(parents=True, exist_ok=True)

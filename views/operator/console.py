@@ -159,6 +159,7 @@ def start_agent_session(agent) -> None:
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
     agents.close_session(session.pop("agent_sid"))
+    forget_sign_in()
     session.clear()
     return redirect(url_for("console.login"), 303)
 

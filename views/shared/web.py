@@ -169,9 +169,10 @@ def init_web(app: Flask) -> None:
     @app.after_request
     def secure_and_compress(response: Response) -> Response:
         headers = response.headers
-        if request.endpoint == "static":
+        if request.endpoint == "static" and response.status_code < 400:
             # Our own files, none of them a document that runs anything (the icon's
-            # SVG draws two shapes): only the type is pinned, 400 bytes less each.
+            # SVG draws two shapes): only the type is pinned, 400 bytes less each. A
+            # missing file's error page is a page: it gets every header below.
             headers.setdefault("X-Content-Type-Options", "nosniff")
             return compress(response)
         part = bool(request.htmx) and response.mimetype == "text/html"
@@ -285,6 +286,11 @@ def load_signed_in_account() -> None:
     g.session_expires_at = None
     token = request.cookies.get(SIGN_IN_COOKIE)
     if not token:
+        return
+    if session.get("agent_sid"):
+        # One or the other in a browser: each sign-in ends the other's session, but two
+        # run at once in two tabs could leave both; the agent's then ends the citizen's.
+        forget_sign_in()
         return
     found = auth.touch_session(token)
     if found.account is None:
