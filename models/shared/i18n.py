@@ -100,6 +100,9 @@ def install_in_templates(environment) -> None:
         ),
         newstyle=True,
     )
+    # ``_()`` straight to that gettext: Jinja's own ``_`` looks ``gettext`` up again in
+    # the template's context at every call (a page says some fifty texts).
+    environment.globals["_"] = environment.globals["gettext"]
 
 
 _ = gettext
