@@ -64,28 +64,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Server:
-    """``python app.py`` (gunicorn) on a database of its own."""
+class Served:
+    """A Python server process on a port of its own (``arguments(port)``), its output in
+    a log file; ready once the port takes connections."""
 
-    def __init__(self, database_url: str, workers: int) -> None:
+    def __init__(self, arguments, env: dict[str, str]) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "app.py",
-                "--demo",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--threads",
-                "4",
-            ],
+            [sys.executable, *arguments(self.port)],
             cwd=ROOT,
-            env=env,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -107,6 +97,17 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class Server(Served):
+    """``python app.py`` (gunicorn) on a database of its own."""
+
+    def __init__(self, database_url: str, workers: int) -> None:
+        super().__init__(
+            lambda port: ["app.py", "--demo", "--port", str(port), "--workers", str(workers),
+                          "--threads", "4"],
+            {"DATABASE_URL": database_url},
+        )  # fmt: skip
 
 
 def sqlite_url(folder: Path, name: str) -> str:

@@ -20,7 +20,6 @@ of its sections.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -33,10 +32,9 @@ from pathlib import Path
 from tests.http_client import HttpClient
 
 from .bench import (
-    ROOT,
+    Served,
     Server,
     create_load_accounts,
-    free_port,
     sign_in,
     sqlite_url,
     table,
@@ -50,44 +48,16 @@ ROUNDS = 3
 THREADS = 4
 
 
-class FloorServer:
+class FloorServer(Served):
     """The floor application under gunicorn, 1 worker x 4 threads."""
 
     def __init__(self, database: Path) -> None:
         self.token = seed(str(database))
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "1",
-                "--threads",
-                str(THREADS),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "e2e.bench_floor:app",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "FLOOR_DATABASE": str(database)},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        client = HttpClient(self.port, timeout=5)
-        client.cookies[COOKIE] = self.token
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if client.get("/cartes").status == 200:
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the floor did not start:\n" + Path(self.log.name).read_text())
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        super().__init__(
+            lambda port: ["-m", "gunicorn", "--workers", "1", "--threads", str(THREADS),
+                          "--bind", f"127.0.0.1:{port}", "e2e.bench_floor:app"],
+            {"FLOOR_DATABASE": str(database)},
+        )  # fmt: skip
 
 
 def signed_in(port: int, username: str, password: str) -> HttpClient:
@@ -278,7 +248,7 @@ def print_report(result: dict) -> bool:
     print(
         f"\nServer cost against the floor: gunicorn 1 worker x {THREADS} threads, SQLite, "
         f"{result['users']} concurrent clients ({floor.get('client', 'threads')}), "
-        f"{result['seconds']:g} s per page"
+        f"{result['seconds']:g} s per reading"
     )
     print(
         f"Each page read {result['rounds']} times, each time between two readings of the "

@@ -173,7 +173,8 @@ def init_web(app: Flask) -> None:
             # Our own files, none of them a document that runs anything (the icon's
             # SVG draws two shapes): only the type is pinned, 400 bytes less each. A
             # missing file's error page is a page: it gets every header below.
-            headers.setdefault("X-Content-Type-Options", "nosniff")
+            name = "X-Content-Type-Options"
+            headers.setdefault(name, SECURITY_HEADERS[name])
             return compress(response)
         part = bool(request.htmx) and response.mimetype == "text/html"
         # A redirect shows nothing either; its Referrer-Policy still governs the request
