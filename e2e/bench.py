@@ -136,6 +136,7 @@ class Request:
     encoded: int = 0  # on the wire, headers included
     headers: int = 0  # the response's status line and headers, as received
     body: int = 0  # decoded (uncompressed) body
+    length: int = 0  # the body's Content-Length, as sent
     cached: bool = False
     redirect_of: str | None = None
     htmx: bool = False
@@ -233,6 +234,9 @@ class Recorder:
         request = self.requests.get(event["requestId"])
         if request is not None:
             request.status = event["response"]["status"]
+            headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
+            if headers.get("content-length", "").isdigit():
+                request.length = int(headers["content-length"])
             if event["response"].get("fromDiskCache") or event["response"].get("fromMemoryCache"):
                 request.cached = True
 
@@ -252,6 +256,10 @@ class Recorder:
         request = self.requests.get(event["requestId"])
         if request is not None:
             request.encoded = event.get("encodedDataLength", 0)
+            # A PDF goes to the browser's viewer, past this page's network events:
+            # count it as sent, its headers and its Content-Length.
+            if request.length and request.encoded < request.headers + request.length:
+                request.encoded = request.headers + request.length
 
     def _cache(self, event) -> None:
         request = self.requests.get(event["requestId"])
@@ -641,11 +649,25 @@ def step_rows(steps: list[Step]) -> list[list]:
     return rows
 
 
+# The flow is sign-in to Récapitulatif; the attestation is downloaded after it, and the
+# repeat visit is a second visit: both are measured apart.
+AFTER_THE_FLOW = ("Revisite", "Attestation")
+# In production these are the bank's pages, on the bank's site.
+PROVIDER_PATH = "/paiement-securise"
+
+
 def summarise(steps: list[Step]) -> dict:
-    flow = [s for s in steps if not s.name.startswith("Revisite")]
+    flow = [s for s in steps if not s.name.startswith(AFTER_THE_FLOW)]
     requests = [r for s in flow for r in s.network()]
+    attestation = [r for s in steps if s.name.startswith("Attestation") for r in s.network()]
     return {
         "bytes": sum(r.encoded for r in requests),
+        "provider_bytes": sum(
+            r.encoded
+            for r in requests
+            if urllib.parse.urlsplit(r.url).path.startswith(PROVIDER_PATH)
+        ),
+        "attestation_bytes": sum(r.encoded for r in attestation),
         "header_bytes": sum(r.headers for r in requests),
         "fragment_header_bytes_max": max(
             (r.headers for r in requests if category(r) == "fragment"), default=0
@@ -740,7 +762,7 @@ def budgets(flows: dict) -> list[tuple[str, str, str]]:
             verdict(max(images, default=0) <= BUDGETS["image_max"]),
         ),
         (
-            "first visit, whole flow, JS on <= 40 KB (headers counted)",
+            "first visit, sign-in to Récapitulatif, JS on <= 40 KB (headers counted)",
             f"{kb(flows['js']['bytes'])} KB",
             verdict(flows["js"]["bytes"] <= BUDGETS["first_visit_max"]),
         ),
@@ -835,7 +857,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"({kb(flows[mode]['header_bytes'])} KB of response headers, "
                 f"{kb(flows[mode]['bytes'] - flows[mode]['header_bytes'])} KB of bodies; "
                 f"htmx answers' headers at most {flows[mode]['fragment_header_bytes_max']} B), "
-                f"{flows[mode]['requests']} requests, {flows[mode]['transitions']} round trips"
+                f"{flows[mode]['requests']} requests, {flows[mode]['transitions']} round trips; "
+                f"of it, the demo payment provider's pages: "
+                f"{kb(flows[mode]['provider_bytes'])} KB; "
+                f"then the attestation PDF: {kb(flows[mode]['attestation_bytes'])} KB"
             )
         results["flows"] = flows
 

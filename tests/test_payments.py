@@ -361,11 +361,34 @@ def pay_through_the_app(client, request=None):
             "security_code": "123",
         },
     )
+    # The provider's redirect shows nothing: no policy, as the service's own.
+    assert "Content-Security-Policy" not in response.headers
     result = client.get(response.headers["Location"])
+    assert "Content-Security-Policy" in result.headers
     back = re.search(r'href="(http://localhost/paiement/retour\?[^"]+)"', result.text).group(1)
     response = client.get(back.replace("&amp;", "&"))
     assert response.headers["Location"] == f"/demandes/{request.number}"
     return request.number, reference
+
+
+def test_with_htmx_payer_answers_the_handoff_form_itself_in_one_round_trip(client, db):
+    sign_in(client, "alfred.depot")
+    request = recorded_request()
+    ordering.check_delivery(request)
+    response = post_form(
+        client,
+        "/demande/paiement",
+        {"action": "payer"},
+        headers={"HX-Request": "true", "HX-Target": "main"},
+    )
+    assert response.status_code == 200  # no redirect, then a whole page
+    assert response.headers["HX-Push-Url"] == "/demande/paiement/envoi"
+    assert "<html" not in response.text  # the part htmx swaps in
+    action, fields = handoff_form(response.text)
+    assert action == "http://localhost/paiement-securise"
+    # The same sealed order as the page the redirect leads to without htmx.
+    assert handoff_form(client.get("/demande/paiement/envoi").text) == (action, fields)
+    assert payments.latest_payment(request).state == payments.PENDING
 
 
 def test_the_attestation_pdf_says_who_what_and_until_when(client, db):

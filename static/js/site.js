@@ -89,14 +89,22 @@
     });
   });
 
-  /* After « Payer »: the form to the payment provider sends itself, except when
+  /* After « Payer »: the form to the payment provider sends itself, when htmx
+     brings it (in the answer to « Payer ») or when the page loads, except when
      the back button brings the user back to it. */
+  function sendToProvider(within) {
+    var form = within.querySelector("form[data-auto-submit]");
+    if (form) form.submit();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.querySelector("form[data-auto-submit]");
-    if (!form) return;
     var entry = performance.getEntriesByType("navigation")[0];
     if (entry && entry.type === "back_forward") return;
-    form.submit();
+    sendToProvider(document);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target) sendToProvider(event.detail.target);
   });
 
   /* Session time-out (WCAG 2.2.1): warn before the end, let the user stay signed

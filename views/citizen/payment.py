@@ -33,10 +33,9 @@ def hosted_page() -> sips.HostedPaymentPage:
     )
 
 
-def send_to_provider(card_request):
-    """« Payer »: the attempt (reused while unfinished), then the hand-off page."""
+def start_attempt(card_request) -> None:
+    """« Payer »: the attempt (reused while unfinished); the hand-off page follows."""
     payments.start_payment(card_request, payments.amount_due(card_request))
-    return redirect(url_for("wizard.payment_handoff"), 303)
 
 
 def handoff(card_request) -> sips.Redirection | None:

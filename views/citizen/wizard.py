@@ -27,7 +27,7 @@ from models.shared.i18n import _, lazy_gettext
 
 from ..shared.render import form_to_retry, login_required, show_errors, wants_fragment
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
-from .payment import handoff, send_to_provider
+from .payment import handoff, start_attempt
 from .selection import initial_data, selection_form
 from .steps import render_step, step_context
 
@@ -475,13 +475,20 @@ def payment(card_request):
     if request.method == "POST":
         if request.form.get("action") == "precedent":
             return go_to("livraison", card_request)
-        return send_to_provider(card_request)
+        start_attempt(card_request)
+        # With htmx the hand-off form comes in this answer and sends itself: one
+        # round trip, not a redirect and a whole page before the provider's.
+        return answer_with("wizard.payment_handoff", show_payment_handoff, card_request)
     return show_payment(card_request, request.args.get("resultat"))
 
 
 @bp.route("/paiement/envoi")
 @wizard_step("paiement")
 def payment_handoff(card_request):
+    return show_payment_handoff(card_request)
+
+
+def show_payment_handoff(card_request):
     """After « Payer »: the form that takes the browser to the provider's page.
 
     With JavaScript it sends itself at once (never when the back button

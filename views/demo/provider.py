@@ -88,8 +88,9 @@ def transaction_of_browser(reference: str):
 @bp.after_request
 def let_forms_lead_back_to_the_merchant(response):
     """This page may send the browser back to the merchant (« Annuler »), maybe on
-    another site: its form-action policy names that site."""
-    if g.get("merchant_origin"):
+    another site: its form-action policy names that site. A redirect shows
+    nothing, and has no policy (as the service's own redirects)."""
+    if g.get("merchant_origin") and not response.location:
         response.headers["Content-Security-Policy"] = content_security_policy(
             current_app, [g.merchant_origin]
         )

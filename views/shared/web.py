@@ -119,13 +119,12 @@ def content_security_policy(app: Flask, form_targets: list[str] | None = None) -
     form_targets = " ".join(["'self'", *filter(None, [provider, *(form_targets or [])])])
     return "; ".join(
         [
+            # Scripts and requests (htmx's) fall back on it: from this site only.
             "default-src 'self'",
-            "script-src 'self'",
             # The stylesheet is written in each page (see layout.html): its hash, and the
             # file itself for pages that link it; never any other inline style.
             f"style-src 'self' {app.extensions['assets'].source_hash(STYLESHEET)}",
             "img-src 'self' data:",
-            "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
             f"form-action {form_targets}",
