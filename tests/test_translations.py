@@ -380,3 +380,20 @@ def test_texts_and_form_messages_are_read_once_per_process_in_each_language(app)
                 expected = {"fr": "N'est pas un choix valide.", "en": "Not a valid choice."}
                 assert words == expected[language]
     assert seen["fr"][0] is not seen["en"][0]
+
+
+def test_template_texts_escape_like_their_template_and_are_always_format_strings(app):
+    """The templates' own gettext keeps the i18n extension's « newstyle » rules."""
+    from flask import render_template_string
+
+    source = (
+        '{{ _("a <b>") }}|{{ _("100 %%") }}|{{ _("%(who)s", who="<x>") }}|'
+        '{% trans who="<y>" %}Par {{ who }}{% endtrans %}|'
+        '{{ ngettext("%(num)s carte", "%(num)s cartes", 2) }}'
+    )
+    with app.test_request_context("/"):
+        # A text is markup of ours; its variables are escaped where the page escapes.
+        assert render_template_string(source) == ("a <b>|100 %|&lt;x&gt;|Par &lt;y&gt;|2 cartes")
+        # An e-mail's text part does not escape.
+        plain = "{% autoescape false %}" + source + "{% endautoescape %}"
+        assert render_template_string(plain) == "a <b>|100 %|<x>|Par <y>|2 cartes"

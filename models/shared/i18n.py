@@ -16,13 +16,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
-from flask import g, has_app_context
+from flask.globals import _cv_app
 from flask_babel import (
     force_locale,
     get_locale,
     get_translations,
 )
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 FRENCH = "fr"
 ENGLISH = "en"
@@ -47,7 +49,10 @@ def catalogue():
     chooses the language; the answer is kept beside the language it was for,
     so ``force_locale`` (an e-mail in the account's language) gets its own.
     """
-    state = g.get("_flask_babel") if has_app_context() else None
+    # The application context itself, not through the ``g`` proxy: a page asks for
+    # some sixty texts, and each pass through the proxy costs as much as the lookup.
+    context = _cv_app.get(None)
+    state = context.g.__dict__.get("_flask_babel") if context is not None else None
     locale = getattr(state, "babel_locale", None)
     if locale is None:
         return get_translations()
@@ -88,21 +93,60 @@ def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
     return LazyString(pgettext, context, string, **variables)
 
 
+# The templates' texts, as Jinja's i18n extension « newstyle » has them: the
+# translation is escaped like the template (Markup where it autoescapes), and is
+# always a format string (« %% » for a percent sign), variables or not. Written
+# here rather than installed through the extension, which wraps each function in
+# a second context call: a page says some fifty texts, and that wrapping was a
+# tenth of its rendering.
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string: str, **variables) -> str:
+    text = catalogue().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)  # noqa: S704 (our own catalogue, trusted as the template)
+    # Formatting a text without « % » changes nothing (most of a page's texts).
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _template_ngettext(eval_context, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    text = catalogue().ungettext(singular, plural, num)
+    return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
+
+
+@pass_eval_context
+def _template_pgettext(eval_context, context: str, string: str, **variables) -> str:
+    variables.setdefault("context", context)
+    text = catalogue().upgettext(context, string)
+    return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
+
+
+@pass_eval_context
+def _template_npgettext(
+    eval_context, context: str, singular: str, plural: str, num: int, **variables
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = catalogue().unpgettext(context, singular, plural, num)
+    return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
+
+
 def install_in_templates(environment) -> None:
-    """The templates' ``_()``, ``ngettext()`` and ``pgettext()`` through ``catalogue()``
-    (Jinja's i18n extension formats and escapes)."""
-    environment.install_gettext_callables(
-        gettext=lambda string: catalogue().ugettext(string),
-        ngettext=lambda singular, plural, num: catalogue().ungettext(singular, plural, num),
-        pgettext=lambda context, string: catalogue().upgettext(context, string),
-        npgettext=lambda context, singular, plural, num: catalogue().unpgettext(
-            context, singular, plural, num
-        ),
-        newstyle=True,
+    """The templates' ``_()``, ``ngettext()`` and ``pgettext()`` (and ``{% trans %}``)
+    through ``catalogue()``."""
+    environment.newstyle_gettext = True  # how ``{% trans %}`` blocks are compiled
+    environment.globals.update(
+        gettext=_template_gettext,
+        # ``_()`` straight to it: Jinja's own ``_`` looks ``gettext`` up again in the
+        # template's context at every call.
+        _=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
     )
-    # ``_()`` straight to that gettext: Jinja's own ``_`` looks ``gettext`` up again in
-    # the template's context at every call (a page says some fifty texts).
-    environment.globals["_"] = environment.globals["gettext"]
 
 
 _ = gettext
