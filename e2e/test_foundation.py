@@ -47,6 +47,15 @@ def test_sign_in_page_empty_errors_and_success(page: Page, a11y):
     expect(page.get_by_role("heading", level=1, name="Mes données")).to_be_visible()
     nav = page.get_by_role("navigation", name="Menu principal")
     expect(nav.get_by_role("link", name="Mes données")).to_have_attribute("aria-current", "page")
+    # With htmx only <main> changes: the menu still says which page is the current one.
+    nav.get_by_role("link", name="Demande", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Avant de commencer")).to_be_visible()
+    expect(nav.get_by_role("link", name="Demande", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(nav.get_by_role("link", name="Mes données")).not_to_have_attribute(
+        "aria-current", "page"
+    )
 
 
 def test_lockout_message_after_five_failures(page: Page, a11y):

@@ -343,3 +343,61 @@ def test_french_elides_de_before_a_vowel_on_the_attestation_and_the_pages(db):
     statement, _own = _statement(camille, ines, "Imprimerie Nationale")
     assert "représentant(e) légal(e) d'Inès MARTIN" in statement
     assert of("Léo MARTIN") == "de Léo MARTIN" and of("Élodie") == "d'Élodie"
+
+
+# -- the signed-in citizen's menu ----------------------------------------------------------
+
+MENU_LINKS = {"/mes-donnees": "account", "/demande": "request"}
+
+
+def current_menu_link(html: str) -> str | None:
+    """The area whose link in the menu says it is the current page."""
+    nav = re.search(r'<nav id="site-nav".*?</nav>', html, re.S).group(0)
+    current = re.findall(r'<a href="([^"]+)" aria-current="page"', nav)
+    assert len(current) <= 1, current
+    return MENU_LINKS[current[0]] if current else None
+
+
+def test_the_menu_marks_the_area_of_every_signed_in_page(client, db):
+    from views.shared.render import menu_area
+
+    from .test_payments import pay_through_the_app
+
+    sign_in(client, "alfred.depot")
+    number, _ = pay_through_the_app(client)
+    pages = [
+        "/mes-donnees",
+        "/mes-donnees/photo/1",
+        "/demande",  # the wizard's first step for a new request
+        f"/demandes/{number}",
+        f"/demandes/{number}/attestation",
+        "/j-ai-perdu-ma-carte",
+        "/accessibilite",
+    ]
+    for url in pages:
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 200, url
+        path = response.request.path
+        assert current_menu_link(response.text) == menu_area(path), path
+
+
+def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
+    sign_in(client, "alfred.depot")
+    leaving = {"HX-Request": "true", "HX-Target": "main"}
+    # From « Mes données » to the request: the menu now marks « Demande ».
+    answer = client.get(
+        "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/mes-donnees"}
+    )
+    assert 'hx-swap-oob="true"' in answer.text
+    assert current_menu_link(answer.text) == "request"
+    # And back: « Mes données ».
+    answer = client.get(
+        "/mes-donnees",
+        headers={**leaving, "HX-Current-URL": "http://localhost/demande/engagement"},
+    )
+    assert current_menu_link(answer.text) == "account"
+    # Within one area the menu stays as it is, and is not sent again.
+    answer = client.get(
+        "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/demande/choix"}
+    )
+    assert answer.status_code == 200 and 'id="site-nav"' not in answer.text

@@ -238,4 +238,5 @@ def attestation_page(number: int):
         card_request=card_request,
         attestation=content,
         pdf_label=size_label(len(attestation_pdf(content))),
+        nav="request",
     )

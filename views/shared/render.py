@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
-from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -16,6 +14,25 @@ from werkzeug.datastructures import MultiDict
 from models.shared.i18n import _
 
 SERVICE_SUFFIX = "CMI"
+
+
+# The areas of the signed-in citizen's menu (shared/site_nav.html) and the addresses
+# under each: the pages there pass that ``nav`` (tests/test_pages.py holds both
+# together). « Mes données » and its photo pages; the wizard and a request's pages.
+MENU = (("account", ("/mes-donnees",)), ("request", ("/demande", "/demandes")))
+
+
+def menu_area(path: str) -> str | None:
+    """« account », « request » or None: which link of the menu is the page at ``path``."""
+    for area, roots in MENU:
+        if any(path == root or path.startswith(root + "/") for root in roots):
+            return area
+    return None
+
+
+def current_path() -> str:
+    """The address of the page an htmx request comes from (htmx says it)."""
+    return urlsplit(request.headers.get("HX-Current-URL", "")).path
 
 
 def wants_fragment() -> bool:
@@ -32,10 +49,11 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
         title = render_block(template, "title", **context)
         main = render_block(template, "main", **context)
         body = f"<title>{title}</title>\n{main}"
-        if g.get("account") is not None:
-            # The header's menu marks the current area: swap it out of band too.
-            with suppress(BlockNotFoundError):
-                body += render_block(template, "site_nav", oob_nav=True, **context)
+        area = context.get("nav")
+        if g.get("account") is not None and menu_area(current_path()) != area:
+            # The header's menu marks the current area: when the answer leaves the
+            # area of the page it is swapped into, the menu comes out of band too.
+            body += render_template("shared/site_nav.html", oob_nav=True, nav=area)
         response = make_response(body, status, push_url=push_url)
     else:
         response = make_response(render_template(template, **context), status)
