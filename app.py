@@ -40,7 +40,7 @@ from views.shared.easy_read import init_easy_read
 from views.shared.errors import register_error_pages
 from views.shared.language import init_language
 from views.shared.logs import init_request_logs
-from views.shared.render import page_title
+from views.shared.render import Service, page_title
 from views.shared.server import serve
 from views.shared.uploads import init_uploads
 from views.shared.web import init_web
@@ -143,7 +143,7 @@ def uses_builtin_provider(app: Flask) -> bool:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = Service(
         __name__,
         template_folder=str(ROOT / "partials"),
         static_folder=None,

@@ -401,3 +401,15 @@ def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
         "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/demande/choix"}
     )
     assert answer.status_code == 200 and 'id="site-nav"' not in answer.text
+
+
+def test_every_template_sees_every_global_of_the_environment(app, client):
+    """Each template's globals are a copy taken when it loads (views/shared/render.py,
+    Templates): nothing may add one later, or the templates loaded before miss it."""
+    sign_in(client, "alfred.depot")
+    for url in ["/", "/connexion", "/mes-donnees", "/demande", "/j-ai-perdu-ma-carte"]:
+        client.get(url, follow_redirects=True)
+    loaded = [t for t in app.jinja_env.cache.values() if t is not None]
+    assert len(loaded) > 5
+    for template in loaded:
+        assert set(app.jinja_env.globals) <= set(template.globals), template.name

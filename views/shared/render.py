@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask.templating import Environment
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -14,6 +15,25 @@ from werkzeug.datastructures import MultiDict
 from models.shared.i18n import _
 
 SERVICE_SUFFIX = "CMI"
+
+
+class Templates(Environment):
+    """Flask's Jinja environment, with each template's globals in one plain dict.
+
+    Jinja chains a template's globals to the environment's (a ChainMap), and at
+    every ``{% from … import … %}`` compares the page's globals with the macro
+    file's, key by key through the chain: 50 µs an import, a tenth of a page with
+    four. A dict made when the template loads compares at C speed. The catch,
+    which Jinja's documentation already asks of everyone: the globals are set
+    before any template loads (they are, by ``create_app``).
+    """
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
+
+
+class Service(Flask):
+    jinja_environment = Templates
 
 
 # The areas of the signed-in citizen's menu (shared/site_nav.html) and the addresses
