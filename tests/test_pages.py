@@ -413,3 +413,25 @@ def test_every_template_sees_every_global_of_the_environment(app, client):
     assert len(loaded) > 5
     for template in loaded:
         assert set(app.jinja_env.globals) <= set(template.globals), template.name
+
+
+def test_addresses_built_once_are_the_ones_flask_builds(app):
+    """Service.url_for keeps the addresses of pages without values, per script root."""
+    from flask import Flask, url_for
+
+    plain = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if not rule.arguments and "GET" in rule.methods
+    ]
+    assert len(plain) > 20
+    for root in ["", "/cmi"]:
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+            for endpoint in plain:
+                kept = url_for(endpoint)  # built, then kept
+                assert url_for(endpoint) == kept == Flask.url_for(app, endpoint), endpoint
+                assert kept.startswith(f"{root}/"), kept
+            # Values, an anchor or an absolute address: built every time.
+            assert url_for("pages.home", _external=True) == "http://localhost" + root + "/"
+            assert url_for("auth.login", next="/x") == root + "/connexion?next=/x"
+            assert app.extensions["assets"].url("favicon.svg").startswith(root + "/static/")

@@ -17,7 +17,7 @@ from pathlib import Path
 import brotli
 import rcssmin
 import rjsmin
-from flask import Flask, Response, abort, g, request, url_for
+from flask import Flask, Response, abort, g, has_request_context, request, url_for
 from markupsafe import Markup
 
 from .web import add_vary
@@ -67,6 +67,7 @@ class StaticAssets:
     def __init__(self, app: Flask, folder: Path) -> None:
         self.urls: dict[str, str] = {}
         self.files: dict[str, Asset] = {}
+        self._addresses: dict[tuple[str, str], str] = {}
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 self._add(path.relative_to(folder).as_posix(), path.read_bytes())
@@ -109,7 +110,14 @@ class StaticAssets:
         )
 
     def url(self, relative: str) -> str:
-        return url_for("static", filename=self.urls[relative])
+        """A file's address, built once per script root (a page links four)."""
+        if not has_request_context():
+            return url_for("static", filename=self.urls[relative])
+        key = (request.script_root, relative)
+        url = self._addresses.get(key)
+        if url is None:
+            url = self._addresses[key] = url_for("static", filename=self.urls[relative])
+        return url
 
     def stylesheet(self, relative: str) -> Markup:
         """The page's stylesheet. A browser that has not kept it yet gets its text in the
@@ -117,7 +125,7 @@ class StaticAssets:
         blocks its first paint) and fetches the file meanwhile, without waiting, to keep
         it; a cookie says it did, and later pages link the kept file instead."""
         name = self.urls[relative]
-        url = url_for("static", filename=name)
+        url = self.url(relative)
         g.stylesheet_cookie = self.files[name].etag  # the content's digest
         if request.cookies.get(STYLESHEET_COOKIE) == g.stylesheet_cookie:
             return Markup(f'<link rel="stylesheet" href="{url}">')  # noqa: S704
