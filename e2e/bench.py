@@ -258,7 +258,11 @@ class Recorder:
             request.encoded = event.get("encodedDataLength", 0)
             # A PDF goes to the browser's viewer, past this page's network events:
             # count it as sent, its headers and its Content-Length.
-            if request.length and request.encoded < request.headers + request.length:
+            if (
+                request.status == 200
+                and request.length
+                and request.encoded < request.headers + request.length
+            ):
                 request.encoded = request.headers + request.length
 
     def _cache(self, event) -> None:

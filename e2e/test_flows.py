@@ -123,7 +123,17 @@ def choose_address_then_pay(page: Page, a11y, variant, edit: bool, who: str) -> 
 
 def go_to_provider(page: Page, variant, a11y=None) -> None:
     """« Payer »: the page that posts the order to the provider sends itself with
-    JavaScript; without, the user presses « Continuer vers le paiement sécurisé »."""
+    JavaScript; without, the user presses « Continuer vers le paiement sécurisé ».
+    Either way the sealed order goes to the provider once."""
+    orders = []
+    page.on(
+        "request",
+        lambda request: (
+            orders.append(request.url)
+            if request.method == "POST" and request.url.endswith("/paiement-securise")
+            else None
+        ),
+    )
     submit(page, "Payer 9,02\u00a0€")
     if not variant.javascript:
         expect(heading(page, "Paiement sécurisé")).to_be_visible()
@@ -131,6 +141,7 @@ def go_to_provider(page: Page, variant, a11y=None) -> None:
             a11y.check(page, "Paiement : vers le paiement sécurisé")
         submit(page, "Continuer vers le paiement sécurisé")
     expect(heading(page, "Saisie de la carte bancaire")).to_be_visible()
+    assert len(orders) == 1, orders
 
 
 def pay(page: Page, card: str) -> None:

@@ -401,6 +401,27 @@ def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
         "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/demande/choix"}
     )
     assert answer.status_code == 200 and 'id="site-nav"' not in answer.text
+    # An error stays at its address: the menu stays as it is too.
+    answer = client.get(
+        "/demande/nulle-part",
+        headers={**leaving, "HX-Current-URL": "http://localhost/demande/choix"},
+    )
+    assert answer.status_code == 404 and '<h1 tabindex="-1">Page non trouvée</h1>' in answer.text
+    assert 'id="site-nav"' not in answer.text
+    # Under a script root, htmx names the page with it.
+    under = {"environ_overrides": {"SCRIPT_NAME": "/cmi"}}
+    answer = client.get(
+        "/demande",
+        headers={**leaving, "HX-Current-URL": "http://localhost/cmi/demande/choix"},
+        **under,
+    )
+    assert answer.status_code == 200 and 'id="site-nav"' not in answer.text
+    answer = client.get(
+        "/accessibilite",
+        headers={**leaving, "HX-Current-URL": "http://localhost/cmi/demande/choix"},
+        **under,
+    )
+    assert current_menu_link(answer.text.replace("/cmi/", "/")) is None
 
 
 def test_every_template_sees_every_global_of_the_environment(app, client):
@@ -412,7 +433,8 @@ def test_every_template_sees_every_global_of_the_environment(app, client):
     loaded = [t for t in app.jinja_env.cache.values() if t is not None]
     assert len(loaded) > 5
     for template in loaded:
-        assert set(app.jinja_env.globals) <= set(template.globals), template.name
+        for name, value in app.jinja_env.globals.items():
+            assert template.globals.get(name) is value, (template.name, name)
 
 
 def test_addresses_built_once_are_the_ones_flask_builds(app):

@@ -389,11 +389,13 @@ def test_template_texts_escape_like_their_template_and_are_always_format_strings
     source = (
         '{{ _("a <b>") }}|{{ _("100 %%") }}|{{ _("%(who)s", who="<x>") }}|'
         '{% trans who="<y>" %}Par {{ who }}{% endtrans %}|'
-        '{{ ngettext("%(num)s carte", "%(num)s cartes", 2) }}'
+        '{{ ngettext("%(num)s carte", "%(num)s cartes", 2) }}|'
+        # Any name may be a variable, the functions' own parameters' too.
+        '{% trans string="s", context="c" %}{{ string }}{{ context }}{% endtrans %}'
     )
     with app.test_request_context("/"):
         # A text is markup of ours; its variables are escaped where the page escapes.
-        assert render_template_string(source) == ("a <b>|100 %|&lt;x&gt;|Par &lt;y&gt;|2 cartes")
+        assert render_template_string(source) == ("a <b>|100 %|&lt;x&gt;|Par &lt;y&gt;|2 cartes|sc")
         # An e-mail's text part does not escape.
         plain = "{% autoescape false %}" + source + "{% endautoescape %}"
-        assert render_template_string(plain) == "a <b>|100 %|<x>|Par <y>|2 cartes"
+        assert render_template_string(plain) == "a <b>|100 %|<x>|Par <y>|2 cartes|sc"

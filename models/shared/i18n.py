@@ -102,7 +102,7 @@ def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
 
 
 @pass_eval_context
-def _template_gettext(eval_context, string: str, **variables) -> str:
+def _template_gettext(eval_context, string: str, /, **variables) -> str:
     text = catalogue().ugettext(string)
     if eval_context.autoescape:
         text = Markup(text)  # noqa: S704 (our own catalogue, trusted as the template)
@@ -111,14 +111,14 @@ def _template_gettext(eval_context, string: str, **variables) -> str:
 
 
 @pass_eval_context
-def _template_ngettext(eval_context, singular: str, plural: str, num: int, **variables) -> str:
+def _template_ngettext(eval_context, singular: str, plural: str, num: int, /, **variables) -> str:
     variables.setdefault("num", num)
     text = catalogue().ungettext(singular, plural, num)
     return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
 
 
 @pass_eval_context
-def _template_pgettext(eval_context, context: str, string: str, **variables) -> str:
+def _template_pgettext(eval_context, context: str, string: str, /, **variables) -> str:
     variables.setdefault("context", context)
     text = catalogue().upgettext(context, string)
     return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
@@ -126,7 +126,7 @@ def _template_pgettext(eval_context, context: str, string: str, **variables) -> 
 
 @pass_eval_context
 def _template_npgettext(
-    eval_context, context: str, singular: str, plural: str, num: int, **variables
+    eval_context, context: str, singular: str, plural: str, num: int, /, **variables
 ) -> str:
     variables.setdefault("context", context)
     variables.setdefault("num", num)

@@ -89,23 +89,23 @@
     });
   });
 
-  /* After « Payer »: the form to the payment provider sends itself, when htmx
-     brings it (in the answer to « Payer ») or when the page loads, except when
-     the back button brings the user back to it. */
-  function sendToProvider(within) {
-    var form = within.querySelector("form[data-auto-submit]");
-    if (form) form.submit();
+  /* After « Payer »: the form to the payment provider sends itself, once: when
+     its page loads (except when the back button brings the user back to it), or
+     when htmx brings it in the answer to « Payer », which says so by an event. */
+  function sendToProvider() {
+    var form = document.querySelector("form[data-auto-submit]");
+    if (!form) return;
+    form.removeAttribute("data-auto-submit");
+    form.submit();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var entry = performance.getEntriesByType("navigation")[0];
     if (entry && entry.type === "back_forward") return;
-    sendToProvider(document);
+    sendToProvider();
   });
 
-  document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.target) sendToProvider(event.detail.target);
-  });
+  document.addEventListener("send-to-provider", sendToProvider);
 
   /* Session time-out (WCAG 2.2.1): warn before the end, let the user stay signed
      in; the draft request is kept either way. The limits come from the page (one

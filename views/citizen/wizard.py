@@ -469,6 +469,10 @@ def show_payment(card_request, result: str | None = None):
     )
 
 
+# The event that sends the hand-off form (static/js/site.js).
+SEND_TO_PROVIDER = "send-to-provider"
+
+
 @bp.route("/paiement", methods=["GET", "POST"])
 @wizard_step("paiement")
 def payment(card_request):
@@ -477,8 +481,13 @@ def payment(card_request):
             return go_to("livraison", card_request)
         start_attempt(card_request)
         # With htmx the hand-off form comes in this answer and sends itself: one
-        # round trip, not a redirect and a whole page before the provider's.
-        return answer_with("wizard.payment_handoff", show_payment_handoff, card_request)
+        # round trip, not a redirect and a whole page before the provider's. Only
+        # this answer says so (static/js/site.js): the same form brought by any other
+        # swap (signing in again after the back button) waits for « Continuer ».
+        response = answer_with("wizard.payment_handoff", show_payment_handoff, card_request)
+        if request.htmx:
+            response.headers["HX-Trigger-After-Settle"] = SEND_TO_PROVIDER
+        return response
     return show_payment(card_request, request.args.get("resultat"))
 
 

@@ -67,7 +67,7 @@ class StaticAssets:
     def __init__(self, app: Flask, folder: Path) -> None:
         self.urls: dict[str, str] = {}
         self.files: dict[str, Asset] = {}
-        self._addresses: dict[tuple[str, str], str] = {}
+        self._addresses: dict[str, str] = {}  # relative name: path under the root
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 self._add(path.relative_to(folder).as_posix(), path.read_bytes())
@@ -110,14 +110,18 @@ class StaticAssets:
         )
 
     def url(self, relative: str) -> str:
-        """A file's address, built once per script root (a page links four)."""
+        """A file's address, built once (a page links four); the script root comes
+        from the request."""
         if not has_request_context():
             return url_for("static", filename=self.urls[relative])
-        key = (request.script_root, relative)
-        url = self._addresses.get(key)
-        if url is None:
-            url = self._addresses[key] = url_for("static", filename=self.urls[relative])
-        return url
+        root = request.script_root
+        path = self._addresses.get(relative)
+        if path is None:
+            url = url_for("static", filename=self.urls[relative])
+            if not url.startswith(f"{root}/"):
+                return url
+            path = self._addresses[relative] = url[len(root) :]
+        return root + path
 
     def stylesheet(self, relative: str) -> Markup:
         """The page's stylesheet. A browser that has not kept it yet gets its text in the

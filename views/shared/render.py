@@ -47,7 +47,7 @@ class Service(Flask):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._plain_urls: dict[tuple[str, str], str] = {}
+        self._plain_urls: dict[tuple[str, str], str] = {}  # (blueprint, endpoint): path
 
     def url_for(self, /, endpoint: str, **options) -> str:
         """Flask's, but the address of a page without values (a menu's, a form's
@@ -56,13 +56,17 @@ class Service(Flask):
         address is a path (under the request's script root, part of the key)."""
         if any(value is not None for value in options.values()) or not has_request_context():
             return super().url_for(endpoint, **options)
-        key = (request.script_root, request.blueprint or "", endpoint)
-        url = self._plain_urls.get(key)
-        if url is None:
+        # Kept without the script root, which comes from the request: one address
+        # per endpoint, whatever a proxy says the root is.
+        root = request.script_root
+        key = (request.blueprint or "", endpoint)
+        path = self._plain_urls.get(key)
+        if path is None:
             url = super().url_for(endpoint, **options)
-            if len(self._plain_urls) < 10_000:  # endpoints are few; never unbounded
-                self._plain_urls[key] = url
-        return url
+            if not url.startswith(f"{root}/"):
+                return url
+            path = self._plain_urls[key] = url[len(root) :]
+        return root + path
 
 
 # The areas of the signed-in citizen's menu (shared/site_nav.html) and the addresses
@@ -80,8 +84,11 @@ def menu_area(path: str) -> str | None:
 
 
 def current_path() -> str:
-    """The address of the page an htmx request comes from (htmx says it)."""
-    return urlsplit(request.headers.get("HX-Current-URL", "")).path
+    """The address of the page an htmx request comes from (htmx says it), within
+    the service (without the script root it may be served under)."""
+    path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    root = request.script_root
+    return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
 def wants_fragment() -> bool:
@@ -99,9 +106,10 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
         main = render_block(template, "main", **context)
         body = f"<title>{title}</title>\n{main}"
         area = context.get("nav")
-        if g.get("account") is not None and menu_area(current_path()) != area:
+        if g.get("account") is not None and status < 400 and menu_area(current_path()) != area:
             # The header's menu marks the current area: when the answer leaves the
             # area of the page it is swapped into, the menu comes out of band too.
+            # An error stays at its address, in its area: the menu stays as it is.
             body += render_template("shared/site_nav.html", oob_nav=True, nav=area)
         response = make_response(body, status, push_url=push_url)
     else:
