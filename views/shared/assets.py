@@ -20,6 +20,7 @@ import rjsmin
 from flask import Flask, Response, abort, g, has_request_context, request, url_for
 from markupsafe import Markup
 
+from .render import kept_address
 from .web import add_vary
 
 ONE_YEAR = 365 * 24 * 3600
@@ -110,18 +111,12 @@ class StaticAssets:
         )
 
     def url(self, relative: str) -> str:
-        """A file's address, built once (a page links four); the script root comes
-        from the request."""
+        """A file's address, built once (a page links four)."""
         if not has_request_context():
             return url_for("static", filename=self.urls[relative])
-        root = request.script_root
-        path = self._addresses.get(relative)
-        if path is None:
-            url = url_for("static", filename=self.urls[relative])
-            if not url.startswith(f"{root}/"):
-                return url
-            path = self._addresses[relative] = url[len(root) :]
-        return root + path
+        return kept_address(
+            self._addresses, relative, lambda: url_for("static", filename=self.urls[relative])
+        )
 
     def stylesheet(self, relative: str) -> Markup:
         """The page's stylesheet. A browser that has not kept it yet gets its text in the

@@ -53,20 +53,28 @@ class Service(Flask):
         """Flask's, but the address of a page without values (a menu's, a form's
         action) is built once per application: each build walks the URL map, about
         15 µs, and a page links some fifteen. Only within a request, where the
-        address is a path (under the request's script root, part of the key)."""
+        address is a path."""
         if any(value is not None for value in options.values()) or not has_request_context():
             return super().url_for(endpoint, **options)
-        # Kept without the script root, which comes from the request: one address
-        # per endpoint, whatever a proxy says the root is.
-        root = request.script_root
-        key = (request.blueprint or "", endpoint)
-        path = self._plain_urls.get(key)
-        if path is None:
-            url = super().url_for(endpoint, **options)
-            if not url.startswith(f"{root}/"):
-                return url
-            path = self._plain_urls[key] = url[len(root) :]
-        return root + path
+        return kept_address(
+            self._plain_urls,
+            (request.blueprint or "", endpoint),
+            lambda: super(Service, self).url_for(endpoint, **options),
+        )
+
+
+def kept_address(kept: dict, key, build) -> str:
+    """``build()``'s address, kept in ``kept`` under ``key`` the first time (inside a
+    request). It is kept without the script root, which comes from each request:
+    one entry per key, whatever a proxy says the root is."""
+    root = request.script_root
+    path = kept.get(key)
+    if path is None:
+        url = build()
+        if not url.startswith(f"{root}/"):
+            return url
+        path = kept[key] = url[len(root) :]
+    return root + path
 
 
 # The areas of the signed-in citizen's menu (shared/site_nav.html) and the addresses
