@@ -51,7 +51,7 @@ def main() -> int:
         browser = app.test_client() if path.endswith("connexion") else client
         whole = browser.get(path, headers={"Accept-Encoding": "br"})
         part = browser.get(
-            path, headers={"Accept-Encoding": "br", "HX-Request": "true", "HX-Target": "main"}
+            path, headers={"Accept-Encoding": "br", "HX-Request": "true", "HX-Target": "main#main"}
         )
         headers = sum(len(k) + len(v) + 4 for k, v in whole.headers.items())
         wire = len(whole.data) + headers

@@ -77,8 +77,12 @@ def test_pages_carry_no_inline_script_and_only_the_stylesheet_their_policy_names
         assert "unsafe-inline" not in policy
         assert " style=" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
-        assert " hx-on" not in html
-        assert '"allowEval":false' in html
+        # htmx runs code from a page only for hx-on and « js: » values: there are
+        # none, and the policy would refuse them anyway (no 'unsafe-eval').
+        assert " hx-on" not in html and "js:" not in html
+        assert "unsafe-eval" not in policy
+        # Nor does htmx add a style sheet of its own for request indicators.
+        assert '"includeIndicatorCSS":false' in html
 
 
 def test_html_is_compressed_with_brotli_or_gzip(client):
@@ -171,7 +175,7 @@ def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchang
 
 def test_an_htmx_part_goes_without_the_headers_only_a_document_obeys(client):
     whole = client.get("/connexion").headers
-    part = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main"}).headers
+    part = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"}).headers
     for name in DOCUMENT_ONLY:
         assert name in whole and name not in part, name
     assert part["X-Content-Type-Options"] == "nosniff"
@@ -218,7 +222,7 @@ def test_a_request_id_is_answered_when_given_or_when_something_failed(client):
 
 def test_an_answer_nothing_may_keep_names_no_variants(client):
     sign_in(client, "alfred.depot")
-    for headers in ({}, {"HX-Request": "true", "HX-Target": "main"}):
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "main#main"}):
         answer = client.get("/demande/engagement", headers={"Accept-Encoding": "br", **headers})
         assert answer.headers["Cache-Control"] == "no-store"
         assert "Vary" not in answer.headers, answer.headers["Vary"]
@@ -226,7 +230,7 @@ def test_an_answer_nothing_may_keep_names_no_variants(client):
     # status line: about 80 bytes more).
     part = client.get(
         "/demande/engagement",
-        headers={"HX-Request": "true", "HX-Target": "main", "Accept-Encoding": "br"},
+        headers={"HX-Request": "true", "HX-Target": "main#main", "Accept-Encoding": "br"},
     ).headers
     assert sum(len(f"{k}: {v}\r\n") for k, v in part.items()) <= 250, part
 
@@ -249,7 +253,7 @@ def test_an_unexpected_error_is_a_page_not_a_traceback(app, client):
 
 
 def test_htmx_request_gets_the_title_and_main_only(client):
-    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main"})
+    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"})
     assert response.text.startswith("<title>Connexion - CMI</title>")
     assert "<header" not in response.text and "<h1" in response.text
 
@@ -257,6 +261,15 @@ def test_htmx_request_gets_the_title_and_main_only(client):
 def test_htmx_request_for_another_target_gets_the_whole_page(client):
     response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "body"})
     assert "<header" in response.text
+
+
+def test_a_page_still_running_htmx_2_names_main_by_its_id_alone(client):
+    # Open in a tab across a deployment: its next swap must still get <main>'s part.
+    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main"})
+    assert "<header" not in response.text and "<h1" in response.text
+    # htmx 4 names the element « tag#id »: another element with « main » in it is not it.
+    other = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "div#main-x"})
+    assert "<header" in other.text
 
 
 # -- « Mes données » ----------------------------------------------------------------------
@@ -383,7 +396,7 @@ def test_the_menu_marks_the_area_of_every_signed_in_page(client, db):
 
 def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
     sign_in(client, "alfred.depot")
-    leaving = {"HX-Request": "true", "HX-Target": "main"}
+    leaving = {"HX-Request": "true", "HX-Target": "main#main"}
     # From « Mes données » to the request: the menu now marks « Demande ».
     answer = client.get(
         "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/mes-donnees"}

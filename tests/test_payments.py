@@ -379,19 +379,19 @@ def test_with_htmx_payer_answers_the_handoff_form_itself_in_one_round_trip(clien
         client,
         "/demande/paiement",
         {"action": "payer"},
-        headers={"HX-Request": "true", "HX-Target": "main"},
+        headers={"HX-Request": "true", "HX-Target": "main#main"},
     )
     assert response.status_code == 200  # no redirect, then a whole page
     assert response.headers["HX-Push-Url"] == "/demande/paiement/envoi"
     # This answer alone tells the page to send the form (static/js/site.js).
-    assert response.headers["HX-Trigger-After-Settle"] == "send-to-provider"
+    assert response.headers["HX-Trigger"] == "send-to-provider"
     assert "<html" not in response.text  # the part htmx swaps in
     action, fields = handoff_form(response.text)
     assert action == "http://localhost/paiement-securise"
     # The same sealed order as the page the redirect leads to without htmx.
     again = client.get("/demande/paiement/envoi", headers={"HX-Request": "true"})
     assert handoff_form(again.text) == (action, fields)
-    assert "HX-Trigger-After-Settle" not in again.headers
+    assert "HX-Trigger" not in again.headers
     assert payments.latest_payment(request).state == payments.PENDING
 
 

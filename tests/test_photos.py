@@ -21,7 +21,7 @@ from .test_factory import run
 from .test_payments import pay_through_the_app
 
 ALFRED = "/mes-donnees/photo/1"
-HTMX = {"HX-Request": "true", "HX-Target": "main"}
+HTMX = {"HX-Request": "true", "HX-Target": "main#main"}
 
 
 def jpeg(size=(600, 800), **save) -> bytes:

@@ -26,7 +26,7 @@ from .helpers import (
 from .pages import Page, submit
 
 TODAY = date(2026, 11, 22)
-HTMX = {"HX-Request": "true", "HX-Target": "main"}
+HTMX = {"HX-Request": "true", "HX-Target": "main#main"}
 
 DUPLICATA = "Duplicata"
 SECOND_COPY = "Second exemplaire"

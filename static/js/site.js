@@ -31,22 +31,30 @@
     });
   }
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var target = event.detail.target;
+  /* htmx's events come from the element that asked (a form, a link); its detail's
+     « ctx » holds the request: the element to swap, and the answer once it came. */
+  function swapped(event) {
+    var ctx = event.detail && event.detail.ctx;
+    return ctx && ctx.target instanceof Element ? ctx.target : null;
+  }
+
+  document.addEventListener("htmx:before:request", function (event) {
+    var target = swapped(event);
     if (target) target.setAttribute("aria-busy", "true");
-    setSubmitting(event.detail.elt, true);
+    setSubmitting(event.target, true);
   });
 
   // A new page (its <main> or <body> swapped): nothing of the last one is announced.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail.target;
+  document.addEventListener("htmx:before:swap", function (event) {
+    var target = swapped(event);
     if (target && (target.id === "main" || target === document.body)) silence();
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var target = event.detail.target;
+  // The request is over, its answer swapped in (or it failed).
+  document.addEventListener("htmx:finally:request", function (event) {
+    var target = swapped(event);
     if (target) target.removeAttribute("aria-busy");
-    setSubmitting(event.detail.elt, false);
+    setSubmitting(event.target, false);
     restartSessionTimer();
   });
 
@@ -59,9 +67,10 @@
     dialog.showModal();
   }
 
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (!target) return;
+  // Each swapped element settles in turn: <main>, and the menu when it comes too.
+  document.addEventListener("htmx:after:settle", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
     var dialog = target.querySelector("dialog[data-modal]:not([open])");
     if (dialog) {
       openDialog(dialog);
@@ -140,14 +149,11 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
-  document.addEventListener("htmx:load", function (event) {
-    if (event.detail.elt === document.body) restartSessionTimer();
-  });
-
   // « Rester connecté(e) » answered: close the warning and say so.
-  document.addEventListener("htmx:afterRequest", function (event) {
+  document.addEventListener("htmx:finally:request", function (event) {
     var dialog = sessionDialog();
-    if (!dialog || !dialog.contains(event.detail.elt) || !event.detail.successful) return;
+    var answer = event.detail.ctx && event.detail.ctx.response;
+    if (!dialog || !dialog.contains(event.target) || !answer || answer.status >= 400) return;
     if (dialog.open) dialog.close();
     announce(dialog.getAttribute("data-extended"));
   });

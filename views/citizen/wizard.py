@@ -486,7 +486,7 @@ def payment(card_request):
         # swap (signing in again after the back button) waits for « Continuer ».
         response = answer_with("wizard.payment_handoff", show_payment_handoff, card_request)
         if request.htmx:
-            response.headers["HX-Trigger-After-Settle"] = SEND_TO_PROVIDER
+            response.headers["HX-Trigger"] = SEND_TO_PROVIDER
         return response
     return show_payment(card_request, request.args.get("resultat"))
 

@@ -99,9 +99,20 @@ def current_path() -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
+def htmx_target() -> str | None:
+    """The id of the element an htmx request swaps (``body`` for the whole body).
+
+    htmx 4 names it « tag#id » (``main#main``); a page loaded before a deployment
+    may still run htmx 2, which sent the id alone, until it is reloaded.
+    """
+    if not request.htmx:
+        return None
+    return (request.headers.get("HX-Target") or "").rpartition("#")[2] or None
+
+
 def wants_fragment() -> bool:
     """An htmx request that swaps ``<main>``: answer with its content only."""
-    return bool(request.htmx) and request.htmx.target == "main"
+    return htmx_target() == "main"
 
 
 def render_page(template: str, status: int = 200, push_url: str | None = None, **context):
