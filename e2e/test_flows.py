@@ -275,6 +275,14 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
     expect(page.get_by_role("cell", name="En fabrication").first).to_be_visible()
     a11y.check(page, "Mes données : alfred.depot après paiement")
 
+    # A link to the attestation opens the file in the browser, JavaScript on or off:
+    # htmx must not take it and swap the PDF's bytes into the page as text.
+    with page.expect_response(re.compile(r"/demandes/10000/attestation\.pdf$")) as answer:
+        page.get_by_role("link", name=re.compile("^Attestation de la demande 10000")).click()
+    assert answer.value.request.is_navigation_request()
+    assert answer.value.headers["content-type"] == "application/pdf"
+    expect(page.get_by_text("%PDF")).to_have_count(0)
+
     if fresh_service.can_reset:
         emails = [e for e in fresh_service.outbox() if "n° 10000" in e.subject]
         assert len(emails) == 1

@@ -175,7 +175,9 @@ def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchang
 
 def test_an_htmx_part_goes_without_the_headers_only_a_document_obeys(client):
     whole = client.get("/connexion").headers
-    part = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"}).headers
+    part = client.get(
+        "/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"}
+    ).headers
     for name in DOCUMENT_ONLY:
         assert name in whole and name not in part, name
     assert part["X-Content-Type-Options"] == "nosniff"

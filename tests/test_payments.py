@@ -395,6 +395,42 @@ def test_with_htmx_payer_answers_the_handoff_form_itself_in_one_round_trip(clien
     assert payments.latest_payment(request).state == payments.PENDING
 
 
+FILE_LINK = re.compile(r'<a [^>]*href="[^"]*\.(?:pdf|csv)(?:\?[^"]*)?"[^>]*>')
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_every_link_to_a_file_is_left_to_the_browser(client, db, htmx):
+    # A boosted link's answer is swapped into the page as text: a PDF must be opened
+    # by the browser itself, so that it shows or saves it.
+    sign_in(client, "alfred.depot")
+    number, _ = pay_through_the_app(client)
+    headers = {"HX-Request": "true", "HX-Target": "main#main"} if htmx else {}
+    pages = [f"/demandes/{number}", f"/demandes/{number}/attestation", "/mes-donnees"]
+    links = []
+    for address in pages:
+        links += FILE_LINK.findall(client.get(address, headers=headers).text)
+    engagement = client.get("/demande/engagement", headers=headers).text
+    links += FILE_LINK.findall(engagement)
+    assert len(links) >= 4  # summary, attestation page, Mes données, the terms
+    for link in links:
+        assert ' hx-boost="false"' in link or " download" in link, link
+
+
+@pytest.mark.parametrize("root", ["", "/cmi"])
+def test_a_file_asked_for_by_htmx_is_opened_by_the_browser_instead(client, db, root):
+    sign_in(client, "alfred.depot")
+    number, _ = pay_through_the_app(client)
+    response = client.get(
+        f"/demandes/{number}/attestation.pdf?x=1",
+        headers={"HX-Request": "true", "HX-Target": "main#main"},
+        environ_overrides={"SCRIPT_NAME": root},
+    )
+    assert response.status_code == 204 and not response.data
+    assert response.headers["HX-Redirect"] == f"{root}/demandes/{number}/attestation.pdf?x=1"
+    # Without htmx, the file itself.
+    assert client.get(f"/demandes/{number}/attestation.pdf").mimetype == "application/pdf"
+
+
 def test_the_attestation_pdf_says_who_what_and_until_when(client, db):
     sign_in(client, "alfred.depot")
     number, _ = pay_through_the_app(client)

@@ -196,6 +196,23 @@ def init_web(app: Flask) -> None:
             headers.setdefault("Cache-Control", "no-store")
         return compress(response)  # no Vary on no-store answers: SessionInterface
 
+    # Registered last, so it runs before the one above.
+    @app.after_request
+    def open_files_in_the_browser(response: Response) -> Response:
+        """A file (a PDF, a CSV) asked for by htmx, a boosted link to it: its bytes would
+        be swapped into the page as text. The browser is told to open the address
+        itself, which shows or saves the file. Links to files say hx-boost="false" and
+        never come here; this holds for any that does not."""
+        if (
+            request.htmx
+            and request.method == "GET"
+            and 200 <= response.status_code < 300
+            and response.mimetype != "text/html"
+        ):
+            address = request.script_root + request.full_path.rstrip("?")
+            return Response(status=204, headers={"HX-Redirect": address})
+        return response
+
 
 # A form's token changes at each page, but any token given to the same session stays
 # valid: for that session, a page that differs only by it is the same page.
