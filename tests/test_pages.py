@@ -262,7 +262,18 @@ def test_htmx_request_gets_the_title_and_main_only(client):
 
 def test_htmx_request_for_another_target_gets_the_whole_page(client):
     response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "body"})
-    assert "<header" in response.text
+    assert "<header" in response.text and "<footer" in response.text
+
+
+def test_a_page_swapped_into_the_body_comes_without_the_rest_of_its_head(client):
+    # Signing in with htmx swaps the <body>: the page's title and body, nothing the
+    # page that asked has already (its policy's stylesheet, scripts, icon).
+    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "body"})
+    assert response.text.startswith("<title>Connexion - CMI</title>\n")
+    for absent in ("<!DOCTYPE", "<head>", "<meta", "<script", "<style", "<link", "</body>"):
+        assert absent not in response.text, absent
+    whole = client.get("/connexion").text
+    assert whole.startswith("<!DOCTYPE html>\n<html") and "<script" in whole
 
 
 def test_a_page_still_running_htmx_2_names_main_by_its_id_alone(client):

@@ -894,14 +894,39 @@ def test_htmx_choice_answers_with_the_selection_fragment(client):
 def test_htmx_selection_opens_the_confirmation_dialog_without_recording(client, db):
     start(client)
     response = select(client, {"1": "Titre perdu"}, headers=HTMX)
-    page = assert_fragment(response, 200, "Sélection des cartes")
-    dialog = page.root.find("dialog")
-    assert dialog is not None
+    assert response.status_code == 200
+    # The dialog alone, into its slot out of band: the page behind stays as it is,
+    # with the answers as they were given, and its title.
+    page = Page(response.text)
+    slot = page.root.find(id="dialog-slot")
+    assert slot.attrs["hx-swap-oob"] == "true"
+    assert response.text.startswith('<div id="dialog-slot"')
+    assert page.root.find("title") is None and page.root.find("h1") is None
+    dialog = slot.find("dialog")
+    assert "data-modal" in dialog.attrs
+    assert dialog.attrs["aria-labelledby"] == "confirm-title"
     assert "Validation de la demande de duplicata" in dialog.text
     assert WARNING in dialog.text
-    assert page.control(select_label("1")).checked  # the page behind keeps the answers
+    assert "0000 0000 0000 0001" in dialog.text and "Carte perdue" in dialog.text
+    assert 'action="/demande/confirmation"' in response.text  # « Oui »
     assert card("1").revoked_on is None
     assert request_of("alfred.depot").honour_declared
+
+
+def test_htmx_selection_after_errors_comes_again_without_them_with_the_dialog(client, db):
+    start(client)
+    failed = select(client, {"1": None}, headers=HTMX)
+    assert failed.status_code == 422
+    # The form that shows errors says so, and its answer takes them away.
+    action, data = Page(failed.text).form_data("Valider", {reason_label("1"): "Titre perdu"})
+    assert data["erreurs-affichees"] == "1"
+    response = client.post(action, data=data, headers=HTMX)
+    page = assert_fragment(response, 200, "Sélection des cartes")
+    assert "Erreur" not in page.title and page.root.find(id="error-summary") is None
+    assert "erreurs-affichees" not in response.text
+    assert page.root.find(id="dialog-slot").find("dialog") is not None
+    assert page.control(select_label("1")).checked  # the page behind keeps the answers
+    assert card("1").revoked_on is None
 
 
 def test_htmx_selection_errors_answer_422_with_the_fragment(client):

@@ -256,10 +256,29 @@ def selection(card_request):
         )
     ordering.save_selection(card_request, form.chosen(), True)
     if wants_fragment():
-        # With JavaScript the confirmation opens as a modal dialog over the page,
-        # which is shown again without its (now corrected) errors.
-        return show_selection(card_request, eligibility, dialog=True)
+        # With JavaScript the confirmation opens as a modal dialog over the page. A
+        # page that shows errors (its form says so) comes again without them; any
+        # other gets the dialog alone, its answers left as they are.
+        if request.form.get(ERRORS_SHOWN):
+            return show_selection(card_request, eligibility, dialog=True)
+        return show_confirmation_dialog(card_request, eligibility)
     return redirect(url_for("wizard.confirmation"), 303)
+
+
+# Sent by the selection's form while it shows errors (selection.html).
+ERRORS_SHOWN = "erreurs-affichees"
+
+
+def show_confirmation_dialog(card_request, eligibility: Eligibility):
+    """htmx: the confirmation dialog, into the page's slot for it (out of band)."""
+    dialog = render_block(
+        "citizen/wizard/selection.html",
+        "dialog",
+        card_request=card_request,
+        in_dialog=True,
+        **confirm_context(card_request, eligibility),
+    )
+    return make_response(f'<div id="dialog-slot" hx-swap-oob="true">{dialog}</div>', 200)
 
 
 def confirm_context(card_request, eligibility: Eligibility) -> dict:
