@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -83,6 +84,18 @@ def test_pages_carry_no_inline_script_and_only_the_stylesheet_their_policy_names
         assert "unsafe-eval" not in policy
         # Nor does htmx add a style sheet of its own for request indicators.
         assert '"includeIndicatorCSS":false' in html
+
+
+def test_htmx_waits_for_a_slow_answer_and_reloads_history(client):
+    html = client.get("/connexion").text
+    (config,) = re.findall(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
+    config = json.loads(config)
+    # A 5 MB photo takes 105 s to send at 3G's 50 kB/s: htmx would give up on any
+    # request after 60 s by default, and say nothing.
+    assert config["defaultTimeout"] == 0
+    # Back and forward load the page from the server, never a copy kept in the
+    # browser's storage (personal data, a step that may have moved on).
+    assert config["history"] == "reload"
 
 
 def test_html_is_compressed_with_brotli_or_gzip(client):
