@@ -355,6 +355,26 @@ def test_back_from_the_payment_page_of_the_provider_does_not_pay_twice(
         assert database_state() == started, "the back button started a payment"
     a11y.check(page, "Paiement : paiement interrompu (alfred.depot)")
 
+    # Back to it through the menu (htmx swaps with JavaScript): the message has the
+    # focus, as when the page loads whole, not the heading first and then the message.
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Mes données").click()
+    expect(heading(page, "Mes données")).to_be_visible()
+    if variant.javascript:
+        # What a screen reader follows: each element the focus lands on, in turn.
+        page.evaluate(
+            """() => { window.focusMoves = [];
+                document.addEventListener("focusin", (event) =>
+                    window.focusMoves.push(event.target.textContent.trim().slice(0, 30))); }"""
+        )
+    menu.get_by_role("link", name="Demande").click()
+    message = page.get_by_text("Un paiement a été commencé mais n'a pas été terminé")
+    expect(message.locator("..")).to_be_focused()
+    if variant.javascript:
+        moves = page.evaluate("window.focusMoves")
+        assert moves[0] == "Demande"  # the link, as it is pressed
+        assert moves[1:] == ["Un paiement a été commencé mai"], moves
+
 
 # -- (d) a narrow screen ----------------------------------------------------------------------
 

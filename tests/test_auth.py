@@ -143,7 +143,12 @@ def test_signing_in_with_htmx_answers_in_few_header_bytes(client):
         client,
         "/connexion",
         {"username": "alfred.depot", "password": "Tilleuls-2026"},
-        headers={"HX-Request": "true", "HX-Target": "main#main", "Accept-Encoding": "br"},
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "main#main",
+            "HX-Source": "form",
+            "Accept-Encoding": "br",
+        },
     )
     assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "br"
     assert answer.headers.getlist("Set-Cookie") == [

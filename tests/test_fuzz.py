@@ -562,7 +562,9 @@ def run_example(app, route: Route, sent: Sent) -> None:
         fields = [("Data", data, False), ("Seal", sips.seal(data, SECRET), False)]
     fields = [(n.format(**scene.path_values()), v, f) for n, v, f in fields]
     sent = dataclasses.replace(sent, fields=fields)
-    headers = {"HX-Request": "true", "HX-Target": "main#main"} if sent.htmx else {}
+    headers = (
+        {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"} if sent.htmx else {}
+    )
     before = snapshot()
     with Faults(sent.fault, sent.fault_after):
         if route.in_query:

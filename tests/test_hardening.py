@@ -32,7 +32,7 @@ from models.shared.mail import OutboxEmail
 
 from .helpers import QueryLog, csrf_token, follow_retry, post_form, sign_in
 
-HTMX = {"HX-Request": "true", "HX-Target": "main#main"}
+HTMX = {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}
 
 
 def token_of(client, url: str) -> str:

@@ -189,7 +189,7 @@ def test_personal_pages_are_never_stored_and_public_ones_answer_304_when_unchang
 def test_an_htmx_part_goes_without_the_headers_only_a_document_obeys(client):
     whole = client.get("/connexion").headers
     part = client.get(
-        "/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"}
+        "/connexion", headers={"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}
     ).headers
     for name in DOCUMENT_ONLY:
         assert name in whole and name not in part, name
@@ -237,7 +237,7 @@ def test_a_request_id_is_answered_when_given_or_when_something_failed(client):
 
 def test_an_answer_nothing_may_keep_names_no_variants(client):
     sign_in(client, "alfred.depot")
-    for headers in ({}, {"HX-Request": "true", "HX-Target": "main#main"}):
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}):
         answer = client.get("/demande/engagement", headers={"Accept-Encoding": "br", **headers})
         assert answer.headers["Cache-Control"] == "no-store"
         assert "Vary" not in answer.headers, answer.headers["Vary"]
@@ -245,7 +245,12 @@ def test_an_answer_nothing_may_keep_names_no_variants(client):
     # status line: about 80 bytes more).
     part = client.get(
         "/demande/engagement",
-        headers={"HX-Request": "true", "HX-Target": "main#main", "Accept-Encoding": "br"},
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "main#main",
+            "HX-Source": "form",
+            "Accept-Encoding": "br",
+        },
     ).headers
     assert sum(len(f"{k}: {v}\r\n") for k, v in part.items()) <= 250, part
 
@@ -268,7 +273,9 @@ def test_an_unexpected_error_is_a_page_not_a_traceback(app, client):
 
 
 def test_htmx_request_gets_the_title_and_main_only(client):
-    response = client.get("/connexion", headers={"HX-Request": "true", "HX-Target": "main#main"})
+    response = client.get(
+        "/connexion", headers={"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}
+    )
     assert response.text.startswith("<title>Connexion - CMI</title>")
     assert "<header" not in response.text and "<h1" in response.text
 
@@ -422,7 +429,7 @@ def test_the_menu_marks_the_area_of_every_signed_in_page(client, db):
 
 def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
     sign_in(client, "alfred.depot")
-    leaving = {"HX-Request": "true", "HX-Target": "main#main"}
+    leaving = {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}
     # From « Mes données » to the request: the menu now marks « Demande ».
     answer = client.get(
         "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/mes-donnees"}

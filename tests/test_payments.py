@@ -379,7 +379,7 @@ def test_with_htmx_payer_answers_the_handoff_form_itself_in_one_round_trip(clien
         client,
         "/demande/paiement",
         {"action": "payer"},
-        headers={"HX-Request": "true", "HX-Target": "main#main"},
+        headers={"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"},
     )
     assert response.status_code == 200  # no redirect, then a whole page
     assert response.headers["HX-Push-Url"] == "/demande/paiement/envoi"
@@ -404,7 +404,7 @@ def test_every_link_to_a_file_is_left_to_the_browser(client, db, htmx):
     # by the browser itself, so that it shows or saves it.
     sign_in(client, "alfred.depot")
     number, _ = pay_through_the_app(client)
-    headers = {"HX-Request": "true", "HX-Target": "main#main"} if htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"} if htmx else {}
     pages = [f"/demandes/{number}", f"/demandes/{number}/attestation", "/mes-donnees"]
     links = []
     for address in pages:
@@ -422,13 +422,18 @@ def test_a_file_asked_for_by_htmx_is_opened_by_the_browser_instead(client, db, r
     number, _ = pay_through_the_app(client)
     response = client.get(
         f"/demandes/{number}/attestation.pdf?x=1",
-        headers={"HX-Request": "true", "HX-Target": "main#main"},
+        headers={"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"},
         environ_overrides={"SCRIPT_NAME": root},
     )
     assert response.status_code == 204 and not response.data
     assert response.headers["HX-Redirect"] == f"{root}/demandes/{number}/attestation.pdf?x=1"
     # Without htmx, the file itself.
     assert client.get(f"/demandes/{number}/attestation.pdf").mimetype == "application/pdf"
+    # A file the browser may keep is kept apart from htmx's answer for the same
+    # address, which must reach the server to be told to open it.
+    terms = client.get("/documents/conditions-generales.pdf")
+    assert "max-age" in terms.headers["Cache-Control"]
+    assert "HX-Request" in terms.headers["Vary"]
 
 
 def test_the_attestation_pdf_says_who_what_and_until_when(client, db):

@@ -26,7 +26,7 @@ from .helpers import (
 from .pages import Page, submit
 
 TODAY = date(2026, 11, 22)
-HTMX = {"HX-Request": "true", "HX-Target": "main#main"}
+HTMX = {"HX-Request": "true", "HX-Target": "main#main", "HX-Source": "form"}
 
 DUPLICATA = "Duplicata"
 SECOND_COPY = "Second exemplaire"
@@ -911,6 +911,21 @@ def test_htmx_selection_opens_the_confirmation_dialog_without_recording(client, 
     assert 'action="/demande/confirmation"' in response.text  # « Oui »
     assert card("1").revoked_on is None
     assert request_of("alfred.depot").honour_declared
+    # A dialog over the same page: no new entry in the browser's history.
+    assert response.headers["HX-Push-Url"] == "false"
+
+
+def test_a_page_still_running_htmx_2_gets_the_whole_step_with_the_dialog(client, db):
+    # htmx 2 would swap <main> with nothing for the dialog alone: a page loaded
+    # before htmx 4 (no HX-Source) gets what it got then.
+    start(client)
+    response = select(
+        client, {"1": "Titre perdu"}, headers={"HX-Request": "true", "HX-Target": "main"}
+    )
+    page = assert_fragment(response, 200, "Sélection des cartes")
+    assert page.root.find(id="dialog-slot").find("dialog") is not None
+    assert page.control(select_label("1")).checked
+    assert response.headers["HX-Push-Url"] == "false"
 
 
 def test_htmx_selection_after_errors_comes_again_without_them_with_the_dialog(client, db):

@@ -67,6 +67,14 @@
     dialog.showModal();
   }
 
+  function markedAutofocus(root) {
+    var marked = root.querySelectorAll("[autofocus]");
+    for (var i = 0; i < marked.length; i++) {
+      if (!marked[i].closest("dialog")) return marked[i];  // a dialog focuses its own
+    }
+    return null;
+  }
+
   // Each swapped element settles in turn: <main>, and the menu when it comes too.
   document.addEventListener("htmx:after:settle", function (event) {
     var target = event.target;
@@ -75,7 +83,10 @@
     if (dialog) {
       openDialog(dialog);
     } else if (target.id === "main" || target === document.body) {
-      var first = target.querySelector("#error-summary") || target.querySelector("h1");
+      // Where a page loaded whole puts it: what it marks autofocus (a message, the
+      // error summary), else its heading. htmx focuses the same marked element next.
+      var first = markedAutofocus(target) || target.querySelector("#error-summary") ||
+        target.querySelector("h1");
       if (first) first.focus();
     } else if (!target.contains(document.activeElement) &&
                (!document.activeElement || document.activeElement === document.body)) {

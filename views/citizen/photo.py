@@ -98,7 +98,10 @@ def too_large(_error):
     discard_refused_body()
     answer = retry_with({"photo": [photos.too_large_message()]})
     if request.htmx:
-        return htmx_response("", 200, location={"path": request.path, "target": "#main"})
+        # htmx names the element that asked in HX-Target (here the body), not the
+        # target it is given: the follow-up request says it swaps <main> itself.
+        follow_up = {"path": request.path, "target": "#main", "headers": {"HX-Target": "main#main"}}
+        return htmx_response("", 200, location=follow_up)
     return answer
 
 

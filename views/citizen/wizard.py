@@ -25,7 +25,13 @@ from models.pricing import price
 from models.shared.clock import clock
 from models.shared.i18n import _, lazy_gettext
 
-from ..shared.render import form_to_retry, login_required, show_errors, wants_fragment
+from ..shared.render import (
+    form_to_retry,
+    from_htmx_2,
+    login_required,
+    show_errors,
+    wants_fragment,
+)
 from .forms import KIND_CHOICES, YES_NO, ChoiceForm, DeliveryForm, EngagementForm
 from .payment import handoff, start_attempt
 from .selection import initial_data, selection_form
@@ -259,9 +265,15 @@ def selection(card_request):
         # With JavaScript the confirmation opens as a modal dialog over the page. A
         # page that shows errors (its form says so) comes again without them; any
         # other gets the dialog alone, its answers left as they are.
-        if request.form.get(ERRORS_SHOWN):
-            return show_selection(card_request, eligibility, dialog=True)
-        return show_confirmation_dialog(card_request, eligibility)
+        # (htmx 2 would swap <main> with nothing: a page loaded before htmx 4 gets
+        # the whole step.)
+        if request.form.get(ERRORS_SHOWN) or from_htmx_2():
+            response = show_selection(card_request, eligibility, dialog=True)
+        else:
+            response = show_confirmation_dialog(card_request, eligibility)
+        # A dialog over the same page: no new entry in the browser's history.
+        response.headers["HX-Push-Url"] = "false"
+        return response
     return redirect(url_for("wizard.confirmation"), 303)
 
 

@@ -80,7 +80,9 @@ def pdf_response(content: bytes, filename: str, cacheable: bool) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "public, max-age=86400" if cacheable else "no-store"
     if cacheable:
-        response.headers["Vary"] = "Accept-Language, Cookie"
+        # A copy kept for a link is never the answer to htmx asking for it (which
+        # is told to open the address itself: views/shared/web.py).
+        response.headers["Vary"] = "Accept-Language, Cookie, HX-Request"
     return response
 
 

@@ -110,6 +110,12 @@ def htmx_target() -> str | None:
     return (request.headers.get("HX-Target") or "").rpartition("#")[2] or None
 
 
+def from_htmx_2() -> bool:
+    """An htmx request from a page still running htmx 2 (loaded before a deployment,
+    until it is reloaded): htmx 4 always says which element asked (HX-Source)."""
+    return bool(request.htmx) and "HX-Source" not in request.headers
+
+
 def wants_fragment() -> bool:
     """An htmx request that swaps ``<main>``: answer with its content only."""
     return htmx_target() == "main"
