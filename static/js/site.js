@@ -85,8 +85,7 @@
     } else if (target.id === "main" || target === document.body) {
       // Where a page loaded whole puts it: what it marks autofocus (a message, the
       // error summary), else its heading. htmx focuses the same marked element next.
-      var first = markedAutofocus(target) || target.querySelector("#error-summary") ||
-        target.querySelector("h1");
+      var first = markedAutofocus(target) || target.querySelector("h1");
       if (first) first.focus();
     } else if (!target.contains(document.activeElement) &&
                (!document.activeElement || document.activeElement === document.body)) {
