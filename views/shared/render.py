@@ -121,6 +121,12 @@ def wants_fragment() -> bool:
     return htmx_target() == "main"
 
 
+def swapped_into_body() -> bool:
+    """An htmx request that swaps the ``<body>`` (signing in): the layout leaves out
+    the rest of the ``<head>``, which the page has already."""
+    return htmx_target() == "body"
+
+
 def render_page(template: str, status: int = 200, push_url: str | None = None, **context):
     """Render ``template`` whole, or its ``title`` and ``main`` blocks for htmx.
 
