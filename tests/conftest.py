@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections import Counter
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from app import create_app
 from models.demo.data import load_demo_data
 from models.shared.clock import clock
 from models.shared.db import database
+from views.shared.background import Background
 
 from .helpers import TEST_HASH
 from .postgres import ADMIN_URL, drop_database, fresh_database
@@ -37,8 +39,44 @@ def postgres_url(worker_id):
     drop_database(name)
 
 
+# Every background thread made during the session (one per app), to check that no test
+# leaves work on one: it would run in the next test, racing the emptying of its tables.
+BACKGROUNDS: weakref.WeakSet = weakref.WeakSet()
+LAST_TEST = {"id": None}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def track_backgrounds():
+    made = Background.__init__
+
+    def tracked(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        BACKGROUNDS.add(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Background, "__init__", tracked)
+        yield
+
+
+def pytest_runtest_teardown(item):
+    LAST_TEST["id"] = item.nodeid
+
+
+def no_work_left_by_an_earlier_test() -> None:
+    left = sum(each.queue.unfinished_tasks for each in list(BACKGROUNDS))
+    if left:
+        for each in list(BACKGROUNDS):
+            each.drain()
+        pytest.fail(
+            f"an earlier test left {left} piece(s) of work on an app's background thread "
+            f"(the last test here was {LAST_TEST['id']}): build apps with the make_app "
+            "fixture, which waits for their work"
+        )
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
+    no_work_left_by_an_earlier_test()
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     url = request.getfixturevalue("postgres_url")
@@ -79,19 +117,42 @@ class ClosingClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url, frozen_clock):
-    application = create_app(
-        {"DATABASE_URL": database_url, "TESTING": True, "PASSWORD_HASH_METHOD": TEST_HASH}
-    )
-    application.test_client_class = ClosingClient
-    models.create_tables()
-    load_demo_data()
-    yield application
-    # Work a test left on the background thread (an email after an answer not read
-    # through the test client) ends here, not in the next test's database set-up.
-    application.extensions["background"].drain()
+def make_app(frozen_clock):
+    """Builds the test's apps, each on the database it is given; a test that needs
+    a configuration of its own builds its app here, never with ``create_app`` alone.
+
+    Work a test left on an app's background thread (an email after an answer not
+    read through the test client) ends with the test, not in the next test's
+    database set-up, where it would race the emptying of the tables.
+    """
+    made = []
+
+    def make(database_url: str, **config):
+        application = create_app(
+            {
+                "DATABASE_URL": database_url,
+                "TESTING": True,
+                "PASSWORD_HASH_METHOD": TEST_HASH,
+                **config,
+            }
+        )
+        application.test_client_class = ClosingClient
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.extensions["background"].drain()
     if not database.is_closed():
         database.close()
+
+
+@pytest.fixture
+def app(database_url, make_app):
+    application = make_app(database_url)
+    models.create_tables()
+    load_demo_data()
+    return application
 
 
 @pytest.fixture

@@ -96,11 +96,11 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(client, froz
     sign_in(client, "alfred.depot")
 
 
-def test_the_lock_holds_across_server_processes(app, database_url):
+def test_the_lock_holds_across_server_processes(app, database_url, make_app):
     """Failures are counted in the database: a second app sees the first one's count."""
     first = app.test_client()
     _fail(first, times=5)
-    other_process = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    other_process = make_app(database_url)
     response = post_form(
         other_process.test_client(),
         "/connexion",

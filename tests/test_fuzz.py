@@ -659,21 +659,15 @@ def test_no_input_breaks_a_route(fuzz_app, route):
 
 
 @pytest.fixture
-def shop_app(database_url, frozen_clock):
+def shop_app(database_url, make_app):
     """The service with its provider on another site."""
-    from app import create_app
-
-    application = create_app(
-        {"DATABASE_URL": database_url, "TESTING": True, "PAYMENT_URL": f"{ELSEWHERE}/paypage"}
-    )
+    application = make_app(database_url, PAYMENT_URL=f"{ELSEWHERE}/paypage")
     models.create_tables()
     from models.demo.data import load_demo_data
 
     load_demo_data()
     FOREIGN[:] = []
-    yield application
-    if not database.is_closed():
-        database.close()
+    return application
 
 
 PAYER = next(route for route in ROUTES if route.name == "paiement")

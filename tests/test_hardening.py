@@ -142,21 +142,14 @@ def test_many_long_answers_of_the_form_itself_are_kept_within_a_total(client):
 # -- 3. a provider on another site ------------------------------------------------------------
 
 
-def test_the_policy_lets_forms_reach_the_configured_provider_only(database_url, frozen_clock):
+def test_the_policy_lets_forms_reach_the_configured_provider_only(database_url, make_app):
     import models
-    from app import create_app
     from models import ordering
     from models.demo.data import load_demo_data
 
     from .test_payments import recorded_request
 
-    shop = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "TESTING": True,
-            "PAYMENT_URL": "https://paiement.example.net/paymentInit",
-        }
-    )
+    shop = make_app(database_url, PAYMENT_URL="https://paiement.example.net/paymentInit")
     models.create_tables()
     load_demo_data()
     client = shop.test_client()
@@ -360,14 +353,13 @@ def test_a_connection_terminated_mid_request_answers_503_then_the_next_works(app
 
 
 @SQLITE_ONLY
-def test_sqlite_locked_past_its_wait_answers_503_then_the_user_finishes(database_url, frozen_clock):
+def test_sqlite_locked_past_its_wait_answers_503_then_the_user_finishes(database_url, make_app):
     import sqlite3
 
     import models
-    from app import create_app
     from models.demo.data import load_demo_data
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SQLITE_BUSY_TIMEOUT_MS": 100})
+    app = make_app(database_url, SQLITE_BUSY_TIMEOUT_MS=100)
     models.create_tables()
     load_demo_data()
     client = app.test_client()
@@ -384,13 +376,12 @@ def test_sqlite_locked_past_its_wait_answers_503_then_the_user_finishes(database
     assert response.headers["Location"] == "/demande/choix"
 
 
-def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(database_url, frozen_clock):
+def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(database_url, make_app):
     """Without PROXY_HOPS every visitor would share the proxy's address, and its limit."""
     import models
-    from app import create_app
     from models.demo.data import load_demo_data
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "PROXY_HOPS": 1})
+    app = make_app(database_url, PROXY_HOPS=1)
     models.create_tables()
     load_demo_data()
     statuses = []

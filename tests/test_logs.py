@@ -53,13 +53,13 @@ def json_logs(monkeypatch):
 
 
 def test_a_whole_flow_logs_json_lines_with_ids_and_timings_and_no_personal_data(
-    app, json_logs, tmp_path
+    app, json_logs, tmp_path, make_app
 ):
     url = app.config["DATABASE_URL"]
     extract = tmp_path / "extrait.csv"
     extract.write_text(csv_text(GOOD), encoding="utf-8")
     assert application.main(["--database", url, "import-cards", str(extract)]) == 0
-    app_ = application.create_app({"DATABASE_URL": url, "TESTING": True})
+    app_ = make_app(url)
     with database.connection_context():
         client = app_.test_client()
         post_form(client, "/connexion", {"username": "alfred.depot", "password": "faux"})

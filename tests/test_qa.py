@@ -17,21 +17,13 @@ SECRET = "qa-secret-of-this-test-0123456789"
 
 
 @pytest.fixture
-def qa_app(tmp_path, frozen_clock):
+def qa_app(tmp_path, make_app):
     """An instance with a QA secret, whose own database holds no personas at all."""
-    application = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'main.sqlite3'}",
-            "TESTING": True,
-            "QA_SECRET": SECRET,
-        }
-    )
+    application = make_app(f"sqlite:///{tmp_path / 'main.sqlite3'}", QA_SECRET=SECRET)
     application.instance_path = str(tmp_path / "instance")
     application.extensions["qa_sandboxes"].folder = tmp_path / "instance" / "qa-bacs"
     models.create_tables()
-    yield application
-    if not database.is_closed():
-        database.close()
+    return application
 
 
 def sandbox_client(app, name: str):
