@@ -39,10 +39,11 @@ def postgres_url(worker_id):
     drop_database(name)
 
 
-# Every background thread made during the session (one per app), to check that no test
-# leaves work on one: it would run in the next test, racing the emptying of its tables.
+# Every background thread a unit test made (one per app), to check that no test leaves
+# work on one: it would run in the next test, racing the emptying of its tables. The
+# e2e suite's service, which may share a worker with them, has its own and is not one.
 BACKGROUNDS: weakref.WeakSet = weakref.WeakSet()
-LAST_TEST = {"id": None}
+LAST_TEST = {"id": None, "running": False}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,15 +52,20 @@ def track_backgrounds():
 
     def tracked(self, *args, **kwargs):
         made(self, *args, **kwargs)
-        BACKGROUNDS.add(self)
+        if LAST_TEST["running"]:
+            BACKGROUNDS.add(self)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Background, "__init__", tracked)
         yield
 
 
-def pytest_runtest_teardown(item):
-    LAST_TEST["id"] = item.nodeid
+@pytest.fixture(autouse=True)
+def unit_test_running(request):
+    LAST_TEST["running"] = True
+    yield
+    LAST_TEST["running"] = False
+    LAST_TEST["id"] = request.node.nodeid
 
 
 def no_work_left_by_an_earlier_test() -> None:
