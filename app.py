@@ -40,7 +40,7 @@ from views.shared.easy_read import init_easy_read
 from views.shared.errors import register_error_pages
 from views.shared.language import init_language
 from views.shared.logs import init_request_logs
-from views.shared.render import Service, page_title, swapped_into_body
+from views.shared.render import Service, page_title, swapped_into_body, this_address
 from views.shared.server import serve
 from views.shared.uploads import init_uploads
 from views.shared.web import init_web
@@ -203,6 +203,7 @@ def create_app(config: dict | None = None) -> Flask:
         session_limits=session_limits,
         ticked=ticked,
         swapped_into_body=swapped_into_body,
+        this_address=this_address,
     )
     app.jinja_env.filters["of"] = of
     app.jinja_env.filters["short_date"] = short_date

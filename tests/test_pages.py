@@ -503,3 +503,97 @@ def test_addresses_built_once_are_the_ones_flask_builds(app):
             assert url_for("pages.home", _external=True) == "http://localhost" + root + "/"
             assert url_for("auth.login", next="/x") == root + "/connexion?next=/x"
             assert app.extensions["assets"].url("favicon.svg").startswith(root + "/static/")
+
+
+# -- under a script root (a proxy serving the service under /cmi) --------------------------
+
+SCRIPT_ROOT = "/cmi"
+ADDRESS = re.compile(r'\b(?:action|href|hx-get|hx-post)="(/[^"]*)"')
+
+
+def under_the_root(html: str) -> list[str]:
+    """The page's addresses on this site that leave the script root."""
+    return [a for a in ADDRESS.findall(html) if not a.startswith(SCRIPT_ROOT + "/")]
+
+
+def test_under_a_script_root_every_address_a_page_gives_stays_under_it(app):
+    from models.demo.data import DEMO_PASSWORDS
+
+    from .helpers import csrf_token
+
+    client = app.test_client()
+    under = {"environ_overrides": {"SCRIPT_NAME": SCRIPT_ROOT}}
+
+    def get(path: str, browser=client):
+        return browser.get(path, **under)
+
+    def post(path: str, data: dict, browser=client):
+        return browser.post(path, data=data, **under)
+
+    for path in [
+        "/",
+        "/connexion",
+        "/mot-de-passe-oublie",
+        "/identifiant-oublie",
+        "/j-ai-perdu-ma-carte",
+        "/gestion/connexion",
+    ]:
+        page = get(path)
+        assert page.status_code == 200, path
+        assert under_the_root(page.text) == [], path
+
+    # A page that needs signing in sends to Connexion, which then comes back to it.
+    login = get("/demande/choix").headers["Location"]
+    assert login == f"{SCRIPT_ROOT}/connexion?next={SCRIPT_ROOT}/demande/choix"
+    # A refused form comes back to its own page (POST, redirect, GET), under the root.
+    login = login.removeprefix(SCRIPT_ROOT)
+    refused = post(
+        login,
+        {"csrf_token": csrf_token(get(login).text), "username": "alfred.depot", "password": "x"},
+    )
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == SCRIPT_ROOT + login
+    # Signed in, the user goes where the page asked, under the root.
+    password = DEMO_PASSWORDS["alfred.depot"]
+    signed_in = post(
+        login,
+        {
+            "csrf_token": csrf_token(get(login).text),
+            "username": "alfred.depot",
+            "password": password,
+        },
+    )
+    assert signed_in.headers["Location"] == SCRIPT_ROOT + "/demande/choix"
+    # An address outside the root is not followed.
+    other = app.test_client()
+    outside = post(
+        "/connexion?next=/ailleurs",
+        {
+            "csrf_token": csrf_token(get("/connexion", browser=other).text),
+            "username": "alfred.depot",
+            "password": password,
+        },
+        browser=other,
+    )
+    assert outside.status_code == 303
+    assert outside.headers["Location"].startswith(SCRIPT_ROOT + "/"), outside.headers["Location"]
+    for path in ["/mes-donnees", "/demande/engagement", "/mes-donnees/photo/1"]:
+        page = get(path)
+        assert page.status_code == 200, path
+        assert under_the_root(page.text) == [], path
+
+    # A form sent from a page too old: the page that says so links back under the root.
+    expired = post("/demande/engagement", {"csrf_token": "ancien", "accept": "y"})
+    assert expired.status_code == 400 and under_the_root(expired.text) == []
+    assert f'href="{SCRIPT_ROOT}/demande/engagement"' in expired.text
+
+
+def test_no_template_gives_the_request_path_as_an_address():
+    """An address from request.path leaves the script root: templates use this_address()."""
+    folder = ROOT / "partials"
+    found = [
+        str(template.relative_to(folder))
+        for template in folder.rglob("*.html")
+        if re.search(r"request\.(full_)?path", template.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -12,7 +12,14 @@ from models.people import Beneficiary
 from models.shared.i18n import _, lazy_gettext, of
 
 from ..shared.forms import Form
-from ..shared.render import form_to_retry, login_required, render_page, retry_with, show_errors
+from ..shared.render import (
+    form_to_retry,
+    login_required,
+    render_page,
+    retry_with,
+    show_errors,
+    this_address,
+)
 from ..shared.uploads import accepts_upload, discard_refused_body
 
 bp = Blueprint("photo", __name__, url_prefix="/mes-donnees/photo")
@@ -100,7 +107,11 @@ def too_large(_error):
     if request.htmx:
         # htmx names the element that asked in HX-Target (here the body), not the
         # target it is given: the follow-up request says it swaps <main> itself.
-        follow_up = {"path": request.path, "target": "#main", "headers": {"HX-Target": "main#main"}}
+        follow_up = {
+            "path": this_address(query=False),
+            "target": "#main",
+            "headers": {"HX-Target": "main#main"},
+        }
         return htmx_response("", 200, location=follow_up)
     return answer
 

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, request, session
 
+from .render import this_address
+
 PARAMETER = "facile"
 SESSION_KEY = "easy_read"
 
@@ -25,7 +27,7 @@ def easy_read_url(wanted: bool) -> str:
     query, nothing of them read as an option of url_for (« endpoint », « _external »)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
     args.append((PARAMETER, "1" if wanted else "0"))
-    return request.script_root + request.path + "?" + urlencode(args)
+    return this_address(query=False) + "?" + urlencode(args)
 
 
 def init_easy_read(app: Flask) -> None:

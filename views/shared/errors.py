@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from models.shared.i18n import _, lazy_gettext
 
-from .render import render_page
+from .render import render_page, this_address
 from .server import error_answer
 
 # Translated when a page shows them (lazy): the reader's language, not the server's.
@@ -105,7 +105,7 @@ def register_error_pages(app: Flask) -> None:
                 ),
                 _("Rien n'a été modifié. Rechargez la page, puis recommencez."),
             ],
-            retry_url=request.path if request.method == "POST" else None,
+            retry_url=this_address(query=False) if request.method == "POST" else None,
         )
 
     @app.errorhandler(HTTPException)
@@ -119,7 +119,7 @@ def register_error_pages(app: Flask) -> None:
         if not database_unavailable(error):
             return render_error(500)
         # Refused, dropped or locked past its wait: the request may simply be tried again.
-        again = request.full_path.rstrip("?") if request.method == "GET" else None
+        again = this_address() if request.method == "GET" else None
         response = render_error(503, again, _("Réessayer"))
         response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])
         return response

@@ -24,6 +24,8 @@ from flask_babel import Babel
 from models.citizen.auth import set_account_language
 from models.shared.i18n import DEFAULT, LANGUAGES, NAMES, install_in_templates, language
 
+from .render import this_address
+
 PARAMETER = "lang"
 SESSION_KEY = "language"
 # The agents' console: its users are the administration's staff, who work in French.
@@ -64,7 +66,7 @@ def language_switch() -> dict | None:
     other = next(code for code in LANGUAGES if code != language())
     args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
     args.append((PARAMETER, other))
-    url = request.script_root + request.path + "?" + urlencode(args)
+    url = this_address(query=False) + "?" + urlencode(args)
     return {"code": other, "name": NAMES[other], "url": url}
 
 

@@ -99,6 +99,14 @@ def current_path() -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
+def this_address(query: bool = True) -> str:
+    """This request's address as the browser reaches it: under the script root (a
+    proxy may serve the service under a path), with its query unless told not to.
+    Every address given back to the browser from the request is built here."""
+    own = request.full_path.rstrip("?") if query else request.path
+    return request.script_root + own
+
+
 def htmx_target() -> str | None:
     """The id of the element an htmx request swaps (``body`` for the whole body).
 
@@ -170,12 +178,15 @@ def page_title(*parts: str, errors: bool = False) -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site: a sign-in link must not send users elsewhere (and a
-    control character, a line break say, cannot go in a Location header)."""
+    """Only a path of this service (under its script root): a sign-in link must not
+    send users elsewhere (and a control character, a line break say, cannot go in a
+    Location header)."""
     if not target or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if not target.startswith(request.script_root + "/"):
         return default
     return target
 
@@ -186,7 +197,7 @@ def login_required(view):
         if g.account is None:
             expired = {"expiree": "1"} if g.session_expired else {}
             # Every protected address is also a page: come back to it after signing in.
-            target = url_for("auth.login", next=request.full_path.rstrip("?"), **expired)
+            target = url_for("auth.login", next=this_address(), **expired)
             if request.htmx:
                 # A whole page: the header must show the signed-out state too.
                 return make_response("", 204, redirect=target)
@@ -240,7 +251,7 @@ def retry_with(errors: dict[str, list[str]], answers=(), form_errors=()):
         "errors": {name: [str(m) for m in messages] for name, messages in errors.items()},
         "form_errors": [str(m) for m in form_errors],
     }
-    return redirect(request.full_path.rstrip("?"), 303)
+    return redirect(this_address(), 303)
 
 
 def form_to_retry(make_form):

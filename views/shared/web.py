@@ -20,6 +20,7 @@ from models.shared.db import database
 from .easy_read import SESSION_KEY as EASY_READ
 from .language import SESSION_KEY as LANGUAGE
 from .language import settle_account_language
+from .render import this_address
 
 COMPRESSED_TYPES = {
     "text/html",
@@ -209,8 +210,7 @@ def init_web(app: Flask) -> None:
             and 200 <= response.status_code < 300
             and response.mimetype != "text/html"
         ):
-            address = request.script_root + request.full_path.rstrip("?")
-            return Response(status=204, headers={"HX-Redirect": address})
+            return Response(status=204, headers={"HX-Redirect": this_address()})
         return response
 
 
