@@ -23,6 +23,7 @@ from models.cards import reason_label
 from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
+from models.letters import PER_FILE as LETTERS_PER_FILE
 from models.operator.agents import AGENT_IDLE_LIMIT
 from models.pricing import euros, price
 from models.shared.clock import to_paris
@@ -255,6 +256,12 @@ def create_app(config: dict | None = None) -> Flask:
 # -- command line --------------------------------------------------------------
 
 
+def _letters_per_file(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= LETTERS_PER_FILE:
+        raise argparse.ArgumentTypeError(f"a number from 1 to {LETTERS_PER_FILE}")
+    return int(text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(
@@ -295,8 +302,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     cards.add_argument("--dry-run", action="store_true", help="report, write nothing")
     cards.add_argument("--report", type=Path, help="rejected rows (default: FILE-rejets.csv)")
     cards.add_argument(
-        "--letters", type=Path, help="credentials letters (default: FILE-courriers-<time>.pdf)"
+        "--letters",
+        type=Path,
+        help="folder of the credentials letters' PDF files (default: courriers/ beside FILE)",
     )
+    letters = subcommands.add_parser(
+        "letters", help="print the credentials letters still owed (a stopped run's), then exit"
+    )
+    letters.add_argument("--folder", type=Path, default=Path("courriers"))
+    for command in (cards, letters):
+        command.add_argument(
+            "--per-file",
+            type=_letters_per_file,
+            default=LETTERS_PER_FILE,
+            help=f"letters in one PDF file for the print shop (default {LETTERS_PER_FILE})",
+        )
     export = subcommands.add_parser(
         "export", help="write the paid cards not yet ordered to a batch file for the factory"
     )
@@ -335,10 +355,18 @@ def main(argv: list[str] | None = None) -> int:
     except models.migrations.SchemaOutOfDate as error:
         print(f"Refusing to start: {error}", file=sys.stderr)
         return 2
+    refusal = commands.refusal(
+        app, args.command, getattr(args, "dry_run", False), DEFAULT_SECRET_KEY
+    )
+    if refusal:
+        print(f"Refusing to run {args.command}: {refusal}", file=sys.stderr)
+        return 2
     if args.command == "import-cards":
         return commands.import_cards(
-            app, args.file, args.encoding, args.dry_run, args.report, args.letters
+            app, args.file, args.encoding, args.dry_run, args.report, args.letters, args.per_file
         )
+    if args.command == "letters":
+        return commands.letters_command(app, args.folder, args.per_file)
     if args.command == "purge":
         return commands.purge(app.config["RETENTION_MONTHS"])
     if args.command == "export":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from models import cmi_import, factory
+from models import cmi_import, factory, letters
 from models.shared.clock import clock
 from models.shared.db import database
 from tests.test_account import paid_requests
@@ -29,8 +29,11 @@ def operated(fresh_service):
 
 
 def test_a_holder_from_the_extract_signs_in_with_the_letters_code(page: Page, operated, a11y):
+    key = "the-operators-own-secret-key"
     with database.connection_context():
-        (letter,) = cmi_import.write(cmi_import.read(EXTRACT)).letters
+        cmi_import.write(cmi_import.read(EXTRACT))
+        letters.owe_first_letters(key)
+        (letter,) = letters.letters_of(letters.record_next_file("courriers"), key)
     page.goto("/connexion")
     page.get_by_label("Identifiant").fill(letter.username)
     page.get_by_label("Mot de passe").fill(letter.code)

@@ -11,6 +11,7 @@ from .citizen.auth import LoginFailure, PasswordReset, UserSession
 from .citizen.credentials import CredentialRequest
 from .demo.provider import ProviderTransaction
 from .factory import FactoryBatch
+from .letters import CredentialsLetter, LetterFile
 from .operator.agents import Agent, AgentSession, AuditEntry
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
@@ -37,6 +38,8 @@ ALL_MODELS = [
     Payment,
     ProviderTransaction,
     FactoryBatch,
+    LetterFile,
+    CredentialsLetter,
     Photo,
     Agent,
     AgentSession,
@@ -68,7 +71,9 @@ __all__ = [
     "CardRequest",
     "Counter",
     "CredentialRequest",
+    "CredentialsLetter",
     "FactoryBatch",
+    "LetterFile",
     "LoginFailure",
     "Mandate",
     "OutboxEmail",

@@ -7,15 +7,17 @@ nothing is ever deleted. A bad row is rejected with its line number and the
 reason, in French (the report is read by the agents who fix the extract); the
 good rows still go in.
 
-Reading (``read``) needs no database; writing (``write``) works in chunks of
-rows, each its own transaction, so the service keeps answering during a long
-import, and a run stopped half way is finished by running it again.
+Every line of the file is accounted for (``shared.csvfile``): a row read, or a
+row refused with its line number and reason; a file that cannot be read at all
+is refused whole. Reading (``read``) needs no database; writing (``write``)
+works in chunks of rows, each its own transaction, so the service keeps
+answering during a long import, and a run stopped half way is finished by
+running it again. The new accounts' letters are owed and printed by
+``letters``, after the writing.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -35,8 +37,8 @@ from .people import (
     Mandate,
 )
 from .shared.clock import clock
+from .shared.csvfile import BadFile, BadRow, checked, decode, read_lines
 from .shared.db import database, is_sqlite, write_transaction
-from .shared.security import activation_digest, new_activation_code
 
 COLUMNS = (
     "numero_identifiant",
@@ -66,7 +68,6 @@ COLUMNS = (
     "ancien_format",
 )
 SUB_MENTIONS = {"besoin d'accompagnement": "needs_companion", "cécité": "blindness"}
-ENCODINGS = {"utf-8": "utf-8-sig", "windows-1252": "cp1252"}
 ADULT_AGE = 18
 CHUNK = 2000  # rows per transaction when writing
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -74,12 +75,7 @@ CMI_NUMBER = re.compile(r"^\d{16}$")
 OLD_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,29}$")
 
 
-class BadRow(ValueError):
-    """A row the import refuses; the message is the reason given in the report."""
-
-
-class BadFile(ValueError):
-    """A file that cannot be read at all (encoding, missing columns)."""
+__all__ = ["COLUMNS", "BadFile", "BadRow", "decode", "read", "write"]
 
 
 # -- what a row says -------------------------------------------------------------------
@@ -140,10 +136,7 @@ class Extract:
 
 
 def _text(row: dict, column: str) -> str:
-    value = (row.get(column) or "").strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise BadRow(f"{column} : caractère de contrôle")
-    return value
+    return checked(column, row.get(column) or "")
 
 
 def _date(row: dict, column: str, required: bool = False) -> date | None:
@@ -293,34 +286,19 @@ def _card(row: dict, line: int, person: Person) -> CardRow:
     )
 
 
-def decode(data: bytes, encoding: str = "utf-8") -> str:
-    """The file's text; UTF-8 may start with a byte order mark."""
-    try:
-        return data.decode(ENCODINGS[encoding])
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise BadFile(
-            f"line {line} is not {encoding}: is the file in "
-            f"{'windows-1252' if encoding == 'utf-8' else 'utf-8'}? (--encoding)"
-        ) from None
-
-
 def read(text: str, today: date | None = None) -> Extract:
     """Read and check every row; the good rows' content and the refused rows."""
     today = today or clock.today()
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise BadFile(f"missing columns: {', '.join(missing)}")
+    _header, lines = read_lines(text, COLUMNS)
     extract = Extract()
     first_seen: dict[object, int] = {}  # beneficiary number or holder key -> line
     holder_of: dict[int, str] = {}
-    for row in reader:
-        line = reader.line_num
+    for each in lines:
+        line, row = each.number, each.values
         extract.rows += 1
         try:
-            if None in row:
-                raise BadRow(f"{len(COLUMNS) + len(row[None])} colonnes, {len(COLUMNS)} attendues")
+            if row is None:
+                raise BadRow(each.refused)
             person = _person(row, today)
             holder, role = _holder(row, person, today)
             card = _card(row, line, person)
@@ -355,21 +333,11 @@ def read(text: str, today: date | None = None) -> Extract:
 
 
 @dataclass
-class Letter:
-    """What a credentials letter says to one new account."""
-
-    username: str
-    code: str
-    address: list[str]
-
-
-@dataclass
 class Outcome:
     rows: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
-    letters: list[Letter] = field(default_factory=list)
 
     def count(self, kind: str, what: str, n: int = 1) -> None:
         book = self.created if kind == "created" else self.updated
@@ -382,7 +350,7 @@ class Outcome:
         return (
             f"{self.rows} rows: {self.rows - len(self.rejected)} accepted, "
             f"{len(self.rejected)} rejected; created {part(self.created)}; "
-            f"updated {part(self.updated)}; {len(self.letters)} letter(s)"
+            f"updated {part(self.updated)}"
         )
 
 
@@ -512,7 +480,6 @@ def write(extract: Extract, dry_run: bool = False) -> Outcome:
                 holder = extract.holders[key]
                 if key not in accounts:
                     outcome.count("created", "accounts")
-                    outcome.letters.append(Letter(_username(holder.name_parts, usernames), "", []))
                 elif accounts[key][1:] != (holder.email, holder.display_name):
                     outcome.count("updated", "accounts")
             continue
@@ -636,16 +603,6 @@ def _write_people(chunk, people, beneficiaries, outcome) -> None:
             outcome.count("updated", "beneficiaries")
 
 
-def _letter_address(holder: Holder, person: Person) -> list[str]:
-    """The holder's name over the (first) beneficiary's address: a child lives with
-    the representative the extract names; the lines fit a window envelope."""
-    lines = [holder.display_name, *person.address[1:5]]
-    lines.append(" ".join(p for p in person.address[5:7] if p))
-    if person.address[7].lower() != "france":
-        lines.append(person.address[7].upper())
-    return [line for line in lines if line]
-
-
 def _write_accounts(
     chunk, extract, by_holder, people, accounts, usernames, mandates, beneficiary_ids, outcome
 ) -> None:
@@ -655,7 +612,6 @@ def _write_accounts(
     now = clock.now()
     for key in new:
         holder = extract.holders[key]
-        code = new_activation_code()
         username = _username(holder.name_parts, usernames)
         id_ = next(ids)
         rows.append(
@@ -667,12 +623,9 @@ def _write_accounts(
                 "display_name": holder.display_name,
                 "created_at": now,
                 "external_key": key,
-                "activation_digest": activation_digest(code),
             }
         )
         accounts[key] = (id_, holder.email, holder.display_name)
-        first = people[sorted(by_holder[key])[0]]
-        outcome.letters.append(Letter(username, code, _letter_address(holder, first)))
     _insert(Account, rows)
     outcome.count("created", "accounts", len(rows))
     for key in chunk:

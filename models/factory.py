@@ -14,12 +14,10 @@ changes nothing; the same status twice changes nothing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from peewee import CharField, DateTimeField, IntegerField
 
@@ -36,6 +34,7 @@ from .requests import (
     RequestLine,
 )
 from .shared.clock import clock, to_paris
+from .shared.csvfile import BadRow, checked, read_lines
 from .shared.db import BaseModel, write_transaction
 from .shared.i18n import _, of
 from .shared.mail import OutboxEmail
@@ -216,9 +215,6 @@ class StatusOutcome:
     applied: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    # Lines that just became shipped or returned: their e-mail is to be sent.
-    shipped: list[int] = field(default_factory=list)
-    returned: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         applied = ", ".join(f"{n} {status}" for status, n in sorted(self.applied.items()))
@@ -244,33 +240,50 @@ def _current_key(line: RequestLine) -> tuple | None:
     return _status_key(status, line.status_on)
 
 
-def read_statuses(text: str) -> tuple[list[tuple[int, str, str, date, str]], list]:
-    """The rows (line, card number, status, date, tracking number) and the rows refused."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
-    wanted = ("numero_carte", "statut", "date", "numero_suivi")
-    missing = [c for c in wanted if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValueError(f"missing columns: {', '.join(missing)}")
+STATUS_COLUMNS = ("numero_carte", "statut", "date", "numero_suivi")
+# A factory's clock may run a little ahead of ours, not more.
+FUTURE_MARGIN = timedelta(days=1)
+
+
+def read_statuses(
+    text: str, today: date | None = None
+) -> tuple[list[tuple[int, str, str, date, str]], list]:
+    """The rows (line, card number, status, date, tracking number) and the rows refused.
+
+    Every line after the header is one or the other (``csvfile``); ``BadFile`` when
+    the file cannot be read at all."""
+    latest = (today or clock.today()) + FUTURE_MARGIN
+    _header, lines = read_lines(text, STATUS_COLUMNS)
     rows, rejected = [], []
-    for row in reader:
-        line = reader.line_num
-        number = (row.get("numero_carte") or "").strip()
-        status = (row.get("statut") or "").strip()
-        tracking = (row.get("numero_suivi") or "").strip()
+    for each in lines:
         try:
-            day = datetime.strptime((row.get("date") or "").strip(), "%d/%m/%Y").date()
-        except ValueError:
-            rejected.append((line, "date attendue au format JJ/MM/AAAA"))
-            continue
-        if status not in STATUS_ORDER:
-            rejected.append((line, f"statut « {status} » inconnu : {', '.join(STATUS_ORDER)}"))
-        elif status == SHIPPED_STATUS and not tracking:
-            rejected.append((line, "numero_suivi manquant pour expediee"))
-        elif len(tracking) > 40 or any(not c.isalnum() and c not in "-_ " for c in tracking):
-            rejected.append((line, "numero_suivi invalide"))
-        else:
-            rows.append((line, number, status, day, tracking))
+            rows.append((each.number, *_status_row(each, latest)))
+        except BadRow as error:
+            rejected.append((each.number, str(error)))
     return rows, rejected
+
+
+def _status_row(each, latest: date) -> tuple[str, str, date, str]:
+    if each.values is None:
+        raise BadRow(each.refused)
+    number, status, day_text, tracking = (
+        checked(column, each.values[column]) for column in STATUS_COLUMNS
+    )
+    try:
+        day = datetime.strptime(day_text, "%d/%m/%Y").date()
+    except ValueError:
+        raise BadRow("date attendue au format JJ/MM/AAAA") from None
+    if day > latest:
+        raise BadRow(f"date « {day_text} » dans le futur")
+    if status not in STATUS_ORDER:
+        raise BadRow(f"statut « {status} » inconnu : {', '.join(STATUS_ORDER)}")
+    if status == SHIPPED_STATUS and not tracking:
+        raise BadRow("numero_suivi manquant pour expediee")
+    if len(tracking) > 40 or any(not c.isalnum() and c not in "-_ " for c in tracking):
+        raise BadRow("numero_suivi invalide")
+    if len(number) > 40:
+        raise BadRow("numero_carte inconnu de la fabrication")
+    return number, status, day, tracking
 
 
 def apply_statuses(rows, rejected) -> StatusOutcome:
@@ -287,6 +300,16 @@ def apply_statuses(rows, rejected) -> StatusOutcome:
             line = lines.get(number)
             if line is None or line.batch is None:
                 outcome.rejected.append((line_number, "numero_carte inconnu de la fabrication"))
+                continue
+            ordered_on = to_paris(line.exported_at).date()
+            if day < ordered_on:
+                outcome.rejected.append(
+                    (
+                        line_number,
+                        f"date {day:%d/%m/%Y} avant la commande à la fabrication "
+                        f"({ordered_on:%d/%m/%Y})",
+                    )
+                )
                 continue
             current = _current_key(line)
             if current is not None and _status_key(status, day) <= current:
@@ -306,10 +329,6 @@ def apply_statuses(rows, rejected) -> StatusOutcome:
                 Card.update(in_production=False).where(Card.id == line.new_card_id).execute()
             outcome.applied[status] = outcome.applied.get(status, 0) + 1
             touched.add(line.request_id)
-            if status == SHIPPED_STATUS and line.shipped_email_id is None:
-                outcome.shipped.append(line.id)
-            if status == RETURN and line.returned_email_id is None:
-                outcome.returned.append(line.id)
         for request_id in touched:
             _update_request_state(request_id)
     outcome.rejected.sort()
@@ -329,6 +348,30 @@ def _update_request_state(request_id: int) -> None:
     CardRequest.update(state=state, updated_at=clock.now()).where(
         CardRequest.id == request_id
     ).execute()
+
+
+# How far back a status's e-mail is still worth sending (a stopped run's).
+EMAIL_WINDOW = timedelta(days=30)
+
+
+def emails_owed() -> list[tuple[str, int]]:
+    """(kind, line) of each status e-mail not sent yet: posted and not since returned,
+    or returned. ``apply_statuses`` commits before any is sent, so a run stopped in
+    between leaves them here for the next one."""
+    since = clock.today() - EMAIL_WINDOW
+    recent = RequestLine.status_on >= since
+    shipped = RequestLine.select(RequestLine.id).where(
+        recent
+        & RequestLine.shipped_on.is_null(False)
+        & RequestLine.returned_on.is_null()
+        & RequestLine.shipped_email.is_null()
+    )
+    returned = RequestLine.select(RequestLine.id).where(
+        recent & RequestLine.returned_on.is_null(False) & RequestLine.returned_email.is_null()
+    )
+    return [(SHIPPED_STATUS, id_) for (id_,) in shipped.order_by(RequestLine.id).tuples()] + [
+        (RETURN, id_) for (id_,) in returned.order_by(RequestLine.id).tuples()
+    ]
 
 
 def claim_email(line_id: int, kind: str, recipient: str, subject: str, text: str):

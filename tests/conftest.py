@@ -17,7 +17,7 @@ from models.shared.clock import clock
 from models.shared.db import database
 from views.shared.background import Background
 
-from .helpers import TEST_HASH
+from .helpers import TEST_HASH, operator_environment
 from .postgres import ADMIN_URL, drop_database, fresh_database
 
 # The day the unit tests live in: after Inès's card was revoked (02/03/2026).
@@ -102,6 +102,13 @@ def database_url(request, tmp_path):
         if present:
             database.execute_sql(f"TRUNCATE {present} RESTART IDENTITY CASCADE")
     return url
+
+
+@pytest.fixture
+def operator_env():
+    """The test runs the commands with the operator's environment (``helpers``)."""
+    with operator_environment() as environment:
+        yield environment
 
 
 @pytest.fixture

@@ -5,13 +5,33 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+import pytest
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # scrypt at a thirty-second of the servers' cost (n=1024 instead of 32768): the same
 # code checks every password, but a thousand sign-ins no longer take minutes.
 TEST_HASH = "scrypt:1024:8:1"
+
+
+# What an operator sets before running the commands that write to citizens (letters,
+# e-mails): the service's address and its own secret key (README, « Commands »).
+OPERATOR_ENVIRONMENT = {
+    "PUBLIC_URL": "https://cmi.example.org",
+    "SECRET_KEY": "operators-own-secret-key-for-the-test-suite",
+}
+
+
+@contextmanager
+def operator_environment():
+    """The operator's environment, for the commands run inside the block only."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in OPERATOR_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        yield OPERATOR_ENVIRONMENT
 
 
 def csrf_token(html: str) -> str:

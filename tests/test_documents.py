@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from models.cmi_import import Letter
+from models.letters import Letter
 from models.shared.i18n import force_locale
 from views.shared.documents import credentials_letters, current_terms_pdf
 

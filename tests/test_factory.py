@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, datetime
 
 from pypdf import PdfReader
 
@@ -85,7 +85,9 @@ def test_paid_cards_go_into_one_batch_once_and_a_batch_can_be_written_again(app,
     ]
 
 
-def test_statuses_apply_once_newest_first_and_say_so_by_email(app, tmp_path, capsys):
+def test_statuses_apply_once_newest_first_and_say_so_by_email(
+    app, tmp_path, capsys, frozen_clock, operator_env
+):
     with database.connection_context():
         paid_requests(1)
     run(app, "export", "--folder", str(tmp_path / "out"))
@@ -94,11 +96,11 @@ def test_statuses_apply_once_newest_first_and_say_so_by_email(app, tmp_path, cap
         emails_before = OutboxEmail.select().count()
     shipped = statuses_file(
         tmp_path,
-        f"{card};fabriquee;20/11/2026;",
-        f"{card};expediee;21/11/2026;LP123456789FR",
-        "9999999999999999;expediee;21/11/2026;LP1",
-        f"{card};perdue;21/11/2026;",
-        f"{card};expediee;2026-11-21;LP1",
+        f"{card};fabriquee;22/11/2026;",
+        f"{card};expediee;23/11/2026;LP123456789FR",
+        "9999999999999999;expediee;23/11/2026;LP1",
+        f"{card};perdue;23/11/2026;",
+        f"{card};expediee;2026-11-23;LP1",
     )
     assert run(app, "import-statuses", shipped) == 1  # rows rejected
     out = capsys.readouterr().out
@@ -112,15 +114,15 @@ def test_statuses_apply_once_newest_first_and_say_so_by_email(app, tmp_path, cap
     ]
     with database.connection_context():
         line = RequestLine.get(RequestLine.new_card.is_null(False))
-        assert line.shipped_on == date(2026, 11, 21) and line.tracking_number == "LP123456789FR"
+        assert line.shipped_on == date(2026, 11, 23) and line.tracking_number == "LP123456789FR"
         assert line.request.state == SHIPPED
         emails = list(OutboxEmail.select().order_by(OutboxEmail.id))[emails_before:]
         assert len(emails) == 1 and emails[0].recipient == "joseph.quinn@example.org"
-        assert "LP123456789FR" in emails[0].text and "21/11/2026" in emails[0].text
+        assert "LP123456789FR" in emails[0].text and "23/11/2026" in emails[0].text
 
     # The same file again, and an older status arriving late: nothing changes, no e-mail.
     run(app, "import-statuses", shipped)
-    late = statuses_file(tmp_path, f"{card};fabriquee;19/11/2026;")
+    late = statuses_file(tmp_path, f"{card};fabriquee;22/11/2026;")
     assert run(app, "import-statuses", late) == 0
     assert (
         "applied none, 1 unchanged or older, 0 rejected; 0 e-mail(s) sent"
@@ -128,9 +130,10 @@ def test_statuses_apply_once_newest_first_and_say_so_by_email(app, tmp_path, cap
     )
     with database.connection_context():
         assert OutboxEmail.select().count() == emails_before + 1
-        assert RequestLine.get(RequestLine.new_card.is_null(False)).shipped_on == date(2026, 11, 21)
+        assert RequestLine.get(RequestLine.new_card.is_null(False)).shipped_on == date(2026, 11, 23)
 
     # Returned to sender: the request says so, and one e-mail says what to do.
+    frozen_clock.freeze(datetime(2026, 11, 26, 9, 30))
     back = statuses_file(tmp_path, f"{card};retour;25/11/2026;")
     assert run(app, "import-statuses", back) == 0
     run(app, "import-statuses", back)
@@ -142,7 +145,7 @@ def test_statuses_apply_once_newest_first_and_say_so_by_email(app, tmp_path, cap
         assert "8 rue Nationale" in emails[1].text and "Vérifiez cette adresse" in emails[1].text
 
 
-def test_my_data_shows_each_requests_history_as_a_list(app, client, tmp_path):
+def test_my_data_shows_each_requests_history_as_a_list(app, client, tmp_path, operator_env):
     sign_in(client, "alfred.depot")
     with database.connection_context():
         number, _ = pay_through_the_app(client)
@@ -170,7 +173,9 @@ def test_my_data_shows_each_requests_history_as_a_list(app, client, tmp_path):
     assert f'<td data-label="Numéro">{number}</td>' in page
 
 
-def test_round_trip_from_the_extract_to_expediee_every_command_twice(app, client, tmp_path, capsys):
+def test_round_trip_from_the_extract_to_expediee_every_command_twice(
+    app, client, tmp_path, capsys, operator_env
+):
     extract = tmp_path / "extrait.csv"
     bad = {**GOOD, "numero_identifiant": "109", "numero_carte": "123"}
     extract.write_bytes(b"\xef\xbb\xbf" + csv_text(GOOD, bad).encode("utf-8"))
@@ -182,7 +187,7 @@ def test_round_trip_from_the_extract_to_expediee_every_command_twice(app, client
     out = capsys.readouterr().out.splitlines()
     assert "created 1 accounts" in out[0] and "created nothing; updated nothing" in out[1]
     assert "created nothing; updated nothing" in out[2]
-    letters = list(tmp_path.glob("extrait-courriers-*.pdf"))
+    letters = list((tmp_path / "courriers").glob("courriers-*.pdf"))
     assert len(letters) == 1
     text = PdfReader(letters[0]).pages[0].extract_text()
     username = text.split("Votre identifiant : ")[1].split()[0]
@@ -205,12 +210,12 @@ def test_round_trip_from_the_extract_to_expediee_every_command_twice(app, client
         for path in folder.glob("*.jsonl")
         for line in path.read_text().splitlines()
     ]
-    made = statuses_file(tmp_path, f"{card};fabriquee;23/11/2026;", name="fabrication.csv")
-    shipped = statuses_file(tmp_path, f"{card};expediee;24/11/2026;LP987FR", name="envoi.csv")
+    made = statuses_file(tmp_path, f"{card};fabriquee;22/11/2026;", name="fabrication.csv")
+    shipped = statuses_file(tmp_path, f"{card};expediee;23/11/2026;LP987FR", name="envoi.csv")
     for path in (made, made, shipped, shipped):
         assert run(app, "import-statuses", path) == 0
     page = client.get("/mes-donnees").text
-    assert "Expédiée (suivi n° LP987FR) le 24/11/2026" in page
+    assert "Expédiée (suivi n° LP987FR) le 23/11/2026" in page
     with database.connection_context():
         account = Account.get(Account.username == username)
         told = OutboxEmail.select().where(

@@ -18,11 +18,14 @@ from models import (
     AuditEntry,
     Beneficiary,
     Card,
+    CredentialsLetter,
     FactoryBatch,
+    LetterFile,
     Mandate,
     Payment,
     RequestLine,
     cmi_import,
+    letters,
 )
 from models.demo.data import demo_password_hash
 from models.people import Address
@@ -66,6 +69,7 @@ CHILD = {
     "sous_mentions": "",
 }
 TODAY = date(2026, 11, 29)
+KEY = "a-secret-key-for-these-tests"
 
 
 def csv_text(*rows: dict) -> str:
@@ -77,6 +81,15 @@ def csv_text(*rows: dict) -> str:
 
 def rejected(*rows: dict) -> list[tuple[int, str]]:
     return cmi_import.read(csv_text(*rows), TODAY).rejected
+
+
+def owed_letters(key: str = KEY) -> list[letters.Letter]:
+    """The letters the import owes, with their codes, as a printing run gets them."""
+    letters.owe_first_letters(key)
+    found = []
+    while (letter_file := letters.record_next_file("courriers")) is not None:
+        found += letters.letters_of(letter_file, key)
+    return found
 
 
 # -- reading: every bad row told by its line and reason ---------------------------------
@@ -142,7 +155,6 @@ def test_utf8_with_or_without_bom_and_windows_1252_read_the_same():
 def test_importing_twice_changes_nothing_and_a_later_file_updates_what_changed(db):
     outcome = cmi_import.write(cmi_import.read(csv_text(GOOD, CHILD), TODAY))
     assert outcome.created == {"accounts": 2, "beneficiaries": 2, "cards": 2, "mandates": 2}
-    assert [letter.username for letter in outcome.letters] == ["elodie.lefevre", "anne.petit"]
     anne = Account.get(Account.username == "anne.petit")
     assert anne.password_hash == "" and anne.external_key == "R:R77"
     assert Mandate.get(Mandate.account == anne).role == Mandate.LEGAL_REPRESENTATIVE
@@ -152,7 +164,9 @@ def test_importing_twice_changes_nothing_and_a_later_file_updates_what_changed(d
     counts = [m.select().count() for m in (Account, Beneficiary, Card, Mandate)]
     again = cmi_import.write(cmi_import.read(csv_text(GOOD, CHILD), TODAY))
     assert again.created == {} or not any(again.created.values())
-    assert not any(again.updated.values()) and again.letters == []
+    assert not any(again.updated.values())
+    assert [letter.username for letter in owed_letters()] == ["elodie.lefevre", "anne.petit"]
+    assert owed_letters() == []  # one letter each, once
     assert [m.select().count() for m in (Account, Beneficiary, Card, Mandate)] == counts
 
     moved = {**GOOD, "adresse_4": "9 rue Neuve", "fin_validite": ""}
@@ -190,23 +204,24 @@ def test_a_dry_run_counts_and_writes_nothing(db):
 
 def test_usernames_are_unique_and_plain(db):
     twin = {**GOOD, "numero_identifiant": "103", "numero_carte": "1000000000000103"}
-    outcome = cmi_import.write(cmi_import.read(csv_text(GOOD, twin), TODAY))
-    assert [letter.username for letter in outcome.letters] == ["elodie.lefevre", "elodie.lefevre2"]
+    cmi_import.write(cmi_import.read(csv_text(GOOD, twin), TODAY))
+    assert [letter.username for letter in owed_letters()] == ["elodie.lefevre", "elodie.lefevre2"]
 
 
 # -- the letter and the first sign-in -------------------------------------------------------
 
 
 def test_the_letter_is_one_page_per_account_with_its_text_extractable(app, db):
-    outcome = cmi_import.write(cmi_import.read(csv_text(GOOD, CHILD), TODAY))
+    cmi_import.write(cmi_import.read(csv_text(GOOD, CHILD), TODAY))
+    owed = owed_letters()
     with app.app_context():
         pdf = credentials_letters(
-            outcome.letters, TODAY, "https://cmi.example.org", "Imprimerie Nationale", "c@x.org"
+            owed, TODAY, "https://cmi.example.org", "Imprimerie Nationale", "c@x.org"
         )
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 2
     first = reader.pages[0].extract_text()
-    code = outcome.letters[0].code
+    code = owed[0].code
     for expected in (
         "Élodie LEFÈVRE",
         "4 rue des Lilas",
@@ -222,8 +237,9 @@ def test_the_letter_is_one_page_per_account_with_its_text_extractable(app, db):
 
 def test_the_first_sign_in_uses_the_letters_code_once_to_choose_a_password(app, client):
     with database.connection_context():
-        outcome = cmi_import.write(cmi_import.read(csv_text(GOOD), TODAY))
-    code = outcome.letters[0].code
+        cmi_import.write(cmi_import.read(csv_text(GOOD), TODAY))
+        (letter,) = owed_letters()
+    code = letter.code
     typed = code.lower().replace("-", " ")  # as a person may type it
     answer = post_form(client, "/connexion", {"username": "elodie.lefevre", "password": typed})
     assert answer.status_code == 303 and "/mot-de-passe/" in answer.location
@@ -244,6 +260,7 @@ def test_the_first_sign_in_uses_the_letters_code_once_to_choose_a_password(app, 
 def test_a_wrong_code_counts_as_a_failed_sign_in(app, client):
     with database.connection_context():
         cmi_import.write(cmi_import.read(csv_text(GOOD), TODAY))
+        owed_letters()
         assert Account.get(Account.username == "elodie.lefevre").activation_digest != (
             activation_digest("AAAA-AAAA-AAAA-AAAA")
         )
@@ -256,7 +273,9 @@ def test_a_wrong_code_counts_as_a_failed_sign_in(app, client):
 # -- the command ----------------------------------------------------------------------------
 
 
-def test_the_command_reports_rejects_writes_letters_and_is_safe_twice(app, tmp_path, capsys):
+def test_the_command_reports_rejects_writes_letters_and_is_safe_twice(
+    app, tmp_path, capsys, operator_env
+):
     extract = tmp_path / "extrait.csv"
     extract.write_bytes(csv_text(GOOD, CHILD, {**GOOD, "mention": "Couleur"}).encode("cp1252"))
     url = app.config["DATABASE_URL"]
@@ -269,11 +288,14 @@ def test_the_command_reports_rejects_writes_letters_and_is_safe_twice(app, tmp_p
         "ligne;motif",
         "4;mention « Couleur » inconnue : Invalidité, Priorité, Stationnement",
     ]
-    letters = list(tmp_path.glob("extrait-courriers-*.pdf"))
-    assert len(letters) == 1 and len(PdfReader(letters[0]).pages) == 2
+    assert "2 letter(s) printed in 1 file(s)" in out
+    files = list((tmp_path / "courriers").glob("courriers-*.pdf"))
+    assert len(files) == 1 and len(PdfReader(files[0]).pages) == 2
     assert application.main(args) == 1
-    assert "created nothing; updated nothing; 0 letter(s)" in capsys.readouterr().out
-    assert len(list(tmp_path.glob("extrait-courriers-*.pdf"))) == 1
+    again = capsys.readouterr().out
+    assert "created nothing; updated nothing; rejected rows in" in again
+    assert again.splitlines()[0].endswith("; no letter to print.")
+    assert list((tmp_path / "courriers").iterdir()) == files
     assert application.main(["--database", url, "import-cards", str(tmp_path / "absent.csv")]) == 2
 
 
@@ -297,7 +319,15 @@ ADDED = {
         "returned_email",
     ),
 }
-ADDED_TABLES = (FactoryBatch, Agent, AgentSession, AuditEntry, migrations.SchemaVersion)
+ADDED_TABLES = (
+    FactoryBatch,
+    Agent,
+    AgentSession,
+    AuditEntry,
+    LetterFile,
+    CredentialsLetter,
+    migrations.SchemaVersion,
+)
 # (the agent table arrives whole at step 3; step 5's columns are checked by a test of its own)
 
 

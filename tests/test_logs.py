@@ -14,7 +14,7 @@ import app as application
 from models.shared.db import database
 from views.shared import logs
 
-from .helpers import post_form, sign_in
+from .helpers import operator_environment, post_form, sign_in
 from .test_import import GOOD, csv_text
 from .test_payments import pay_through_the_app
 
@@ -58,7 +58,8 @@ def test_a_whole_flow_logs_json_lines_with_ids_and_timings_and_no_personal_data(
     url = app.config["DATABASE_URL"]
     extract = tmp_path / "extrait.csv"
     extract.write_text(csv_text(GOOD), encoding="utf-8")
-    assert application.main(["--database", url, "import-cards", str(extract)]) == 0
+    with operator_environment():
+        assert application.main(["--database", url, "import-cards", str(extract)]) == 0
     app_ = make_app(url)
     with database.connection_context():
         client = app_.test_client()
@@ -70,7 +71,8 @@ def test_a_whole_flow_logs_json_lines_with_ids_and_timings_and_no_personal_data(
         app_.extensions["background"].drain()
         token = re.search(r"/mot-de-passe/(\S+)", _last_email()).group(1)
         app_.test_client().get(f"/mot-de-passe/{token}")
-    assert application.main(["--database", url, "export", "--folder", str(tmp_path)]) == 0
+    with operator_environment():
+        assert application.main(["--database", url, "export", "--folder", str(tmp_path)]) == 0
 
     text = json_logs.getvalue()
     lines = [json.loads(line) for line in text.splitlines()]

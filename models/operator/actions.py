@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from .. import letters
 from ..citizen.auth import UserSession
 from ..payments import REFUND_DUE, REFUNDED, Payment
 from ..people import Account
 from ..requests import CANCELLED, RECORDED, CardRequest, RequestLine
 from ..shared.db import write_transaction
-from ..shared.security import activation_digest, new_activation_code
 from .agents import Agent, record
 
 
@@ -85,14 +85,13 @@ def cancel_request(agent: Agent, request: CardRequest) -> None:
         )
 
 
-def new_credentials(agent: Agent, account: Account) -> str:
-    """A new activation code for a new letter: the old code and the password stop working,
-    and every session of the account ends. Returns the code (printed, never stored)."""
-    code = new_activation_code()
+def new_credentials(agent: Agent, account: Account, key: str) -> str:
+    """A new activation code for a new letter: the old code, a letter still owed and the
+    password stop working, and every session of the account ends. Returns the code
+    (printed, never stored)."""
     with write_transaction():
-        Account.update(password_hash="", activation_digest=activation_digest(code)).where(
-            Account.id == account.id
-        ).execute()
+        code = letters.letter_by_agent(account, key)
+        Account.update(password_hash="").where(Account.id == account.id).execute()
         UserSession.delete().where(UserSession.account == account.id).execute()
         record(
             agent,

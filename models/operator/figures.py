@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from ..cards import DUPLICATE, SECOND_COPY
 from ..factory import waiting_lines
+from ..letters import owed_count
 from ..payments import ACCEPTED, REFUND_DUE, REFUSED, Payment
 from ..requests import CardRequest, RequestLine
 from ..shared.clock import clock, to_paris
@@ -36,6 +37,7 @@ class Figures:
     payments: dict[str, tuple[int, int]] = field(default_factory=dict)  # label -> (n, cents)
     refunds_pending: tuple[int, int] = (0, 0)
     emails_waiting: int = 0
+    letters_owed: int = 0
     not_exported: int = 0
     median_days_to_dispatch: float | None = None
     dispatched: int = 0
@@ -84,6 +86,7 @@ def figures() -> Figures:
     due = list(Payment.select(Payment.amount).where(Payment.state == REFUND_DUE).tuples())
     result.refunds_pending = (len(due), sum(amount for (amount,) in due))
     result.emails_waiting = OutboxEmail.select().where(OutboxEmail.sent_at.is_null()).count()
+    result.letters_owed = owed_count()[0]
     result.not_exported = waiting_lines().count()
     delays = [
         (shipped - to_paris(paid).date()).days

@@ -147,6 +147,13 @@ def _languages(migrator) -> None:
     _add_missing(migrator, "credential_request", {"language": CharField(max_length=5, default="")})
 
 
+def _credentials_letters(_migrator) -> None:
+    # Each letter an account is owed or was sent, and the files they were printed in.
+    from ..letters import CredentialsLetter, LetterFile
+
+    database.create_tables([LetterFile, CredentialsLetter], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -155,6 +162,7 @@ STEPS: list[Step] = [
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
     Step(6, "holders' photos, named in the factory's batches", _photos),
     Step(7, "the language of each account and of each forgotten-credential request", _languages),
+    Step(8, "credentials letters owed until printed, and their files", _credentials_letters),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -62,8 +61,19 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 16
 
 
-def new_activation_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def activation_code_from(seed: str, key: str) -> str:
+    """The code a letter's random seed gives with the service's secret key: the same every
+    time the letter is printed, and nothing without the key (``models.letters``)."""
+    mac = hmac.new(key.encode("utf-8"), b"credentials-letter:" + seed.encode(), hashlib.sha256)
+    number = int.from_bytes(mac.digest(), "big")  # 256 bits for 80: no visible bias
+    raw = []
+    for _ in range(CODE_LENGTH):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        raw.append(CODE_ALPHABET[index])
+    return _grouped("".join(raw))
+
+
+def _grouped(raw: str) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 

@@ -12,19 +12,18 @@ import hashlib
 import io
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from flask import Flask, render_template, url_for
 
-from models import cmi_import, factory, photos, retention
+from models import cmi_import, factory, letters, photos, retention
 from models.shared import migrations
-from models.shared.clock import clock
 from models.shared.db import database
 from models.shared.i18n import force_locale, lazy_gettext
-from views.shared.documents import credentials_letters
+
+from .files import write_atomically
+from .letters_printing import print_letters
 
 log = logging.getLogger("cmi.command")
 
@@ -40,17 +39,33 @@ def say(summary: str, status: int = 0, error: bool = False) -> int:
     return status
 
 
-# Exit statuses of ``import-cards``.
-DONE, SOME_ROWS_REJECTED, UNREADABLE = 0, 1, 2
+# Exit statuses of the imports: all rows in; some rows rejected; the file could not be read;
+# what the run owes could not all be written (a report, letters still owed: the message
+# says what, and the command to run).
+DONE, SOME_ROWS_REJECTED, UNREADABLE, UNWRITTEN = 0, 1, 2, 3
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """The file appears whole or not at all (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        f.write(data)
-        temporary = Path(f.name)
-    os.replace(temporary, path)
+# The commands that write to citizens (letters, e-mails) and what they need to do so.
+WRITE_TO_CITIZENS = ("import-cards", "letters", "import-statuses")
+
+
+def refusal(app: Flask, command: str | None, dry_run: bool, public_key: str) -> str | None:
+    """Why ``command`` must not run here, or None. Outside demo mode, a letter or an e-mail
+    names the service's address (never a guess at it), and a letter's code comes from the
+    secret key (never the public ``public_key``, the demo's)."""
+    if command not in WRITE_TO_CITIZENS or dry_run or app.config["DEMO"] or app.config["TESTING"]:
+        return None
+    if not app.config["PUBLIC_URL"]:
+        return (
+            "PUBLIC_URL is not set: its letters and e-mails would send citizens to an address "
+            "that is not the service's. Set it as for the server (PUBLIC_URL=https://...)."
+        )
+    if command != "import-statuses" and app.config["SECRET_KEY"] == public_key:
+        return (
+            "SECRET_KEY is not set: the letters' codes come from it. Set the server's own "
+            "SECRET_KEY (the same on every run, or the codes owed are made again)."
+        )
+    return None
 
 
 def migrate() -> int:
@@ -74,38 +89,50 @@ def import_cards(
     encoding: str = "utf-8",
     dry_run: bool = False,
     report: Path | None = None,
-    letters: Path | None = None,
+    letters_folder: Path | None = None,
+    per_file: int = letters.PER_FILE,
 ) -> int:
-    """Import the CMI database's extract; rejected rows go to ``report``, the new
-    accounts' letters to ``letters`` (both next to the file unless given)."""
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    """Import the CMI database's extract; rejected rows go to ``report`` (beside the file
+    unless given), then the letters owed are printed into ``letters_folder`` (a folder
+    ``courriers`` beside the file unless given)."""
     report = report or path.with_name(f"{path.stem}-rejets.csv")
-    letters = letters or path.with_name(f"{path.stem}-courriers-{stamp}.pdf")
     try:
         extract = cmi_import.read(cmi_import.decode(path.read_bytes(), encoding))
     except (OSError, cmi_import.BadFile) as error:
         return say(f"{path}: cannot be imported: {error}", UNREADABLE, error=True)
     outcome = cmi_import.write(extract, dry_run=dry_run)
-    done = []
+    done, unwritten = [], False
     if outcome.rejected:
         lines = [["ligne", "motif"], *[[str(n), why] for n, why in outcome.rejected]]
-        buffer = _csv(lines)
-        write_atomically(report, buffer.encode("utf-8-sig"))
-        done.append(f"rejected rows in {report}")
-    if outcome.letters and not dry_run:
-        with app.app_context():  # the letters are printed from a template
-            pdf = credentials_letters(
-                outcome.letters,
-                clock.today(),
-                app.config["PUBLIC_URL"] or "http://127.0.0.1:8000",
-                app.config["ORGANISATION_NAME"],
-                app.config["CONTACT_EMAIL"],
+        try:
+            write_atomically(report, _csv(lines).encode("utf-8-sig"))
+            done.append(f"rejected rows in {report}")
+        except OSError as error:
+            unwritten = True
+            done.append(
+                f"the rejected rows could not be written to {report} "
+                f"({error.strerror or error}): give --report elsewhere and import again "
+                "(nothing changes twice)"
             )
-        write_atomically(letters, pdf)
-        done.append(f"letters in {letters}")
-    prefix = "Dry run, nothing written: " if dry_run else ""
-    summary = prefix + outcome.summary() + (f"; {', '.join(done)}" if done else "") + "."
-    return say(summary, SOME_ROWS_REJECTED if outcome.rejected else DONE)
+    if dry_run:
+        summary = "Dry run, nothing written: " + "; ".join([outcome.summary(), *done]) + "."
+        return say(summary, UNWRITTEN if unwritten else _rows_status(outcome), error=unwritten)
+    printed = print_letters(app, letters_folder or path.with_name("courriers"), per_file)
+    unwritten = unwritten or printed.failed
+    summary = "; ".join([outcome.summary(), *done, printed.summary]) + "."
+    return say(summary, UNWRITTEN if unwritten else _rows_status(outcome), error=unwritten)
+
+
+def _rows_status(outcome) -> int:
+    return SOME_ROWS_REJECTED if outcome.rejected else DONE
+
+
+def letters_command(app: Flask, folder: Path, per_file: int = letters.PER_FILE) -> int:
+    """The letters still owed (a run stopped or failed before printing them), printed."""
+    printed = print_letters(app, folder, per_file)
+    return say(
+        f"Letters: {printed.summary}.", UNWRITTEN if printed.failed else DONE, printed.failed
+    )
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -170,20 +197,25 @@ def import_statuses(app: Flask, path: Path, report: Path | None = None) -> int:
         return say(f"{path}: cannot be imported: {error}", UNREADABLE, error=True)
     with database.connection_context():
         outcome = factory.apply_statuses(rows, rejected)
-        sent = 0
-        for kind, line_ids in (
-            (factory.SHIPPED_STATUS, outcome.shipped),
-            (factory.RETURN, outcome.returned),
-        ):
-            for line_id in line_ids:
-                sent += _status_email(app, kind, line_id)
-    done = ""
+        # Every e-mail a status calls for and nobody has sent yet, this file's or one a
+        # stopped run applied: each is claimed once (``factory.claim_email``).
+        sent = sum(_status_email(app, kind, line_id) for kind, line_id in factory.emails_owed())
+    done, unwritten = "", False
     if outcome.rejected:
         lines = [["ligne", "motif"], *[[str(n), why] for n, why in outcome.rejected]]
-        write_atomically(report, _csv(lines).encode("utf-8-sig"))
-        done = f"; rejected rows in {report}"
+        try:
+            write_atomically(report, _csv(lines).encode("utf-8-sig"))
+            done = f"; rejected rows in {report}"
+        except OSError as error:
+            unwritten = True
+            done = (
+                f"; the rejected rows could not be written to {report} "
+                f"({error.strerror or error}): give --report elsewhere and import again "
+                "(nothing changes twice)"
+            )
     summary = f"{outcome.summary()}; {sent} e-mail(s) sent{done}."
-    return say(summary, SOME_ROWS_REJECTED if outcome.rejected else DONE)
+    status = UNWRITTEN if unwritten else SOME_ROWS_REJECTED if outcome.rejected else DONE
+    return say(summary, status, error=unwritten)
 
 
 STATUS_EMAILS = {

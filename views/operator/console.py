@@ -32,8 +32,8 @@ from htmx_flask import make_response
 from wtforms import PasswordField
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
+from models import letters
 from models.citizen import auth as citizen_auth
-from models.cmi_import import Letter
 from models.operator import actions, agents, figures, search
 from models.payments import Payment
 from models.people import Account
@@ -293,10 +293,13 @@ def account_page(account_id: int):
     account = Account.get_or_none(Account.id == account_id)
     if account is None:
         abort(404)
+    history = letters.history(account)
     return render_page(
         "operator/account.html",
         account=account,
         beneficiaries=list(account.beneficiaries()),
+        letters=history,
+        owed=next((letter for letter in history if letter.owed), None),
         requests=list(
             CardRequest.select()
             .where(CardRequest.account == account)
@@ -571,11 +574,9 @@ def new_letter(account_id: int):
         return _confirm("courrier", back, name=account.display_name)
     if request.form.get("confirm") != "oui":
         return redirect(back, 303)
-    code = actions.new_credentials(g.agent, account)
-    first = account.beneficiaries().first()
-    lines = [account.display_name, *first.address.lines()[1:]] if first else [account.display_name]
+    code = actions.new_credentials(g.agent, account, current_app.config["SECRET_KEY"])
     pdf = credentials_letters(
-        [Letter(account.username, code, lines)],
+        [letters.letter_for(account, code)],
         clock.today(),
         public_base_url(),
         current_app.config["ORGANISATION_NAME"],
@@ -588,6 +589,22 @@ def new_letter(account_id: int):
             "Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"',
             "Cache-Control": "no-store",  # it holds a live activation code
         },
+    )
+
+
+@bp.route("/courriers")
+def letters_owed():
+    page = request.args.get("page", "1")
+    page = int(page) if re.fullmatch(r"[0-9]{1,5}", page) else 1
+    total, oldest = letters.owed_count()
+    return render_page(
+        "operator/letters.html",
+        nav="figures",
+        accounts=letters.accounts_owed_a_letter(page, search.PER_PAGE),
+        total=total,
+        oldest=oldest,
+        page=page,
+        pages=max(1, -(-total // search.PER_PAGE)),
     )
 
 

@@ -15,7 +15,7 @@ from functools import cache
 from flask import Blueprint, Response, current_app, render_template
 
 from models.attestation import Attestation
-from models.cmi_import import Letter
+from models.letters import Letter
 from models.shared.i18n import _, force_locale, language, short_date
 from models.shared.pdf import pdf_from_html, size_label
 from models.terms import sections, terms_title, terms_version
@@ -59,11 +59,11 @@ def _terms_context(text) -> dict:
     return {"terms_title": terms_title(), "version": terms_version(), "sections": text}
 
 
-def credentials_letters(
+def credentials_letters_html(
     letters: Iterable[Letter], day: date, public_url: str, organisation: str, contact: str
-) -> bytes:
-    """One PDF for a whole import run, one page per letter (needs an app context)."""
-    return render_pdf(
+) -> str:
+    """The letters of one file, one page each (needs an app context)."""
+    return render_template(
         "shared/documents/credentials_letters.html",
         document_title=_("Vos codes de connexion - Carte mobilité inclusion"),
         author=organisation,
@@ -73,6 +73,13 @@ def credentials_letters(
         organisation=organisation,
         contact=contact,
     )
+
+
+def credentials_letters(
+    letters: Iterable[Letter], day: date, public_url: str, organisation: str, contact: str
+) -> bytes:
+    """The letters as one PDF (needs an app context)."""
+    return pdf_from_html(credentials_letters_html(letters, day, public_url, organisation, contact))
 
 
 def pdf_response(content: bytes, filename: str, cacheable: bool) -> Response:
