@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from models import Account, ordering, payments
+from models import Account, cmi_import, letters, ordering, payments
 from models.citizen.auth import MAX_FAILURES, LoginFailure
 from models.demo.data import DEMO_AGENTS
 from models.operator.agents import totp_now
@@ -196,3 +196,32 @@ def test_a_supervisor_adds_an_agent_who_enrols(page: Page, console, a11y):
     page.get_by_role("button", name="Terminer l'inscription").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Espace gestionnaire : connexion")
     expect(page.get_by_role("main").get_by_role("status")).to_contain_text("Votre accès est prêt")
+
+
+def test_an_agent_sees_the_accounts_waiting_for_their_letter(page: Page, console, a11y):
+    extract = (
+        ";".join(cmi_import.COLUMNS)
+        + "\n"
+        + "".join(
+            f"{n};physique;Lefèvre;Élodie;03/02/1980;e{n}@example.org;;;4 rue des Lilas;;59000;"
+            f"LILLE;France;;;;;{n:016d};Invalidité;;01/01/2024;31/12/2033;;;0\n"
+            for n in (801, 802)
+        )
+    )
+    with database.connection_context():
+        cmi_import.write(cmi_import.read(extract))
+        letters.owe_first_letters("the-operators-own-secret-key")
+    agent_sign_in(page)
+    page.get_by_role("link", name="Chiffres").click()
+    row = page.get_by_role("row", name=re.compile("Courriers de connexion à imprimer"))
+    expect(row).to_contain_text("2")
+    row.get_by_role("link", name="voir les comptes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Courriers de connexion à imprimer")
+    expect(page).to_have_title("Courriers de connexion à imprimer - Espace gestionnaire - CMI")
+    expect(page.get_by_role("link", name=re.compile(r"\(elodie\.lefevre\d?\)"))).to_have_count(2)
+    a11y.check(page, "Espace gestionnaire : courriers de connexion à imprimer")
+    page.get_by_role("link", name=re.compile(r"\(elodie\.lefevre\)")).click()
+    expect(
+        page.get_by_text(re.compile("courrier de connexion à imprimer depuis le"))
+    ).to_be_visible()
+    a11y.check(page, "Espace gestionnaire : compte sans courrier imprimé")
