@@ -7,7 +7,7 @@ child with a representative who has two children, one card in three a parking
 card), then times reading, the first import, a second import of the same file
 (nothing to change) and, on the first database, the printing of all the letters
 the import owes (about 71,000 for 100,000 rows: an hour or so on two cores), as
-the command prints them (files of 200 letters, one printing process per core).
+the command prints them (files of 100 letters, one printing process per core).
 It samples the memory of the process and of its printing processes while they
 run, and prints the peaks. The target: the first import under 60 s on SQLite on a
 2-core machine, letters aside; the letters in memory that does not grow with their

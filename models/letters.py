@@ -31,7 +31,7 @@ from .shared.clock import clock, to_paris
 from .shared.db import BaseModel, write_transaction
 from .shared.security import activation_code_from, activation_digest
 
-PER_FILE = 200  # letters in one file: about 200 MB to print it, 200 sheets for the print shop
+PER_FILE = 100  # letters in one file: about 150 MB to print it, 100 sheets for the print shop
 IMPORTED, BY_AGENT = "import", "agent"
 _CHUNK = 500
 
