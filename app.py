@@ -286,7 +286,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="send again the emails an SMTP failure left in the outbox, then exit",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="command")
-    subcommands.add_parser("migrate", help="bring the database's schema up to date, then exit")
+    migrate = subcommands.add_parser(
+        "migrate", help="bring the database's schema up to date (or create it), then exit"
+    )
+    migrate.add_argument(
+        "--app-role",
+        help="PostgreSQL: give this role the application's rights, and no more (README)",
+    )
     cards = subcommands.add_parser(
         "import-cards", help="import the CMI database's extract (CSV), then exit"
     )
@@ -326,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Refusing to start: {error}", file=sys.stderr)
         return 2
     if args.command == "migrate":
-        return commands.migrate()
+        return commands.migrate(args.app_role)
     if args.demo and not args.command:
         # A demonstration brings its own database up to date; a real server asks first.
         commands.migrate()

@@ -64,7 +64,8 @@ class AgentSession(BaseModel):
 
 class AuditEntry(BaseModel):
     """Who did what, when, to what, with the state before and after. Written once: the
-    code has no way to change or delete an entry (and PostgreSQL refuses it)."""
+    code has no way to change or delete an entry, triggers refuse it (and TRUNCATE), and
+    under the README's two roles the application's cannot set them aside."""
 
     at = DateTimeField(default=clock.now, index=True)
     agent = ForeignKeyField(Agent)

@@ -18,9 +18,11 @@ import tempfile
 from pathlib import Path
 
 from flask import Flask, render_template, url_for
+from peewee import ProgrammingError
 
+import models
 from models import cmi_import, factory, photos, retention
-from models.shared import migrations
+from models.shared import migrations, rights
 from models.shared.clock import clock
 from models.shared.db import database
 from models.shared.i18n import force_locale, lazy_gettext
@@ -53,19 +55,41 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def migrate() -> int:
+def migrate(app_role: str | None = None) -> int:
+    """Bring the schema up to date (a new database: create every table), then, with
+    ``app_role``, give that role the application's rights and no more (PostgreSQL)."""
     with database.connection_context():
         found = migrations.version()
-        if found is None:
-            return say("No table yet: the server creates them at the current version on start.")
         try:
-            applied = migrations.upgrade()
-        except migrations.SchemaOutOfDate as error:
+            if found is None:
+                models.create_tables()
+                applied = []
+            else:
+                applied = migrations.upgrade()
+            if app_role:
+                with database.atomic():
+                    rights.grant(app_role)
+        except (migrations.SchemaOutOfDate, rights.BadRole) as error:
             return say(str(error), 2, error=True)
+        except ProgrammingError as error:  # PostgreSQL: only the tables' owner alters them
+            reason = (str(error).splitlines() or ["refused"])[0]
+            return say(
+                f"The schema cannot be changed as this role ({reason}): run the command "
+                "as the role that owns the tables.",
+                2,
+                error=True,
+            )
+    granted = (
+        f" Role {app_role}: rows read and written, the audit log only read and added to."
+        if app_role
+        else ""
+    )
+    if found is None:
+        return say(f"Schema created at version {migrations.CURRENT}.{granted}")
     if not applied:
-        return say(f"Schema already at version {migrations.CURRENT}: nothing to do.")
+        return say(f"Schema already at version {migrations.CURRENT}: nothing to do.{granted}")
     steps = "; ".join(f"{s.version}: {s.description}" for s in applied)
-    return say(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).")
+    return say(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).{granted}")
 
 
 def import_cards(
