@@ -163,9 +163,10 @@ def _languages(migrator) -> None:
     _add_missing(migrator, "credential_request", {"language": CharField(max_length=5, default="")})
 
 
-def _hostile_use(_migrator) -> None:
-    # The audit log refuses TRUNCATE too.
+def _hostile_use(migrator) -> None:
+    # The audit log refuses TRUNCATE too; failed sign-ins are counted per client.
     make_audit_log_append_only()
+    _add_missing(migrator, "login_failure", {"client": CharField(default="")})
 
 
 STEPS: list[Step] = [
@@ -176,7 +177,7 @@ STEPS: list[Step] = [
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
     Step(6, "holders' photos, named in the factory's batches", _photos),
     Step(7, "the language of each account and of each forgotten-credential request", _languages),
-    Step(9, "the audit log refuses TRUNCATE", _hostile_use),
+    Step(9, "the audit log refuses TRUNCATE; failed sign-ins counted per client", _hostile_use),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

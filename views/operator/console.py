@@ -39,7 +39,7 @@ from models.payments import Payment
 from models.people import Account
 from models.pricing import euros
 from models.requests import CardRequest
-from models.shared.clock import clock
+from models.shared.clock import clock, to_paris
 from models.shared.db import write_transaction
 from models.shared.mail import queue
 from views.shared.documents import credentials_letters
@@ -52,7 +52,7 @@ from ..shared.render import (
     render_page,
     show_errors,
 )
-from ..shared.web import forget_sign_in
+from ..shared.web import client_address, forget_sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
 
@@ -115,17 +115,24 @@ def login():
     form = AgentSignInForm()
     if form.validate_on_submit():
         with write_transaction():
-            result = agents.sign_in(form.username.data, form.password.data, form.code.data)
+            result = agents.sign_in(
+                form.username.data, form.password.data, form.code.data, client_address()
+            )
         if result.agent is not None:
             start_agent_session(result.agent)
             target = url_for("console.home")
             if request.htmx:
                 return make_response("", 204, redirect=target)
             return redirect(target, 303)
-        if result.locked:
+        if result.lock is not None:
+            until = f"{to_paris(result.lock.until):%H:%M}"
             form.form_errors.append(
-                f"Après {agents.MAX_FAILURES} essais infructueux, cet identifiant est bloqué "
-                f"pendant {int(agents.FAILURE_WINDOW.total_seconds() // 60)} minutes."
+                f"Trop d'essais infructueux ont été faits avec cet identifiant : il est bloqué "
+                f"jusqu'à {until}. Un superviseur peut le débloquer."
+                if result.lock.everywhere
+                else f"Après {citizen_auth.MAX_FAILURES} essais infructueux, cet identifiant est "
+                f"bloqué pendant {int(citizen_auth.LOCK_DURATION.total_seconds() // 60)} minutes "
+                f"(jusqu'à {until}). Un superviseur peut le débloquer."
             )
         else:
             form.code.errors.append(
@@ -656,7 +663,10 @@ def agents_page():
     return render_page(
         "operator/agents.html",
         nav="agents",
-        agents=list(agents.Agent.select().order_by(agents.Agent.display_name)),
+        agents=[
+            (agent, agents.lock_of_agent(agent) is not None)
+            for agent in agents.Agent.select().order_by(agents.Agent.display_name)
+        ],
         notice=session.pop("console_notice", None),
     )
 
@@ -722,6 +732,32 @@ def deactivate_agent(agent_id: int):
     if request.form.get("confirm") == "oui" and agent.id != g.agent.id:
         agents.deactivate(g.agent, agent)
         _notice(f"L'accès de {agent.username} est désactivé.")
+    return redirect(back, 303)
+
+
+@bp.route("/agents/<int(max=999999999):agent_id>/debloquer", methods=["GET", "POST"])
+@supervisor_only
+def unlock_agent(agent_id: int):
+    agent = agents.Agent.get_or_none(agents.Agent.id == agent_id) or abort(404)
+    back = url_for("console.agents_page")
+    if request.method == "GET":
+        return render_page(
+            "operator/confirm.html",
+            title=f"Débloquer l'identifiant de l'agent {agent.username} ?",
+            text="Ses essais de connexion échoués sont oubliés, quelle que soit l'adresse d'où "
+            "ils venaient : l'agent peut se connecter tout de suite. Si ces essais ne venaient "
+            "pas de lui, prévenez-le.",
+            button_text="Oui, débloquer",
+            back=back,
+            download=False,
+        )
+    if request.form.get("confirm") == "oui":
+        try:
+            agents.unlock_agent(g.agent, agent)
+        except agents.NotAllowed as refused:
+            _notice(str(refused))
+        else:
+            _notice(f"L'identifiant {agent.username} est débloqué.")
     return redirect(back, 303)
 
 

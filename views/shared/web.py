@@ -274,6 +274,12 @@ def compress(response: Response) -> Response:
     return response
 
 
+def client_address() -> str:
+    """Where the request came from, as the limits count it: the proxy's
+    ``X-Forwarded-For`` when ``PROXY_HOPS`` says there is one (ProxyFix), else the peer."""
+    return request.remote_addr or "inconnue"
+
+
 def form_secret(token: str) -> str:
     """The form secret of the session signed in with ``token``."""
     key = current_app.secret_key.encode()
