@@ -44,7 +44,7 @@ from models.shared.db import write_transaction
 from models.shared.mail import queue
 from views.shared.documents import credentials_letters
 
-from ..shared.forms import Form, TextField, email_validators
+from ..shared.forms import EmailAddressField, Form, TextField
 from ..shared.render import (
     external_url,
     form_to_retry,
@@ -350,9 +350,8 @@ class RefundForm(Form):
 
 
 class EmailForm(Form):
-    email = TextField(
-        "Nouvelle adresse électronique",
-        validators=email_validators("Saisissez la nouvelle adresse électronique"),
+    email = EmailAddressField(
+        "Nouvelle adresse électronique", "Saisissez la nouvelle adresse électronique"
     )
 
 
@@ -623,9 +622,8 @@ class NewAgentForm(Form):
             Length(max=80, message="Le prénom et le nom comportent au plus 80 caractères"),
         ],
     )
-    email = TextField(
-        "Adresse électronique professionnelle",
-        validators=email_validators("Saisissez l'adresse électronique de l'agent"),
+    email = EmailAddressField(
+        "Adresse électronique professionnelle", "Saisissez l'adresse électronique de l'agent"
     )
     role = TextField(
         "Rôle",
