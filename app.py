@@ -23,7 +23,8 @@ from models.cards import reason_label
 from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
-from models.operator.agents import AGENT_IDLE_LIMIT
+from models.operator.agents import AGENT_IDLE_LIMIT, SUPERVISOR
+from models.operator.agents import ROLES as AGENT_ROLES
 from models.pricing import euros, price
 from models.shared.clock import to_paris
 from models.shared.db import close_kept_connections, open_database
@@ -316,6 +317,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     subcommands.add_parser(
         "purge", help="delete or anonymise what is kept no longer (see the legal notice)"
     )
+    agent = subcommands.add_parser(
+        "create-agent",
+        help="add an agent of the Espace gestionnaire (a superviseur: the first one) and "
+        "e-mail them their enrolment link",
+    )
+    agent.add_argument("username", help="their identifiant, for example prenom.nom")
+    agent.add_argument("--name", required=True, help="their first and last name")
+    agent.add_argument("--email", required=True, help="where the enrolment link goes")
+    agent.add_argument("--role", choices=AGENT_ROLES, default=SUPERVISOR)
+    agent.add_argument(
+        "--print-link",
+        action="store_true",
+        help="print the enrolment link (valid 48 hours) instead of e-mailing it",
+    )
     return parser.parse_args(argv)
 
 
@@ -351,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         return commands.export_orders(args.folder, args.batch)
     if args.command == "import-statuses":
         return commands.import_statuses(app, args.file, args.report)
+    if args.command == "create-agent":
+        return commands.create_agent(
+            app, args.username, args.name, args.email, args.role, args.print_link
+        )
     if args.send_outbox:
         with models.database.connection_context():
             # Forgotten-credential requests a stopped server answered but never wrote.

@@ -54,17 +54,36 @@ STEP_BEFORE_TRUNCATE = max(
 )
 
 
-def test_migrate_brings_an_older_database_the_truncate_trigger_and_the_failures_client(app, capsys):
+def audit_table() -> tuple:
+    """The audit log's columns (and whether each takes NULL) and indexes."""
+    columns = sorted((c.name, c.null) for c in database.get_columns("audit_entry"))
+    indexes = sorted(
+        (i.name, tuple(i.columns), i.unique) for i in database.get_indexes("audit_entry")
+    )
+    return columns, indexes
+
+
+def test_migrate_brings_an_older_database_up_to_step_9(app, capsys):
+    """What step 9 changes: the failures' client, the audit log's operator entries (no
+    agent) and, on PostgreSQL, its TRUNCATE trigger; on SQLite the table is made again
+    for its column, and keeps its triggers and indexes."""
+    from playhouse.migrate import migrate
+
     postgres = app.config["DATABASE_URL"].startswith("postgres")
     with database.connection_context():
+        fresh = audit_table()
         an_entry()
+        # The database as version 7 had it.
         database.execute_sql('ALTER TABLE "login_failure" DROP COLUMN "client"')
+        migrate(migrations._migrator().add_not_null("audit_entry", "agent_id"))
         if postgres:
             database.execute_sql("DROP TRIGGER audit_entry_no_truncate ON audit_entry")
             with database.atomic() as transaction:  # as it was: TRUNCATE went through
                 database.execute_sql("TRUNCATE audit_entry")
                 assert AuditEntry.select().count() == 0
                 transaction.rollback()
+        else:
+            migrations.make_audit_log_append_only()  # (SQLite made the table again)
         migrations.SchemaVersion.update(version=STEP_BEFORE_TRUNCATE).execute()
     assert application.main(["--database", app.config["DATABASE_URL"], "migrate"]) == 0
     assert f"from version {STEP_BEFORE_TRUNCATE} to {migrations.CURRENT}" in (
@@ -72,10 +91,15 @@ def test_migrate_brings_an_older_database_the_truncate_trigger_and_the_failures_
     )
     with database.connection_context():
         assert "client" in {column.name for column in database.get_columns("login_failure")}
+        assert audit_table() == fresh
+        record(None, "Agent ajouté", "agent:9", {}, {})  # an operator's entry
+        attempts = ["UPDATE audit_entry SET action = 'rien'", "DELETE FROM audit_entry"]
         if postgres:
+            attempts.append("TRUNCATE audit_entry")
+        for statement in attempts:
             with pytest.raises(DatabaseError, match="append-only"), database.atomic():
-                database.execute_sql("TRUNCATE audit_entry")
-        assert AuditEntry.select().count() == 1
+                database.execute_sql(statement)
+        assert AuditEntry.select().count() == 2
 
 
 def test_migrate_creates_a_new_database_at_the_current_version(database_url, make_app, capsys):

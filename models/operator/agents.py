@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,11 +68,18 @@ class AuditEntry(BaseModel):
     under the README's two roles the application's cannot set them aside."""
 
     at = DateTimeField(default=clock.now, index=True)
-    agent = ForeignKeyField(Agent)
+    agent = ForeignKeyField(Agent, null=True)  # None: an operator, by a command (create-agent)
     action = CharField()
     subject = CharField(index=True)  # « request:10000 », « account:12 »
     before = TextField(default="{}")
     after = TextField(default="{}")
+
+    @property
+    def actor(self) -> str:
+        """« par Agnès GUICHET », as the history says who did it."""
+        if self.agent_id is None:
+            return "par un opérateur (commande create-agent)"
+        return f"par {self.agent.display_name}"
 
     @property
     def before_data(self) -> dict:
@@ -82,7 +90,7 @@ class AuditEntry(BaseModel):
         return json.loads(self.after)
 
 
-def record(agent: Agent, action: str, subject: str, before: dict, after: dict) -> AuditEntry:
+def record(agent: Agent | None, action: str, subject: str, before: dict, after: dict) -> AuditEntry:
     return AuditEntry.create(
         agent=agent,
         action=action,
@@ -231,11 +239,21 @@ ENROLMENT_LIFETIME = timedelta(hours=48)
 ISSUER = "CMI gestion"
 
 
+# An agent's identifiant: lower-case letters without accents, digits, dots and dashes.
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+USERNAME_MAX = 60
+
+
+def valid_username(username: str) -> bool:
+    return len(username) <= USERNAME_MAX and USERNAME.fullmatch(username) is not None
+
+
 def create_agent(
-    by: Agent, username: str, name: str, email: str, role: str
+    by: Agent | None, username: str, name: str, email: str, role: str
 ) -> tuple[Agent | None, str | None]:
     """A new agent, not enrolled yet, and the enrolment token (for the link); (None, None)
-    when the identifiant is taken."""
+    when the identifiant is taken. ``by``: the supervisor who adds them, or None for an
+    operator's command (the first agent of a new installation)."""
     token = secrets.token_urlsafe(32)
     with write_transaction():
         lock_names("agent:" + username)

@@ -164,9 +164,13 @@ def _languages(migrator) -> None:
 
 
 def _hostile_use(migrator) -> None:
-    # The audit log refuses TRUNCATE too; failed sign-ins are counted per client.
-    make_audit_log_append_only()
+    # Failed sign-ins are counted per client; an audit entry may be an operator's (a
+    # command's, with no agent); the audit log refuses TRUNCATE too (after the column's
+    # change: SQLite makes the table again, without its triggers).
     _add_missing(migrator, "login_failure", {"client": CharField(default="")})
+    if not next(c for c in database.get_columns("audit_entry") if c.name == "agent_id").null:
+        migrate(migrator.drop_not_null("audit_entry", "agent_id"))
+    make_audit_log_append_only()
 
 
 STEPS: list[Step] = [
@@ -177,7 +181,12 @@ STEPS: list[Step] = [
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
     Step(6, "holders' photos, named in the factory's batches", _photos),
     Step(7, "the language of each account and of each forgotten-credential request", _languages),
-    Step(9, "the audit log refuses TRUNCATE; failed sign-ins counted per client", _hostile_use),
+    Step(
+        9,
+        "the audit log refuses TRUNCATE and takes operators' entries; sign-in failures "
+        "counted per client",
+        _hostile_use,
+    ),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -56,6 +56,8 @@ from ..shared.web import client_address, forget_sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
 
+ENROLMENT_SUBJECT = "Votre accès à l'espace gestionnaire - Carte mobilité inclusion"
+
 OPEN_TO_ALL = {"console.login", "console.enrol"}
 
 
@@ -681,7 +683,7 @@ def new_agent():
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
         agent = token = None
-        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", username):
+        if not agents.valid_username(username):
             form.username.errors.append(
                 "L'identifiant ne comporte que des lettres sans accent, des chiffres, des "
                 "points et des tirets, par exemple prenom.nom"
@@ -701,7 +703,7 @@ def new_agent():
         if agent is not None:
             _deliver(
                 agent.email,
-                "Votre accès à l'espace gestionnaire - Carte mobilité inclusion",
+                ENROLMENT_SUBJECT,
                 "operator/email_enrolment.txt",
                 agent=agent,
                 link=external_url("console.enrol", token=token),
