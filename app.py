@@ -81,7 +81,8 @@ DEFAULTS = {
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     "RETRY_AFTER_SECONDS": 120,
     # Proxies in front that set X-Forwarded-For and X-Forwarded-Proto (0: none). The
-    # client's address counts in the limits of the forgotten-credential forms.
+    # client's address counts in the limits of the forgotten-credential forms and in the
+    # sign-in lock.
     "PROXY_HOPS": 0,
     # Minutes of inactivity before a citizen is signed out (the page warns before).
     "SESSION_IDLE_MINUTES": 30,
