@@ -24,7 +24,8 @@ from models.citizen import auth as citizen_auth
 from models.citizen import credentials
 from models.demo.data import load_demo_data
 from models.letters import PER_FILE as LETTERS_PER_FILE
-from models.operator.agents import AGENT_IDLE_LIMIT
+from models.operator.agents import AGENT_IDLE_LIMIT, SUPERVISOR
+from models.operator.agents import ROLES as AGENT_ROLES
 from models.pricing import euros, price
 from models.shared.clock import to_paris
 from models.shared.db import close_kept_connections, open_database
@@ -81,7 +82,8 @@ DEFAULTS = {
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     "RETRY_AFTER_SECONDS": 120,
     # Proxies in front that set X-Forwarded-For and X-Forwarded-Proto (0: none). The
-    # client's address counts in the limits of the forgotten-credential forms.
+    # client's address counts in the limits of the forgotten-credential forms and in the
+    # sign-in lock.
     "PROXY_HOPS": 0,
     # Minutes of inactivity before a citizen is signed out (the page warns before).
     "SESSION_IDLE_MINUTES": 30,
@@ -293,7 +295,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="send again the emails an SMTP failure left in the outbox, then exit",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="command")
-    subcommands.add_parser("migrate", help="bring the database's schema up to date, then exit")
+    migrate = subcommands.add_parser(
+        "migrate", help="bring the database's schema up to date (or create it), then exit"
+    )
+    migrate.add_argument(
+        "--app-role",
+        help="PostgreSQL: give this role the application's rights, and no more (README)",
+    )
     cards = subcommands.add_parser(
         "import-cards", help="import the CMI database's extract (CSV), then exit"
     )
@@ -330,6 +338,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     subcommands.add_parser(
         "purge", help="delete or anonymise what is kept no longer (see the legal notice)"
     )
+    agent = subcommands.add_parser(
+        "create-agent",
+        help="add an agent of the Espace gestionnaire (a superviseur: the first one) and "
+        "e-mail them their enrolment link",
+    )
+    agent.add_argument("username", help="their identifiant, for example prenom.nom")
+    agent.add_argument("--name", required=True, help="their first and last name")
+    agent.add_argument("--email", required=True, help="where the enrolment link goes")
+    agent.add_argument("--role", choices=AGENT_ROLES, default=SUPERVISOR)
+    agent.add_argument(
+        "--print-link",
+        action="store_true",
+        help="print the enrolment link (valid 48 hours) instead of e-mailing it",
+    )
     return parser.parse_args(argv)
 
 
@@ -346,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Refusing to start: {error}", file=sys.stderr)
         return 2
     if args.command == "migrate":
-        return commands.migrate()
+        return commands.migrate(args.app_role)
     if args.demo and not args.command:
         # A demonstration brings its own database up to date; a real server asks first.
         commands.migrate()
@@ -373,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
         return commands.export_orders(args.folder, args.batch)
     if args.command == "import-statuses":
         return commands.import_statuses(app, args.file, args.report)
+    if args.command == "create-agent":
+        return commands.create_agent(
+            app, args.username, args.name, args.email, args.role, args.print_link
+        )
     if args.send_outbox:
         with models.database.connection_context():
             # Forgotten-credential requests a stopped server answered but never wrote.

@@ -1,6 +1,7 @@
 """« Espace gestionnaire » in a browser, JavaScript on and off, desktop and phone, with the
 accessibility checks on every state: find a request and read its history, record a refund
-the citizen then sees, unlock an account, change an e-mail address, the figures."""
+the citizen then sees, unlock an account or an agent, change an e-mail address, the
+figures."""
 
 from __future__ import annotations
 
@@ -143,6 +144,29 @@ def test_an_agent_unlocks_an_account(page: Page, console, a11y):
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "camille.martin").exists()
     assert page.url.endswith(f"/gestion/comptes/{camille.id}")
+
+
+def test_a_supervisor_unlocks_an_agent_locked_out_from_elsewhere(page: Page, console, a11y):
+    with database.connection_context():
+        for _ in range(MAX_FAILURES):
+            LoginFailure.create(username="agent:agent.demo", client="203.0.113.66", at=clock.now())
+    agent_sign_in(page, "superviseur.demo")
+    page.get_by_role("link", name="Agents").click()
+    row = page.get_by_role("row").filter(has_text="agent.demo")
+    expect(row).to_contain_text("bloqué après des essais de connexion échoués")
+    a11y.check(page, "Espace gestionnaire : agents, un agent bloqué")
+    page.get_by_role("link", name="Débloquer agent.demo").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Débloquer l'identifiant de l'agent agent.demo ?"
+    )
+    a11y.check(page, "Espace gestionnaire : débloquer un agent, confirmation")
+    page.get_by_role("button", name="Oui, débloquer").click()
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text(
+        "L'identifiant agent.demo est débloqué."
+    )
+    expect(page.get_by_role("link", name="Débloquer agent.demo")).to_have_count(0)
+    with database.connection_context():
+        assert not LoginFailure.select().where(LoginFailure.username == "agent:agent.demo").exists()
 
 
 def test_an_email_change_sends_both_notices(page: Page, console, a11y):

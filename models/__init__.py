@@ -17,7 +17,7 @@ from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
 from .photos import Photo
 from .requests import CardRequest, Counter, RequestLine
-from .shared import migrations
+from .shared import migrations, rights
 from .shared.db import database, open_database
 from .shared.mail import OutboxEmail
 
@@ -50,13 +50,21 @@ ALL_MODELS = [
 
 def create_tables() -> None:
     """A new database gets every table at the current schema version; an existing
-    one is left alone, and refused if its schema is not the code's
-    (``migrations.SchemaOutOfDate``, whose message names the command to run)."""
+    one is left alone (nothing is created: the application's role needs no right to),
+    and refused if its schema is not the code's, or if the role connected lacks a right
+    the service needs (``migrations.SchemaOutOfDate``, whose message names the command
+    to run)."""
     with database.connection_context():
         if migrations.version() is None:
             migrations.create(ALL_MODELS)
-        else:
-            migrations.check()
+            return
+        migrations.check()
+        lacking = rights.missing()
+        if lacking:
+            raise migrations.SchemaOutOfDate(
+                f"The database role lacks {', '.join(lacking)}: run « {migrations.COMMAND} "
+                "--app-role ROLE » as the tables' owner (README, « Running it »)."
+            )
 
 
 __all__ = [

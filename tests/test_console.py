@@ -58,6 +58,7 @@ SUPERVISORS_ONLY = {
     "console.agents_page",
     "console.new_agent",
     "console.deactivate_agent",
+    "console.unlock_agent",
 }
 # Open to whoever holds the link: the page itself says whether the token is good.
 BY_TOKEN = {"console.login", "console.enrol"}
@@ -311,8 +312,11 @@ def test_an_agent_resends_the_identifiant_and_prepares_a_new_letter(app, client)
     code = text.split("Votre code d'activation : ")[1].split()[0]
     assert "Marie DURAND" in text and "3 place du Marché" in text
     with database.connection_context():
-        assert citizen_auth.sign_in("marie.durand", "Ancienne-2026").account is None
-        assert citizen_auth.sign_in("marie.durand", code).to_activate.username == "marie.durand"
+        assert citizen_auth.sign_in("marie.durand", "Ancienne-2026", "test").account is None
+        assert (
+            citizen_auth.sign_in("marie.durand", code, "test").to_activate.username
+            == "marie.durand"
+        )
     assert audit("Nouveau courrier de connexion").subject == f"account:{marie.id}"
     assert audit("Identifiant renvoyé").after_data == {"envoyé à": "marie.durand@example.org"}
 

@@ -425,7 +425,7 @@ def test_the_demo_data_comes_in_through_the_import_with_its_documented_passwords
     keys = {account.username: account.external_key for account in Account.select()}
     assert keys == {username: key for key, username in DEMO_ACCOUNTS.items()}
     for username, password in DEMO_PASSWORDS.items():
-        assert auth.sign_in(username, password).account.username == username
+        assert auth.sign_in(username, password, "test").account.username == username
     assert Card.select().count() == 9
     camille = Account.get(Account.username == "camille.martin")
     assert [b.first_name for b in camille.beneficiaries()] == ["Léo", "Inès"]

@@ -315,7 +315,7 @@ def test_a_new_secret_key_makes_again_the_codes_not_yet_printed(app, db):
     recorded = letters.record_next_file("courriers")
     printed = letters.letters_of(recorded, "a-new-key-since")  # the operator changed it
     for letter in printed:
-        attempt = citizen_auth.sign_in(letter.username, letter.code)
+        attempt = citizen_auth.sign_in(letter.username, letter.code, "127.0.0.1")
         assert attempt.to_activate is not None and attempt.to_activate.username == letter.username
     # The same file printed again: the same codes.
     assert letters.letters_of(recorded, "a-new-key-since") == printed
@@ -338,7 +338,7 @@ def test_an_agents_new_letter_cancels_the_one_still_owed(app, client, tmp_path, 
             (letters.BY_AGENT, True, False),
             (letters.IMPORTED, False, True),
         ]
-        assert citizen_auth.sign_in(account.username, code).to_activate is not None
+        assert citizen_auth.sign_in(account.username, code, "127.0.0.1").to_activate is not None
 
 
 def test_agents_see_which_accounts_wait_for_their_letter(app, client, tmp_path):

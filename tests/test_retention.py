@@ -44,7 +44,7 @@ def test_spent_sign_in_data_is_deleted(db, frozen_clock):
     auth.open_session(alfred)
     agents.open_session(agents.Agent.get(agents.Agent.username == "agent.demo"))
     auth.create_password_reset(alfred)
-    auth.sign_in("alfred.depot", "wrong")
+    auth.sign_in("alfred.depot", "wrong", "test")
     frozen_clock.advance(timedelta(hours=2))
     done = purge()
     assert done.counts["sessions"] == 2 and done.counts["reset links"] == 1

@@ -19,7 +19,13 @@ from ..shared.prepared import Prepared
 from ..shared.security import activation_digest, hash_password, password_matches, same_text
 from ..shared.security import token_digest as _digest
 
-MAX_FAILURES = 5
+# Failed sign-ins are counted per identifier and client address together: five from one
+# client lock the identifier for that client only, so that someone elsewhere who knows
+# (or guesses) an identifier cannot lock its holder out. A ceiling across all clients
+# still stops a guess spread over many addresses: four clients' worth of failures lock
+# the identifier everywhere (at most 20 guesses a quarter of an hour, 1,920 a day).
+MAX_FAILURES = 5  # from one client
+MAX_FAILURES_EVERYWHERE = 20  # from all clients together
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
 RESET_LINK_LIFETIME = timedelta(hours=1)
@@ -36,53 +42,90 @@ def normalise_username(username: str) -> str:
 
 
 class LoginFailure(BaseModel):
-    username = CharField(index=True)
+    username = CharField(index=True)  # as typed, normalised (agents': « agent: » before it)
     at = DateTimeField(index=True)
+    client = CharField(default="")  # the client's address, as the service sees it
+
+
+@dataclass(frozen=True)
+class Lock:
+    until: datetime
+    everywhere: bool  # the ceiling across all clients, not only this client's failures
+
+
+def lock_of(key: str, client: str | None) -> Lock | None:
+    """The lock on ``key`` for ``client`` (None: for any client, as an agent's page
+    shows it), or None if it may be tried now."""
+    now = clock.now()
+    recent = list(
+        LoginFailure.select(LoginFailure.at, LoginFailure.client)
+        .where((LoginFailure.username == key) & (LoginFailure.at > now - FAILURE_WINDOW))
+        .order_by(LoginFailure.at.desc())
+    )
+    locks = []
+    if len(recent) >= MAX_FAILURES_EVERYWHERE:
+        locks.append(Lock(recent[0].at + LOCK_DURATION, everywhere=True))
+    by_client: dict[str, list[datetime]] = {}
+    for failure in recent:
+        if client is None or failure.client == client:
+            by_client.setdefault(failure.client, []).append(failure.at)
+    locks += [
+        Lock(times[0] + LOCK_DURATION, everywhere=False)
+        for times in by_client.values()
+        if len(times) >= MAX_FAILURES
+    ]
+    locks = [lock for lock in locks if lock.until > now]
+    return max(locks, key=lambda lock: lock.until) if locks else None
+
+
+def count_failure(key: str, client: str) -> Lock | None:
+    """One more failed sign-in of ``key`` from ``client``; the lock it leads to."""
+    LoginFailure.create(username=key, client=client, at=clock.now())
+    return lock_of(key, client)
+
+
+def forget_failures(key: str, client: str | None = None) -> int:
+    """A success forgets its own client's failures (not those from elsewhere, which
+    still count towards the ceiling and keep their client locked); an unlock or a new
+    password forgets them all (``client`` None). How many were forgotten."""
+    which = LoginFailure.username == key
+    if client is not None:
+        which &= LoginFailure.client == client
+    return LoginFailure.delete().where(which).execute()
 
 
 @dataclass(frozen=True)
 class SignInResult:
     account: Account | None = None
-    locked_until: datetime | None = None
+    lock: Lock | None = None
     # An imported account signed in with its letter's activation code: it must
     # choose its password before anything else.
     to_activate: Account | None = None
 
 
-def locked_until(username: str) -> datetime | None:
-    """When the identifier may be tried again, or None if it is not locked."""
-    now = clock.now()
-    recent = list(
-        LoginFailure.select(LoginFailure.at)
-        .where(
-            (LoginFailure.username == normalise_username(username))
-            & (LoginFailure.at > now - FAILURE_WINDOW)
-        )
-        .order_by(LoginFailure.at.desc())
-    )
-    if len(recent) < MAX_FAILURES:
-        return None
-    until = recent[0].at + LOCK_DURATION
-    return until if until > now else None
+def locked_until(username: str, client: str | None = None) -> datetime | None:
+    """When the identifier may be tried again from ``client`` (None: from every
+    client), or None if it is not locked."""
+    lock = lock_of(normalise_username(username), client)
+    return lock.until if lock else None
 
 
-def sign_in(username: str, password: str) -> SignInResult:
-    """Check credentials, counting failures per identifier (known or not)."""
+def sign_in(username: str, password: str, client: str) -> SignInResult:
+    """Check credentials, counting failures per identifier (known or not) and client."""
     key = normalise_username(username)
-    until = locked_until(key)
-    if until is not None:
-        return SignInResult(locked_until=until)
+    lock = lock_of(key, client)
+    if lock is not None:
+        return SignInResult(lock=lock)
     account = Account.get_or_none(Account.username == key)
     if account is not None and not account.password_hash and account.activation_digest:
         password_matches(None, password)  # the same time as a password checked
         if same_text(account.activation_digest, activation_digest(password)):
-            LoginFailure.delete().where(LoginFailure.username == key).execute()
+            forget_failures(key, client)
             return SignInResult(to_activate=account)
     elif password_matches(account.password_hash if account else None, password):
-        LoginFailure.delete().where(LoginFailure.username == key).execute()
+        forget_failures(key, client)
         return SignInResult(account=account)
-    LoginFailure.create(username=key, at=clock.now())
-    return SignInResult(locked_until=locked_until(key))
+    return SignInResult(lock=count_failure(key, client))
 
 
 class PasswordReset(BaseModel):
@@ -133,7 +176,7 @@ def use_password_reset(token: str, new_password: str) -> Account | None:
         account.password_hash = hash_password(new_password)
         account.activation_digest = None  # the letter's code has done its work
         account.save()
-        LoginFailure.delete().where(LoginFailure.username == account.username).execute()
+        forget_failures(account.username)
         # Whoever was signed in with the old password is signed out everywhere.
         UserSession.delete().where(UserSession.account == account).execute()
         return account

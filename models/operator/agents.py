@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from ..citizen.auth import LoginFailure
+from ..citizen.auth import Lock, count_failure, forget_failures, lock_of
 from ..people import Account
 from ..shared.clock import clock
 from ..shared.db import BaseModel, lock_names, write_transaction
@@ -25,9 +26,8 @@ ROLES = (AGENT, SUPERVISOR)
 ROLE_LABELS = {AGENT: "Agent", SUPERVISOR: "Superviseur"}
 
 AGENT_IDLE_LIMIT = timedelta(minutes=15)
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-# Failed agent sign-ins are counted apart from citizens' identifiers.
+# Failed agent sign-ins are counted apart from citizens' identifiers, by the same rule
+# (``models.citizen.auth``: per identifier and client, with a ceiling across clients).
 FAILURE_PREFIX = "agent:"
 
 
@@ -64,14 +64,22 @@ class AgentSession(BaseModel):
 
 class AuditEntry(BaseModel):
     """Who did what, when, to what, with the state before and after. Written once: the
-    code has no way to change or delete an entry (and PostgreSQL refuses it)."""
+    code has no way to change or delete an entry, triggers refuse it (and TRUNCATE), and
+    under the README's two roles the application's cannot set them aside."""
 
     at = DateTimeField(default=clock.now, index=True)
-    agent = ForeignKeyField(Agent)
+    agent = ForeignKeyField(Agent, null=True)  # None: an operator, by a command (create-agent)
     action = CharField()
     subject = CharField(index=True)  # « request:10000 », « account:12 »
     before = TextField(default="{}")
     after = TextField(default="{}")
+
+    @property
+    def actor(self) -> str:
+        """« par Agnès GUICHET », as the history says who did it."""
+        if self.agent_id is None:
+            return "par un opérateur (commande create-agent)"
+        return f"par {self.agent.display_name}"
 
     @property
     def before_data(self) -> dict:
@@ -82,7 +90,7 @@ class AuditEntry(BaseModel):
         return json.loads(self.after)
 
 
-def record(agent: Agent, action: str, subject: str, before: dict, after: dict) -> AuditEntry:
+def record(agent: Agent | None, action: str, subject: str, before: dict, after: dict) -> AuditEntry:
     return AuditEntry.create(
         agent=agent,
         action=action,
@@ -108,15 +116,17 @@ def totp_now(secret: str) -> str:
 @dataclass(frozen=True)
 class AgentSignIn:
     agent: Agent | None = None
-    locked: bool = False
+    lock: Lock | None = None
 
 
-def _failures(key: str) -> int:
-    return (
-        LoginFailure.select()
-        .where((LoginFailure.username == key) & (LoginFailure.at > clock.now() - FAILURE_WINDOW))
-        .count()
-    )
+def _failure_key(username: str) -> str:
+    return FAILURE_PREFIX + username.strip().lower()
+
+
+def lock_of_agent(agent: Agent) -> Lock | None:
+    """Whether ``agent`` is locked out from some client (or from all), as their
+    supervisor sees it."""
+    return lock_of(_failure_key(agent.username), None)
 
 
 def accepted_step(agent: Agent, code: str) -> int | None:
@@ -134,13 +144,15 @@ def accepted_step(agent: Agent, code: str) -> int | None:
     return None
 
 
-def sign_in(username: str, password: str, code: str) -> AgentSignIn:
+def sign_in(username: str, password: str, code: str, client: str) -> AgentSignIn:
     """Password and the authenticator's code, both right; failures counted per identifier
-    (call inside a write transaction: two servers count the same identifier in turn)."""
-    key = FAILURE_PREFIX + username.strip().lower()
+    and client (call inside a write transaction: two servers count the same identifier in
+    turn)."""
+    key = _failure_key(username)
     lock_names(key)
-    if _failures(key) >= MAX_FAILURES:
-        return AgentSignIn(locked=True)
+    lock = lock_of(key, client)
+    if lock is not None:
+        return AgentSignIn(lock=lock)
     agent = Agent.get_or_none((Agent.username == username.strip().lower()) & Agent.active)
     password_ok = password_matches(agent.password_hash if agent else None, password)
     step = accepted_step(agent, code) if agent is not None else None
@@ -154,10 +166,9 @@ def sign_in(username: str, password: str, code: str) -> AgentSignIn:
             .execute()
         )
         if claimed == 1:
-            LoginFailure.delete().where(LoginFailure.username == key).execute()
+            forget_failures(key, client)
             return AgentSignIn(agent=agent)
-    LoginFailure.create(username=key, at=clock.now())
-    return AgentSignIn(locked=_failures(key) >= MAX_FAILURES)
+    return AgentSignIn(lock=count_failure(key, client))
 
 
 def open_session(agent: Agent) -> str:
@@ -185,12 +196,35 @@ def close_session(token: str) -> None:
     AgentSession.delete().where(AgentSession.token_digest == _digest(token)).execute()
 
 
+class NotAllowed(Exception):
+    """An action on agents' accounts the rules refuse: the message says why."""
+
+
+def unlock_agent(by: Agent, agent: Agent) -> int:
+    """A supervisor forgets another agent's failed sign-ins (from every client), in the
+    audit log; how many. Nobody unlocks themselves."""
+    if not by.is_supervisor:
+        raise NotAllowed("Seul un superviseur peut débloquer un agent.")
+    if by.id == agent.id:
+        raise NotAllowed("Vous ne pouvez pas débloquer votre propre identifiant.")
+    with write_transaction():
+        failures = forget_failures(_failure_key(agent.username))
+        if failures:
+            record(
+                by,
+                "Agent débloqué",
+                f"agent:{agent.id}",
+                {"essais échoués": failures},
+                {"essais échoués": 0},
+            )
+    return failures
+
+
 def unlock(agent: Agent, account: Account) -> int:
     """Forget the failed sign-ins of a citizen's identifier, in the audit log; how many."""
     with write_transaction():
-        failures = LoginFailure.select().where(LoginFailure.username == account.username).count()
+        failures = forget_failures(account.username)
         if failures:
-            LoginFailure.delete().where(LoginFailure.username == account.username).execute()
             record(
                 agent,
                 "Compte déverrouillé",
@@ -205,11 +239,21 @@ ENROLMENT_LIFETIME = timedelta(hours=48)
 ISSUER = "CMI gestion"
 
 
+# An agent's identifiant: lower-case letters without accents, digits, dots and dashes.
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+USERNAME_MAX = 60
+
+
+def valid_username(username: str) -> bool:
+    return len(username) <= USERNAME_MAX and USERNAME.fullmatch(username) is not None
+
+
 def create_agent(
-    by: Agent, username: str, name: str, email: str, role: str
+    by: Agent | None, username: str, name: str, email: str, role: str
 ) -> tuple[Agent | None, str | None]:
     """A new agent, not enrolled yet, and the enrolment token (for the link); (None, None)
-    when the identifiant is taken."""
+    when the identifiant is taken. ``by``: the supervisor who adds them, or None for an
+    operator's command (the first agent of a new installation)."""
     token = secrets.token_urlsafe(32)
     with write_transaction():
         lock_names("agent:" + username)

@@ -193,7 +193,7 @@ def history(request: CardRequest) -> list[Entry]:
     for entry in AuditEntry.select().where(
         AuditEntry.subject.in_([f"request:{request.id}", f"account:{request.account_id}"])
     ):
-        entries.append(Entry(entry.at, entry.action, f"par {entry.agent.display_name}"))
+        entries.append(Entry(entry.at, entry.action, entry.actor))
     return sorted(entries, key=lambda e: e.at)
 
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import (
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    ProgrammingError,
+)
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from .db import BaseModel, database, is_sqlite
@@ -77,7 +84,11 @@ APPEND_ONLY = "the audit log is append-only"
 
 
 def make_audit_log_append_only() -> None:
-    """The database itself refuses to change or delete an audit entry."""
+    """The database itself refuses to change or delete an audit entry: UPDATE and DELETE
+    (both databases), and TRUNCATE (PostgreSQL; SQLite has none, and a ``DELETE`` without
+    ``WHERE`` still runs the trigger). These hold against the code and anyone without
+    the right to alter the table; its owner can still disable them, hence a role apart
+    for the application (``app_role_grants``)."""
     if is_sqlite():
         for event in ("UPDATE", "DELETE"):
             database.execute_sql(
@@ -94,6 +105,11 @@ def make_audit_log_append_only() -> None:
     database.execute_sql(
         "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
         "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+    )
+    database.execute_sql("DROP TRIGGER IF EXISTS audit_entry_no_truncate ON audit_entry")
+    database.execute_sql(
+        "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()"
     )
 
 
@@ -154,6 +170,16 @@ def _credentials_letters(_migrator) -> None:
     database.create_tables([LetterFile, CredentialsLetter], safe=True)
 
 
+def _hostile_use(migrator) -> None:
+    # Failed sign-ins are counted per client; an audit entry may be an operator's (a
+    # command's, with no agent); the audit log refuses TRUNCATE too (after the column's
+    # change: SQLite makes the table again, without its triggers).
+    _add_missing(migrator, "login_failure", {"client": CharField(default="")})
+    if not next(c for c in database.get_columns("audit_entry") if c.name == "agent_id").null:
+        migrate(migrator.drop_not_null("audit_entry", "agent_id"))
+    make_audit_log_append_only()
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -163,6 +189,12 @@ STEPS: list[Step] = [
     Step(6, "holders' photos, named in the factory's batches", _photos),
     Step(7, "the language of each account and of each forgotten-credential request", _languages),
     Step(8, "credentials letters owed until printed, and their files", _credentials_letters),
+    Step(
+        9,
+        "the audit log refuses TRUNCATE and takes operators' entries; sign-in failures "
+        "counted per client",
+        _hostile_use,
+    ),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 
@@ -187,11 +219,18 @@ def version() -> int | None:
 def create(models: list) -> None:
     """A new database: every table as the code has it (``models`` include
     ``SchemaVersion``), at the current version."""
-    with database.atomic():
-        database.create_tables(models, safe=True)
-        make_audit_log_append_only()
-        SchemaVersion.delete().execute()
-        SchemaVersion.create(version=CURRENT)
+    try:
+        with database.atomic():
+            database.create_tables(models, safe=True)
+            make_audit_log_append_only()
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=CURRENT)
+    except ProgrammingError as error:  # PostgreSQL: the role may not create tables
+        reason = (str(error).splitlines() or ["refused"])[0]
+        raise SchemaOutOfDate(
+            f"The database has no tables and this role may not create them ({reason}): "
+            f"run « {COMMAND} » as the role that is to own them."
+        ) from error
 
 
 def check() -> None:

@@ -30,7 +30,7 @@ from ..shared.render import (
     safe_next,
     show_errors,
 )
-from ..shared.web import end_session, sign_in_token, start_session
+from ..shared.web import client_address, end_session, sign_in_token, start_session
 from .forms import ForgottenPasswordForm, ForgottenUsernameForm, NewPasswordForm, SignInForm
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def login():
         return show_login(form_to_retry(SignInForm) or SignInForm(formdata=None))
     form = SignInForm()
     if form.validate_on_submit():
-        result = auth.sign_in(form.username.data, form.password.data)
+        result = auth.sign_in(form.username.data, form.password.data, client_address())
         if result.account is not None:
             start_session(result.account)
             return after_sign_in()
@@ -90,8 +90,16 @@ def login():
             if request.htmx:
                 return "", 204, {"HX-Redirect": target}
             return redirect(target, 303)
-        if result.locked_until is not None:
-            until = to_paris(result.locked_until)
+        if result.lock is not None and result.lock.everywhere:
+            form.form_errors.append(
+                _(
+                    "Trop d'essais infructueux ont été faits avec cet identifiant : il est "
+                    "bloqué jusqu'à %(time)s. Vous pourrez réessayer à partir de cette heure, "
+                    "ou demander un nouveau mot de passe.",
+                    time=f"{to_paris(result.lock.until):%H:%M}",
+                )
+            )
+        elif result.lock is not None:
             form.form_errors.append(
                 _(
                     "Après %(failures)s essais infructueux, cet identifiant est bloqué "
@@ -99,7 +107,7 @@ def login():
                     "%(time)s, ou demander un nouveau mot de passe.",
                     failures=auth.MAX_FAILURES,
                     minutes=minutes(auth.LOCK_DURATION),
-                    time=f"{until:%H:%M}",
+                    time=f"{to_paris(result.lock.until):%H:%M}",
                 )
             )
         else:
@@ -155,10 +163,6 @@ FORGOTTEN = {
     credentials.USERNAME_REMINDER: ("citizen/auth/forgotten_username.html", ForgottenUsernameForm),
     credentials.RESET_LINK: ("citizen/auth/forgotten_password.html", ForgottenPasswordForm),
 }
-
-
-def client_address() -> str:
-    return request.remote_addr or "inconnue"
 
 
 def forgotten(kind: str, typed_field: str):

@@ -15,7 +15,7 @@ from models.cards import DUPLICATE, SECOND_COPY
 from models.citizen.auth import MIN_PASSWORD_LENGTH
 from models.shared.i18n import lazy_gettext
 
-from ..shared.forms import Form, HiddenTextField, TextField, email_validators
+from ..shared.forms import EmailAddressField, Form, HiddenTextField, TextField
 
 # Nobody's identifier is longer: a longer one is a mistake (or a probe).
 IDENTIFIER_MAX = 100
@@ -43,9 +43,8 @@ class SignInForm(Form):
 
 
 class ForgottenUsernameForm(Form):
-    email = TextField(
-        lazy_gettext("Adresse électronique"),
-        validators=email_validators(lazy_gettext("Saisissez votre adresse électronique")),
+    email = EmailAddressField(
+        lazy_gettext("Adresse électronique"), lazy_gettext("Saisissez votre adresse électronique")
     )
 
 

@@ -20,7 +20,7 @@ from models.shared.i18n import _, lazy_gettext
 
 from ..shared.forms import Form, TextField
 from ..shared.render import page_title, render_page
-from ..shared.web import content_security_policy, origin
+from ..shared.web import content_security_policy, origin, private
 from .qa import SANDBOX_HEADER
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ def context(transaction, heading: str, errors: bool = False) -> dict:
 
 
 @bp.route("", methods=["GET", "POST"])
+@private  # the order it carries in its address, and the card form
 def card_page():
     """The merchant sends the browser here with its sealed order."""
     try:

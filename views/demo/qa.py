@@ -38,6 +38,8 @@ from models import CredentialRequest, OutboxEmail
 from models.demo.data import reset_demo_database
 from models.shared.db import bound_to, database, make_database
 
+from ..shared.web import private
+
 bp = Blueprint("qa", __name__, url_prefix="/qa")
 
 HEADER = "X-QA-Secret"
@@ -144,6 +146,7 @@ def remove_data():
 
 
 @bp.route("/courriels")
+@private  # the e-mails' texts, their links and codes
 def emails():
     if current_app.extensions["qa_sandboxes"].get(sandbox_name()) is None:
         abort(404)

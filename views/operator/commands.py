@@ -15,13 +15,21 @@ import logging
 import sys
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, render_template, url_for
+from peewee import ProgrammingError
 
+import models
 from models import cmi_import, factory, letters, photos, retention
-from models.shared import migrations
+from models.operator import agents
+from models.shared import migrations, rights
 from models.shared.db import database
 from models.shared.i18n import force_locale, lazy_gettext
+from models.shared.mail import queue
+from views.shared.forms import EMAIL_MAX
+from views.shared.render import external_url
 
+from .console import ENROLMENT_SUBJECT
 from .files import write_atomically
 from .letters_printing import print_letters
 
@@ -68,19 +76,41 @@ def refusal(app: Flask, command: str | None, dry_run: bool, public_key: str) -> 
     return None
 
 
-def migrate() -> int:
+def migrate(app_role: str | None = None) -> int:
+    """Bring the schema up to date (a new database: create every table), then, with
+    ``app_role``, give that role the application's rights and no more (PostgreSQL)."""
     with database.connection_context():
         found = migrations.version()
-        if found is None:
-            return say("No table yet: the server creates them at the current version on start.")
         try:
-            applied = migrations.upgrade()
-        except migrations.SchemaOutOfDate as error:
+            if found is None:
+                models.create_tables()
+                applied = []
+            else:
+                applied = migrations.upgrade()
+            if app_role:
+                with database.atomic():
+                    rights.grant(app_role)
+        except (migrations.SchemaOutOfDate, rights.BadRole) as error:
             return say(str(error), 2, error=True)
+        except ProgrammingError as error:  # PostgreSQL: only the tables' owner alters them
+            reason = (str(error).splitlines() or ["refused"])[0]
+            return say(
+                f"The schema cannot be changed as this role ({reason}): run the command "
+                "as the role that owns the tables.",
+                2,
+                error=True,
+            )
+    granted = (
+        f" Role {app_role}: rows read and written, the audit log only read and added to."
+        if app_role
+        else ""
+    )
+    if found is None:
+        return say(f"Schema created at version {migrations.CURRENT}.{granted}")
     if not applied:
-        return say(f"Schema already at version {migrations.CURRENT}: nothing to do.")
+        return say(f"Schema already at version {migrations.CURRENT}: nothing to do.{granted}")
     steps = "; ".join(f"{s.version}: {s.description}" for s in applied)
-    return say(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).")
+    return say(f"Schema migrated from version {found} to {migrations.CURRENT} ({steps}).{granted}")
 
 
 def import_cards(
@@ -263,3 +293,63 @@ def purge(keep_months: int) -> int:
     with database.connection_context():
         done = retention.purge(keep_months)
     return say(done.summary() + ".")
+
+
+# -- the first agent, or any other, outside the console ----------------------------------------
+
+NAME_MAX = 80
+
+
+def create_agent(
+    app: Flask, username: str, name: str, email: str, role: str, print_link: bool = False
+) -> int:
+    """An agent (a superviseur unless told otherwise) and the enrolment link the console
+    sends a new agent: e-mailed to them, or printed for the operator to hand over. The
+    link is never logged: until it is used, it is the key to the account."""
+    username, name, email = username.strip().lower(), name.strip(), email.strip().lower()
+    refused = None
+    if not agents.valid_username(username):
+        refused = (
+            f"Identifiant « {username} » refused: at most {agents.USERNAME_MAX} lower-case "
+            "letters without accents, digits, dots and dashes, for example prenom.nom."
+        )
+    elif not 0 < len(name) <= NAME_MAX:
+        refused = f"--name: the agent's first and last name, {NAME_MAX} characters at most."
+    elif not valid_email(email):
+        refused = f"--email: « {email} » is not an e-mail address (for example nom@exemple.fr)."
+    base = app.config["PUBLIC_URL"] or ("http://127.0.0.1:8000" if app.config["DEMO"] else None)
+    if refused is None and base is None:
+        refused = "PUBLIC_URL is not set: the enrolment link is built from it."
+    if refused:
+        return say(refused, 2, error=True)
+    with database.connection_context():
+        agent, token = agents.create_agent(None, username, name, email, role)
+    if agent is None:
+        return say(f"Identifiant « {username} » is already taken: choose another.", 2, error=True)
+    hours = int(agents.ENROLMENT_LIFETIME.total_seconds() // 3600)
+    created = f"{agents.ROLE_LABELS[role]} {username} created"
+    with app.test_request_context(base_url=base):
+        link = external_url("console.enrol", token=token)
+        if print_link:
+            print(link)  # on the terminal only, never in the logs
+            return say(f"{created}; the enrolment link above is valid {hours} hours.")
+        text = render_template("operator/email_enrolment.txt", agent=agent, link=link, hours=hours)
+    with database.connection_context():
+        sent = app.extensions["mailer"].deliver(queue(agent.email, ENROLMENT_SUBJECT, text))
+    if sent.sent_at is None:
+        return say(
+            f"{created}; the enrolment e-mail to {agent.email} waits in the outbox "
+            "(not sent: set SMTP_URL, then run --send-outbox, or use --print-link).",
+            1,
+            error=True,
+        )
+    return say(f"{created}; enrolment link sent to {agent.email}, valid {hours} hours.")
+
+
+def valid_email(address: str) -> bool:
+    """The console's check (WTForms' Email validator runs the same library)."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return len(address) <= EMAIL_MAX

@@ -39,12 +39,12 @@ from models.payments import Payment
 from models.people import Account
 from models.pricing import euros
 from models.requests import CardRequest
-from models.shared.clock import clock
+from models.shared.clock import clock, to_paris
 from models.shared.db import write_transaction
 from models.shared.mail import queue
 from views.shared.documents import credentials_letters
 
-from ..shared.forms import Form, TextField, email_validators
+from ..shared.forms import EmailAddressField, Form, TextField
 from ..shared.render import (
     external_url,
     form_to_retry,
@@ -52,9 +52,11 @@ from ..shared.render import (
     render_page,
     show_errors,
 )
-from ..shared.web import forget_sign_in
+from ..shared.web import client_address, forget_sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/gestion")
+
+ENROLMENT_SUBJECT = "Votre accès à l'espace gestionnaire - Carte mobilité inclusion"
 
 OPEN_TO_ALL = {"console.login", "console.enrol"}
 
@@ -115,17 +117,24 @@ def login():
     form = AgentSignInForm()
     if form.validate_on_submit():
         with write_transaction():
-            result = agents.sign_in(form.username.data, form.password.data, form.code.data)
+            result = agents.sign_in(
+                form.username.data, form.password.data, form.code.data, client_address()
+            )
         if result.agent is not None:
             start_agent_session(result.agent)
             target = url_for("console.home")
             if request.htmx:
                 return make_response("", 204, redirect=target)
             return redirect(target, 303)
-        if result.locked:
+        if result.lock is not None:
+            until = f"{to_paris(result.lock.until):%H:%M}"
             form.form_errors.append(
-                f"Après {agents.MAX_FAILURES} essais infructueux, cet identifiant est bloqué "
-                f"pendant {int(agents.FAILURE_WINDOW.total_seconds() // 60)} minutes."
+                f"Trop d'essais infructueux ont été faits avec cet identifiant : il est bloqué "
+                f"jusqu'à {until}. Un superviseur peut le débloquer."
+                if result.lock.everywhere
+                else f"Après {citizen_auth.MAX_FAILURES} essais infructueux, cet identifiant est "
+                f"bloqué pendant {int(citizen_auth.LOCK_DURATION.total_seconds() // 60)} minutes "
+                f"(jusqu'à {until}). Un superviseur peut le débloquer."
             )
         else:
             form.code.errors.append(
@@ -346,9 +355,8 @@ class RefundForm(Form):
 
 
 class EmailForm(Form):
-    email = TextField(
-        "Nouvelle adresse électronique",
-        validators=email_validators("Saisissez la nouvelle adresse électronique"),
+    email = EmailAddressField(
+        "Nouvelle adresse électronique", "Saisissez la nouvelle adresse électronique"
     )
 
 
@@ -633,9 +641,8 @@ class NewAgentForm(Form):
             Length(max=80, message="Le prénom et le nom comportent au plus 80 caractères"),
         ],
     )
-    email = TextField(
-        "Adresse électronique professionnelle",
-        validators=email_validators("Saisissez l'adresse électronique de l'agent"),
+    email = EmailAddressField(
+        "Adresse électronique professionnelle", "Saisissez l'adresse électronique de l'agent"
     )
     role = TextField(
         "Rôle",
@@ -673,7 +680,10 @@ def agents_page():
     return render_page(
         "operator/agents.html",
         nav="agents",
-        agents=list(agents.Agent.select().order_by(agents.Agent.display_name)),
+        agents=[
+            (agent, agents.lock_of_agent(agent) is not None)
+            for agent in agents.Agent.select().order_by(agents.Agent.display_name)
+        ],
         notice=session.pop("console_notice", None),
     )
 
@@ -690,7 +700,7 @@ def new_agent():
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
         agent = token = None
-        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", username):
+        if not agents.valid_username(username):
             form.username.errors.append(
                 "L'identifiant ne comporte que des lettres sans accent, des chiffres, des "
                 "points et des tirets, par exemple prenom.nom"
@@ -710,7 +720,7 @@ def new_agent():
         if agent is not None:
             _deliver(
                 agent.email,
-                "Votre accès à l'espace gestionnaire - Carte mobilité inclusion",
+                ENROLMENT_SUBJECT,
                 "operator/email_enrolment.txt",
                 agent=agent,
                 link=external_url("console.enrol", token=token),
@@ -739,6 +749,32 @@ def deactivate_agent(agent_id: int):
     if request.form.get("confirm") == "oui" and agent.id != g.agent.id:
         agents.deactivate(g.agent, agent)
         _notice(f"L'accès de {agent.username} est désactivé.")
+    return redirect(back, 303)
+
+
+@bp.route("/agents/<int(max=999999999):agent_id>/debloquer", methods=["GET", "POST"])
+@supervisor_only
+def unlock_agent(agent_id: int):
+    agent = agents.Agent.get_or_none(agents.Agent.id == agent_id) or abort(404)
+    back = url_for("console.agents_page")
+    if request.method == "GET":
+        return render_page(
+            "operator/confirm.html",
+            title=f"Débloquer l'identifiant de l'agent {agent.username} ?",
+            text="Ses essais de connexion échoués sont oubliés, quelle que soit l'adresse d'où "
+            "ils venaient : l'agent peut se connecter tout de suite. Si ces essais ne venaient "
+            "pas de lui, prévenez-le.",
+            button_text="Oui, débloquer",
+            back=back,
+            download=False,
+        )
+    if request.form.get("confirm") == "oui":
+        try:
+            agents.unlock_agent(g.agent, agent)
+        except agents.NotAllowed as refused:
+            _notice(str(refused))
+        else:
+            _notice(f"L'identifiant {agent.username} est débloqué.")
     return redirect(back, 303)
 
 

@@ -91,3 +91,17 @@ def email_validators(required: str) -> list:
             check_deliverability=False,
         ),
     ]
+
+
+def trimmed(value):
+    """What was typed, without the spaces and tabs around it (a pasted address often
+    brings some): they are never part of an e-mail address."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class EmailAddressField(TextField):
+    """An e-mail address: the same checks and messages on every form, checked (and
+    kept) without the spaces around it."""
+
+    def __init__(self, label, required: str, **kwargs) -> None:
+        super().__init__(label, validators=email_validators(required), filters=[trimmed], **kwargs)

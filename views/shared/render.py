@@ -254,11 +254,21 @@ def retry_with(errors: dict[str, list[str]], answers=(), form_errors=()):
     return redirect(this_address(), 303)
 
 
+PRIVATE = "private_answer"
+
+
+def keep_private() -> None:
+    """This answer carries a secret or someone's data: never kept by a browser or a
+    proxy, whoever asks (``web.private_answer``)."""
+    setattr(g, PRIVATE, True)
+
+
 def form_to_retry(make_form):
     """The form kept by ``retry_later`` for this page, with its errors, or None."""
     kept = session.pop("retry", None)
     if not kept or kept["path"] != request.path:
         return None
+    keep_private()  # what was typed (an identifiant, an e-mail) is on the page again
     form = make_form(formdata=MultiDict(kept["data"]))
     for name, errors in kept["errors"].items():
         if name in form:

@@ -20,7 +20,7 @@ from models.shared.db import database
 from .easy_read import SESSION_KEY as EASY_READ
 from .language import SESSION_KEY as LANGUAGE
 from .language import settle_account_language
-from .render import this_address
+from .render import PRIVATE, this_address
 
 COMPRESSED_TYPES = {
     "text/html",
@@ -195,6 +195,8 @@ def init_web(app: Flask) -> None:
             # Personal pages: never stored by the browser or a proxy, and the
             # back button asks the server again rather than showing a stale step.
             headers.setdefault("Cache-Control", "no-store")
+        if private_answer():
+            headers["Cache-Control"] = "no-store"  # whatever its type, whoever asks
         return compress(response)  # no Vary on no-store answers: SessionInterface
 
     # Registered last, so it runs before the one above.
@@ -214,6 +216,25 @@ def init_web(app: Flask) -> None:
         return response
 
 
+def private(view):
+    """A route whose answers carry a secret or someone's data even when nobody is
+    signed in: never kept by a browser or a proxy (``no-store``, no validator)."""
+    view.private = True
+    return view
+
+
+def private_answer() -> bool:
+    """Whether this answer must never be kept, whoever asks: the route says so
+    (``private``), or the answer does (``render.keep_private``), or the address carries a
+    token (any value in the path but a number: an enrolment, reset or payment link;
+    the page it opens is someone's, and the token itself is a secret)."""
+    if g.get(PRIVATE):
+        return True
+    if getattr(current_app.view_functions.get(request.endpoint), "private", False):
+        return True
+    return any(not isinstance(value, int) for value in (request.view_args or {}).values())
+
+
 # A form's token changes at each page, but any token given to the same session stays
 # valid: for that session, a page that differs only by it is the same page.
 FORM_TOKEN = re.compile(rb'(name="csrf_token" value=")[^"]*"')
@@ -229,6 +250,7 @@ def revalidated(response: Response) -> bool:
         or g.get("agent") is not None
         or "Cache-Control" in response.headers
         or response.direct_passthrough
+        or private_answer()
     ):
         return False
     # Any token signed for the session's own secret stays valid: the validator names
@@ -272,6 +294,12 @@ def compress(response: Response) -> Response:
         response.set_data(gzip.compress(body, 9 if save_data else 6))
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def client_address() -> str:
+    """Where the request came from, as the limits count it: the proxy's
+    ``X-Forwarded-For`` when ``PROXY_HOPS`` says there is one (ProxyFix), else the peer."""
+    return request.remote_addr or "inconnue"
 
 
 def form_secret(token: str) -> str:
