@@ -10,6 +10,8 @@ the same security headers as the service's and say what happened in French.
 from __future__ import annotations
 
 import html
+import os
+import re
 
 from flask import Flask
 from gunicorn import util
@@ -79,6 +81,20 @@ LOG_CONFIG = {
 }
 
 
+def control_socket_path(host: str, port: int) -> str:
+    """Where ``gunicornc -s PATH`` reaches this instance: a socket of its own, named after
+    the address it serves. gunicorn's default is one path for every instance a user runs
+    on the host: the last one started took it from the others, and the first one
+    stopped removed it."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        folder = runtime
+    else:
+        folder = os.path.join(os.path.expanduser("~"), ".gunicorn")
+    name = re.sub(r"[^A-Za-z0-9.-]", "_", host)
+    return os.path.join(folder, f"cmi-{name}-{port}.ctl")
+
+
 def serve(
     app: Flask,
     host: str,
@@ -109,6 +125,7 @@ def serve(
             # A browser pausing between two steps keeps its connection: shorter, and the
             # server may close it just as the next request leaves (a reset on the client).
             self.cfg.set("keepalive", 5)
+            self.cfg.set("control_socket", control_socket_path(host, port))
 
         def load(self):
             return app
