@@ -14,7 +14,7 @@ from .factory import FactoryBatch
 from .operator.agents import Agent, AgentSession, AuditEntry
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
-from .photos import Photo
+from .photos import Photo, PhotoUpload
 from .requests import CardRequest, Counter, RequestLine
 from .shared import migrations
 from .shared.db import database, open_database
@@ -38,6 +38,7 @@ ALL_MODELS = [
     ProviderTransaction,
     FactoryBatch,
     Photo,
+    PhotoUpload,
     Agent,
     AgentSession,
     AuditEntry,
@@ -75,6 +76,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Photo",
+    "PhotoUpload",
     "ProviderTransaction",
     "RequestLine",
     "UserSession",

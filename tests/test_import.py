@@ -21,6 +21,7 @@ from models import (
     FactoryBatch,
     Mandate,
     Payment,
+    PhotoUpload,
     RequestLine,
     cmi_import,
 )
@@ -297,7 +298,14 @@ ADDED = {
         "returned_email",
     ),
 }
-ADDED_TABLES = (FactoryBatch, Agent, AgentSession, AuditEntry, migrations.SchemaVersion)
+ADDED_TABLES = (
+    FactoryBatch,
+    Agent,
+    AgentSession,
+    AuditEntry,
+    PhotoUpload,
+    migrations.SchemaVersion,
+)
 # (the agent table arrives whole at step 3; step 5's columns are checked by a test of its own)
 
 

@@ -147,6 +147,13 @@ def _languages(migrator) -> None:
     _add_missing(migrator, "credential_request", {"language": CharField(max_length=5, default="")})
 
 
+def _photo_uploads(_migrator) -> None:
+    # What each account sent as a photo in the last hour: the hourly limit counts it.
+    from ..photos import PhotoUpload
+
+    database.create_tables([PhotoUpload], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -155,6 +162,7 @@ STEPS: list[Step] = [
     Step(5, "agents enrol by a link sent to them; a code works once", _agents_enrol),
     Step(6, "holders' photos, named in the factory's batches", _photos),
     Step(7, "the language of each account and of each forgotten-credential request", _languages),
+    Step(10, "the photos each account sent in the last hour", _photo_uploads),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 
