@@ -264,6 +264,16 @@ def _letters_per_file(text: str) -> int:
     return int(text)
 
 
+def seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number < 3600:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
+    return number
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(
@@ -289,6 +299,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gunicorn worker processes (default 2)",
     )
     parser.add_argument("--threads", type=int, default=int(env.get("THREADS", "4")))
+    parser.add_argument(
+        "--head-timeout",
+        type=seconds,
+        default=env.get("REQUEST_HEAD_TIMEOUT", "10"),
+        help="seconds a request's head may take to arrive (default 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=seconds,
+        default=env.get("REQUEST_BODY_TIMEOUT", "30"),
+        help="seconds a request's body may go without a byte (default 30)",
+    )
     parser.add_argument(
         "--send-outbox",
         action="store_true",
@@ -449,7 +471,9 @@ def main(argv: list[str] | None = None) -> int:
 
     close_kept_connections()  # each worker opens its own, after the fork
     print(f"Serving on http://{args.host}:{args.port}/", flush=True)
-    serve(app, args.host, args.port, args.workers, args.threads)
+    serve(
+        app, args.host, args.port, args.workers, args.threads, args.head_timeout, args.body_timeout
+    )
     return 0
 
 

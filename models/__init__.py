@@ -15,7 +15,7 @@ from .letters import CredentialsLetter, LetterFile
 from .operator.agents import Agent, AgentSession, AuditEntry
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
-from .photos import Photo
+from .photos import Photo, PhotoUpload
 from .requests import CardRequest, Counter, RequestLine
 from .shared import migrations, rights
 from .shared.db import database, open_database
@@ -41,6 +41,7 @@ ALL_MODELS = [
     LetterFile,
     CredentialsLetter,
     Photo,
+    PhotoUpload,
     Agent,
     AgentSession,
     AuditEntry,
@@ -88,6 +89,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Photo",
+    "PhotoUpload",
     "ProviderTransaction",
     "RequestLine",
     "UserSession",

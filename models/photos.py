@@ -7,6 +7,13 @@ JPEG, so that nothing of the original file survives but its pixels (no EXIF
 with a place or a camera, no comment, no colour profile) and a crafted file
 cannot reach the card factory.
 
+Decoding is what costs the server: before any pixel is decoded, the picture's
+header says how many bytes decoding it takes (its pixels at their depth, or,
+for a progressive JPEG, every coefficient of the picture), and a picture over
+MAX_DECODED_BYTES is refused. Each account may send UPLOADS_PER_HOUR files an
+hour (counted in the database, so across every server); after a decode the
+memory it took is given back to the system.
+
 The photos live in the database, beside the rest of the holder's data: every
 app server sees them, backups hold them, and none is ever under the web root.
 A holder has at most one current photo; a new one replaces it. The factory's
@@ -18,9 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import threading
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
@@ -29,6 +38,7 @@ from .people import Account, Beneficiary, Mandate
 from .shared.clock import clock
 from .shared.db import BaseModel, lock_names, write_transaction
 from .shared.i18n import _
+from .shared.memory import give_back_memory
 from .shared.prepared import Prepared
 
 MAX_BYTES = 5 * 1024 * 1024  # « 5 Mo »
@@ -39,6 +49,18 @@ MIN_WIDTH, MIN_HEIGHT = 413, 531
 # so a phone's 50-megapixel photo costs little; a PNG is decoded whole.
 MAX_PIXELS = 64_000_000
 MAX_PNG_PIXELS = 16_000_000
+# What decoding one picture may take, in bytes: a 12-megapixel PNG in 8-bit colour
+# (4000 x 3000, 4 bytes a pixel once decoded), half of one in 16-bit colour. A JPEG
+# decoded at a reduced scale takes little; a progressive JPEG keeps every coefficient
+# of the whole picture meanwhile (2 bytes for each sample of each component).
+MAX_DECODED_BYTES = 48 * 1024 * 1024
+# Pillow's bytes for a pixel of each mode once decoded (any other mode: 4).
+PILLOW_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+# PNG colour types (IHDR): samples a pixel.
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Files an account may send an hour (each decoded, kept or refused).
+UPLOADS_PER_HOUR = 10
+UPLOAD_WINDOW = timedelta(hours=1)
 # Photos decoded at the same time in one process (each may take ~100 MB meanwhile).
 DECODING_AT_ONCE = 2
 _decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
@@ -82,6 +104,33 @@ class Photo(BaseModel):
         return f"{self.sha256}.jpg"
 
 
+class PhotoUpload(BaseModel):
+    """A file an account sent as a photo: what the hourly limit counts."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    created_at = DateTimeField(index=True)
+
+
+def admit_upload(account: Account) -> datetime | None:
+    """Count a file ``account`` sends against its hourly limit; if that limit is reached,
+    nothing is counted and the answer is the moment from which it may send another."""
+    now = clock.now()
+    with write_transaction():
+        # Two servers counting at once must not both see room for one more.
+        lock_names(f"photo uploads {account.id}")
+        since = now - UPLOAD_WINDOW
+        recent = list(
+            PhotoUpload.select(PhotoUpload.created_at)
+            .where((PhotoUpload.account == account) & (PhotoUpload.created_at > since))
+            .order_by(PhotoUpload.created_at.desc())
+            .limit(UPLOADS_PER_HOUR)
+        )
+        if len(recent) >= UPLOADS_PER_HOUR:
+            return recent[-1].created_at + UPLOAD_WINDOW
+        PhotoUpload.create(account=account, created_at=now)
+    return None
+
+
 @dataclass(frozen=True)
 class CleanPhoto:
     data: bytes
@@ -93,9 +142,9 @@ class CleanPhoto:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def _upright_size(image: Image.Image) -> tuple[int, int]:
-    """The picture's size once turned the way its EXIF says (read without decoding it)."""
-    width, height = image.size
+def _upright_size(image: Image.Image, size: tuple[int, int]) -> tuple[int, int]:
+    """The picture's ``size`` once turned the way its EXIF says."""
+    width, height = size
     try:
         orientation = image.getexif().get(ORIENTATION_TAG)
     except (OSError, ValueError, SyntaxError):
@@ -103,12 +152,37 @@ def _upright_size(image: Image.Image) -> tuple[int, int]:
     return (height, width) if orientation in QUARTER_TURNS else (width, height)
 
 
+def decoded_bytes(image: Image.Image, full_size: tuple[int, int], data: bytes) -> int:
+    """What decoding ``image`` takes, in bytes, read from its header (``image`` opened,
+    and for a JPEG given its reduced scale; ``full_size`` its size in the file)."""
+    width, height = full_size
+    if image.format in JPEG_FORMATS and (
+        image.info.get("progressive") or image.info.get("progression")
+    ):
+        # Every coefficient of the picture is kept until the last scan: 2 bytes for each
+        # sample of each component, a component's samples fewer when it is subsampled.
+        layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+        h_max = max(layer[1] for layer in layers)
+        v_max = max(layer[2] for layer in layers)
+        samples = sum(width * height * layer[1] * layer[2] / (h_max * v_max) for layer in layers)
+        return int(2 * samples)
+    pixel = PILLOW_PIXEL_BYTES.get(image.mode, 4)
+    if image.format == "PNG" and data[12:16] == b"IHDR":
+        # The samples at their depth (16 bits: twice 8), as the decoder produces them.
+        depth, colour_type = struct.unpack(">BB", data[24:26])
+        pixel = max(pixel, PNG_CHANNELS.get(colour_type, 4) * depth / 8)
+    reduced_width, reduced_height = image.size  # a JPEG: at the scale it is decoded at
+    return int(reduced_width * reduced_height * pixel)
+
+
 def clean(data: bytes) -> CleanPhoto:
     """Check a file sent as a photo and draw it again as a JPEG without metadata.
 
     Decoding is the costly part: at most DECODING_AT_ONCE photos are decoded at a
-    time in a process, a JPEG is decoded directly at the smallest scale that still
-    covers the stored size, and the picture is made small before any other copy.
+    time in a process, a picture whose decoding would take more than
+    MAX_DECODED_BYTES is refused from its header, a JPEG is decoded directly at the
+    smallest scale that still covers the stored size, the picture is made small
+    before any other copy, and the memory decoding took is given back afterwards.
     """
     if not data:
         raise PhotoRefused(
@@ -119,7 +193,10 @@ def clean(data: bytes) -> CleanPhoto:
     with _decoding:
         # Never accept a truncated file, whatever another library set for the process.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
-        return _clean(data)
+        try:
+            return _clean(data)
+        finally:
+            give_back_memory()
 
 
 def _clean(data: bytes) -> CleanPhoto:
@@ -127,6 +204,12 @@ def _clean(data: bytes) -> CleanPhoto:
         _(
             "Le fichier choisi n'est pas une photo au format JPEG ou PNG : choisissez un "
             "fichier JPEG (.jpg) ou PNG (.png)"
+        )
+    )
+    broken = PhotoRefused(
+        _(
+            "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de "
+            "nouveau, puis choisissez-la"
         )
     )
     with warnings.catch_warnings():
@@ -142,7 +225,19 @@ def _clean(data: bytes) -> CleanPhoto:
         limit = MAX_PIXELS if image.format in JPEG_FORMATS else MAX_PNG_PIXELS
         if image.width * image.height > limit:
             raise PhotoRefused(too_many_pixels_message())
-        width, height = _upright_size(image)
+        full_size = image.size
+        # Either way up, the stored picture fits in a square of its longer side.
+        box = (max(STORED_MAX), max(STORED_MAX))
+        if image.format in JPEG_FORMATS:
+            try:
+                image.draft("RGB", box)  # a JPEG decodes at 1/2, 1/4 or 1/8 of its size
+            except (OSError, ValueError, SyntaxError) as error:
+                raise broken from error
+        # Before anything decodes a pixel (a PNG's EXIF may come after its pixels: reading
+        # it decodes them).
+        if decoded_bytes(image, full_size, data) > MAX_DECODED_BYTES:
+            raise PhotoRefused(too_heavy_message())
+        width, height = _upright_size(image, full_size)
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             raise PhotoRefused(
                 _(
@@ -154,11 +249,7 @@ def _clean(data: bytes) -> CleanPhoto:
                     min_height=MIN_HEIGHT,
                 )
             )
-        # Either way up, the stored picture fits in a square of its longer side.
-        box = (max(STORED_MAX), max(STORED_MAX))
         try:
-            if image.format in JPEG_FORMATS:
-                image.draft("RGB", box)  # a JPEG decodes at 1/2, 1/4 or 1/8 of its size
             exif = image.getexif()
             profile = image.info.get("icc_profile")
             image.load()
@@ -167,12 +258,7 @@ def _clean(data: bytes) -> CleanPhoto:
             image.getexif().update(exif)  # only its orientation is used, just below
             upright = ImageOps.exif_transpose(image)
         except (OSError, ValueError, SyntaxError) as error:
-            raise PhotoRefused(
-                _(
-                    "Le fichier de la photo est abîmé ou incomplet : enregistrez-la de "
-                    "nouveau, puis choisissez-la"
-                )
-            ) from error
+            raise broken from error
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         # A transparent background becomes white, as on a printed photo.
         upright = upright.convert("RGBA")
@@ -206,6 +292,13 @@ def too_large_message() -> str:
         "Le fichier choisi dépasse %(size)s : choisissez une photo plus légère, "
         "ou enregistrez-la dans une taille plus petite",
         size=megabytes(MAX_BYTES),
+    )
+
+
+def too_heavy_message() -> str:
+    return _(
+        "La photo est trop lourde à ouvrir : enregistrez-la dans une taille plus petite "
+        "(par exemple 2000 pixels de haut), puis choisissez-la de nouveau"
     )
 
 

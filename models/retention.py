@@ -5,8 +5,8 @@
   cancelled and its lines released, so that its cards may be asked for again
   (a card revoked by « Oui » stays revoked, and may get a duplicate).
 - Sessions past their idle limit, reset links past their lifetime or used,
-  sign-in failures and forgotten-credential requests past the windows that
-  count them: deleted.
+  sign-in failures, forgotten-credential requests and photo uploads past the
+  windows that count them: deleted.
 - A paid request, ``keep_months`` after its payment (``RETENTION_MONTHS``,
   default 24): its delivery address is blanked, its payments' masked card
   numbers removed; every e-mail sent before then keeps its subject and dates,
@@ -35,7 +35,7 @@ from .citizen.credentials import WINDOW, CredentialRequest
 from .operator.agents import AGENT_IDLE_LIMIT, AgentSession
 from .payments import Payment
 from .people import Address
-from .photos import Photo
+from .photos import UPLOAD_WINDOW, Photo, PhotoUpload
 from .requests import (
     CANCELLED,
     DRAFT,
@@ -109,6 +109,9 @@ def purge(keep_months: int = DEFAULT_KEEP_MONTHS) -> Purge:
                 & CredentialRequest.taken_at.is_null(False)
             )
             .execute()
+        )
+        result.counts["photo uploads counted"] = (
+            PhotoUpload.delete().where(PhotoUpload.created_at < now - UPLOAD_WINDOW).execute()
         )
 
     # Paid requests past the retention period, not yet anonymised.

@@ -46,7 +46,9 @@ class Server:
 
     def start(self) -> Server:
         env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PAYMENT_URL")}
-        env.update(DATABASE_URL=self.database_url, PYTHONUNBUFFERED="1")
+        # The control socket in the test's folder: a server killed leaves it behind.
+        runtime = str(self.log_path.parent)
+        env.update(DATABASE_URL=self.database_url, PYTHONUNBUFFERED="1", XDG_RUNTIME_DIR=runtime)
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "app.py", "--demo", "--port", str(self.port), "--workers", "1"],

@@ -23,6 +23,7 @@ from models import (
     LetterFile,
     Mandate,
     Payment,
+    PhotoUpload,
     RequestLine,
     cmi_import,
     letters,
@@ -326,6 +327,7 @@ ADDED_TABLES = (
     AuditEntry,
     LetterFile,
     CredentialsLetter,
+    PhotoUpload,
     migrations.SchemaVersion,
 )
 # (the agent table arrives whole at step 3; step 5's columns are checked by a test of its own)

@@ -54,6 +54,16 @@ def test_spent_sign_in_data_is_deleted(db, frozen_clock):
         assert model.select().count() == 0
 
 
+def test_the_count_of_photos_sent_goes_once_its_hour_is_past(db, frozen_clock):
+    alfred = Account.get(Account.username == "alfred.depot")
+    assert photos.admit_upload(alfred) is None
+    frozen_clock.advance(timedelta(minutes=59))
+    assert purge().counts["photo uploads counted"] == 0
+    frozen_clock.advance(timedelta(minutes=2))
+    assert purge().counts["photo uploads counted"] == 1
+    assert photos.PhotoUpload.select().count() == 0
+
+
 def test_paid_requests_are_anonymised_after_the_period_once(db, frozen_clock):
     paid_requests(1)
     request = CardRequest.get(CardRequest.number.is_null(False))

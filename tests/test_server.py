@@ -175,3 +175,68 @@ def test_options_come_from_the_environment(value):
         "postgresql://u@h/db",
     )
     assert parse_args(["--port", "8123"]).port == 8123
+
+
+def test_the_request_time_outs_come_from_the_options_or_the_environment(monkeypatch, capsys):
+    from app import parse_args
+
+    assert (parse_args([]).head_timeout, parse_args([]).body_timeout) == (10, 30)
+    monkeypatch.setenv("REQUEST_HEAD_TIMEOUT", "2.5")
+    monkeypatch.setenv("REQUEST_BODY_TIMEOUT", "45")
+    assert (parse_args([]).head_timeout, parse_args([]).body_timeout) == (2.5, 45)
+    assert parse_args(["--body-timeout", "5"]).body_timeout == 5
+    for bad in ("0", "-1", "abc", "nan", "inf"):
+        with pytest.raises(SystemExit) as exit_status:
+            parse_args(["--head-timeout", bad])
+        assert exit_status.value.code == 2
+        assert "is not a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_two_servers_on_one_host_each_have_their_own_control_socket(tmp_path):
+    """gunicorn's default control socket is one path per user: a second server took it
+    from the first (``gunicornc`` then reached the wrong one), and stopping either removed
+    it for both."""
+    from gunicorn.ctl.client import ControlClient
+
+    servers = {}
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "app.py", "--demo", "--port", str(port), "--workers", "1"],
+                cwd=ROOT,
+                env=_env(
+                    DATABASE_URL=f"sqlite:///{tmp_path / f'{name}.sqlite3'}",
+                    XDG_RUNTIME_DIR=str(tmp_path),
+                ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            servers[port] = process
+            _wait_for(f"http://127.0.0.1:{port}/sante", process)
+        sockets = {port: tmp_path / f"cmi-127.0.0.1-{port}.ctl" for port in servers}
+
+        def bind_of(path: Path) -> str:
+            deadline = time.monotonic() + 30  # the socket opens once the workers are up
+            while not path.exists():
+                assert time.monotonic() < deadline, f"no control socket at {path}"
+                time.sleep(0.1)
+            with ControlClient(str(path), timeout=10) as control:
+                return control.send_command("show config")["bind"]
+
+        for port, path in sockets.items():
+            assert bind_of(path) == [f"127.0.0.1:{port}"]
+        assert not (tmp_path / "gunicorn.ctl").exists()
+
+        first, second = servers
+        stopped = servers.pop(first)
+        stopped.terminate()
+        stopped.communicate(timeout=30)
+        assert not sockets[first].exists(), "the stopped server left its socket"
+        assert bind_of(sockets[second]) == [f"127.0.0.1:{second}"]
+    finally:
+        for process in servers.values():
+            process.terminate()
+        for process in servers.values():
+            process.communicate(timeout=30)

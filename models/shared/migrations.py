@@ -180,6 +180,13 @@ def _hostile_use(migrator) -> None:
     make_audit_log_append_only()
 
 
+def _photo_uploads(_migrator) -> None:
+    # What each account sent as a photo in the last hour: the hourly limit counts it.
+    from ..photos import PhotoUpload
+
+    database.create_tables([PhotoUpload], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -195,6 +202,7 @@ STEPS: list[Step] = [
         "counted per client",
         _hostile_use,
     ),
+    Step(10, "the photos each account sent in the last hour", _photo_uploads),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

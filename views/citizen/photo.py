@@ -9,6 +9,7 @@ from wtforms import FileField
 
 from models import photos
 from models.people import Beneficiary
+from models.shared.clock import to_paris
 from models.shared.i18n import _, lazy_gettext, of
 
 from ..shared.forms import Form
@@ -85,6 +86,17 @@ def upload(number: int):
             if sent_file is None or not sent_file.filename:
                 raise photos.PhotoRefused(
                     _("Choisissez le fichier de votre photo, au format JPEG ou PNG")
+                )
+            retry_at = photos.admit_upload(g.account)
+            if retry_at is not None:
+                raise photos.PhotoRefused(
+                    _(
+                        "Vous avez envoyé %(count)s fichiers en une heure : c'est le plus "
+                        "que le service accepte. Vous pourrez envoyer votre photo à partir "
+                        "de %(time)s.",
+                        count=photos.UPLOADS_PER_HOUR,
+                        time=f"{to_paris(retry_at):%H:%M}",
+                    )
                 )
             cleaned = photos.clean(sent_file.stream.read(photos.MAX_BYTES + 1))
         except photos.PhotoRefused as refusal:

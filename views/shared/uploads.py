@@ -9,7 +9,8 @@ A browser sends its whole request before it reads the answer: if the server
 answers and closes the connection while the body is still coming, the browser
 shows « connection reset » instead of the answer. So the rest of a refused
 body is read and thrown away, chunk by chunk, up to DISCARD_MAX; a body
-announced larger than that is not read at all (and its sender gets the reset).
+announced larger than that is not read at all (and its sender gets the reset),
+nor the rest of one that stops coming (the server's deadline for a body).
 With JavaScript, the page checks a file's size before sending it (site.js),
 and sends only the fact that it was too large.
 """
@@ -67,7 +68,10 @@ def discard_refused_body() -> int:
         return 0
     read = 0
     while read < length:
-        chunk = stream.read(min(CHUNK, length - read))
+        try:
+            chunk = stream.read(min(CHUNK, length - read))
+        except OSError:  # the body stopped coming (the server's time-out), or the client left
+            break
         if not chunk:
             break
         read += len(chunk)
