@@ -34,6 +34,7 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
 from models.citizen import auth as citizen_auth
 from models.cmi_import import Letter
+from models.eligibility import account_cards
 from models.operator import actions, agents, figures, search
 from models.payments import Payment
 from models.people import Account
@@ -297,6 +298,8 @@ def account_page(account_id: int):
         "operator/account.html",
         account=account,
         beneficiaries=list(account.beneficiaries()),
+        cards=account_cards(account).cards,
+        today=clock.today(),
         requests=list(
             CardRequest.select()
             .where(CardRequest.account == account)
