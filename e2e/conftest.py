@@ -7,6 +7,11 @@ accessibility states against a running instance (``make qa``); with
 in a sandbox of its own (``views/demo/qa.py``): each test starts from fresh
 demo personas, its e-mails can be read, and the run removes the sandbox when
 it ends.
+
+Either way the service's clock starts on a fixed day (``RUN_STARTS_AT``) and
+runs on from there, whatever the real day: the pages say the same words at
+every run (the days left before the old cards' end), so the committed
+snapshots hold on any day CI runs, before and after 31/12/2026.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import secrets
 import shutil
 import threading
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,8 +34,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from models.demo.data import reset_demo_database
+from models.shared.clock import clock
 from tests.helpers import TEST_HASH
-from views.demo.qa import HEADER, SANDBOX_HEADER, sent_emails
+from views.demo.qa import HEADER, RUN_STARTS_AT, SANDBOX_HEADER, sent_emails
 
 from .a11y import Accessibility
 from .report import Report, publish, report_dir, run_dir
@@ -80,7 +88,9 @@ def chromium_path() -> str:
 
 
 class InProcessService:
-    """The app served by werkzeug in a thread, on a SQLite file of its own."""
+    """The app served by werkzeug in a thread, on a SQLite file of its own, its clock
+    started at ``RUN_STARTS_AT``: its requests, the work they leave to its background
+    thread, and a test's own reads and writes of its database (``fresh_service``)."""
 
     def __init__(self, folder: Path) -> None:
         self.app = create_app(
@@ -91,7 +101,16 @@ class InProcessService:
                 "OUTBOX_FOLDER": folder / "outbox",
             }
         )
-        self.reset()
+        self.shift = clock.shift_to(RUN_STARTS_AT)
+        served = self.app.wsgi_app
+
+        def on_the_service_clock(environ, start_response):
+            with clock.shifted(self.shift):
+                return served(environ, start_response)
+
+        self.app.wsgi_app = on_the_service_clock
+        with clock.shifted(self.shift):
+            self.reset()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -106,6 +125,18 @@ class InProcessService:
 
     def outbox(self) -> list:
         return sent_emails(self.app)
+
+    @contextmanager
+    def on(self, instant: datetime):
+        """The service's clock (and the test's) moved to ``instant`` (naive UTC) while the
+        block runs: a state of another day, such as the old cards' end gone by."""
+        kept = self.shift
+        self.shift = clock.shift_to(instant)
+        try:
+            with clock.shifted(self.shift):
+                yield
+        finally:
+            self.shift = kept
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -204,9 +235,15 @@ def variant(request) -> Variant:
 
 @pytest.fixture
 def fresh_service(service):
-    """The service with the demo data as the README describes it."""
-    service.reset()
-    return service
+    """The service with the demo data as the README describes it; a test in this process
+    reads and writes its database on its clock."""
+    if not service.local:
+        service.reset()
+        yield service
+        return
+    with clock.shifted(service.shift):
+        service.reset()
+        yield service
 
 
 @pytest.fixture

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from models.cards import Card
 from models.demo.data import DEMO_PASSWORDS
+from models.shared.db import database
 
 
 def sign_in(page: Page, username: str, password: str | None = None) -> None:
@@ -94,10 +98,35 @@ def test_my_data_reflows_at_320_px(page: Page, variant):
 
 def test_marie_sees_the_mdph_guidance(page: Page, a11y):
     sign_in(page, "marie.durand")
-    expect(
-        page.get_by_text("adressez-vous à la maison départementale des personnes handicapées").first
-    ).to_be_visible()
+    # The service's day is the run's (22/11/2026), whatever the real one.
+    expect(page.get_by_text("Il reste 39 jours avant cette date")).to_be_visible()
+    expect(page.get_by_role("cell", name="Valide (ancien format)")).to_be_visible()
     a11y.check(page, "Mes données : marie.durand (ancien format)")
+
+
+def test_after_the_old_cards_end_marie_is_told_her_card_is_no_longer_valid(
+    page: Page, a11y, fresh_service
+):
+    """On 05/01/2027, an old card the extract gave no end date (« à titre définitif »)."""
+    if not fresh_service.local:
+        pytest.skip("the service's day is moved only in this process")
+    with database.connection_context():
+        Card.update(valid_until=None).where(Card.old_format).execute()
+    with fresh_service.on(datetime(2027, 1, 5, 9)):
+        sign_in(page, "marie.durand")
+        expect(
+            page.get_by_text(
+                "Votre carte de l'ancien format n'est plus valable depuis le 31/12/2026"
+            )
+        ).to_be_visible()
+        expect(
+            page.get_by_role("cell", name="N'est plus valable depuis le 31/12/2026")
+        ).to_be_visible()
+        expect(page.get_by_text("À titre définitif", exact=True)).to_have_count(0)
+        a11y.check(page, "Mes données : marie.durand (ancien format, après le 31/12/2026)")
+        page.goto("/j-ai-perdu-ma-carte?carte=ancienne")
+        expect(page.get_by_text("ne sont plus valables depuis le 31 décembre 2026")).to_be_visible()
+        a11y.check(page, "Perte : carte de l'ancien format, après le 31/12/2026")
 
 
 def test_forgotten_password_sets_a_new_password(page: Page, a11y, fresh_service):

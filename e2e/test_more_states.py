@@ -33,7 +33,7 @@ def test_marie_is_sent_to_her_mdph_when_she_asks_for_a_duplicate(page: Page, a11
     page.get_by_role("button", name="Suivant").click()
     page.get_by_label("Duplicata", exact=True).check()
     page.get_by_role("button", name="Suivant").click()
-    expect(page.get_by_text("adressez-vous à la maison départementale").first).to_be_visible()
+    expect(page.get_by_text("Il reste 39 jours avant cette date")).to_be_visible()
     expect(page.get_by_role("table")).to_have_count(0)
     a11y.check(page, "Sélection duplicata : marie.durand (ancien format)")
 

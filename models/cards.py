@@ -5,7 +5,8 @@ Which cards may be ordered again is decided in ``eligibility``."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
 from peewee import BooleanField, CharField, DateField, ForeignKeyField
@@ -55,6 +56,30 @@ OLD_FORMAT_NAMES = {
     STATIONNEMENT: lazy_gettext("Carte européenne de stationnement (ancien format)"),
 }
 
+# The old-format cards (orange, mauve, blue) are valid until their own end date, and
+# never after this day, whatever the CMI database says (no end date: « à titre
+# définitif », or a later one): from the day after, only the CMI is.
+OLD_CARDS_VALID_UNTIL = date(2026, 12, 31)
+
+
+def last_valid_day(valid_until: date | None, old_format: bool) -> date | None:
+    """The last day a card is valid: its end date, never after ``OLD_CARDS_VALID_UNTIL``
+    for an old-format card. None: a CMI « à titre définitif ». (A row of the CMI
+    database's extract can be judged with it, before any card is made of it.)"""
+    if not old_format:
+        return valid_until
+    if valid_until is None:
+        return OLD_CARDS_VALID_UNTIL
+    return min(valid_until, OLD_CARDS_VALID_UNTIL)
+
+
+def old_cards_days_left(today: date) -> int | None:
+    """Days from ``today`` to the old cards' last day (0: today is that day); None once
+    it has gone by."""
+    left = (OLD_CARDS_VALID_UNTIL - today).days
+    return left if left >= 0 else None
+
+
 CMI_NUMBER = re.compile(r"\d{16}")
 
 # The two kinds of request.
@@ -101,8 +126,14 @@ class Card(BaseModel):
         return not self.old_format
 
     @property
+    def last_valid_day(self) -> date | None:
+        """Its end date, an old-format card's cut at ``OLD_CARDS_VALID_UNTIL`` (None:
+        « à titre définitif », a CMI only)."""
+        return last_valid_day(self.valid_until, self.old_format)
+
+    @property
     def is_permanent(self) -> bool:
-        return self.valid_until is None
+        return self.last_valid_day is None
 
     @property
     def sub_mentions(self) -> list[str]:
@@ -127,8 +158,10 @@ class Card(BaseModel):
 
     @property
     def valid_until_label(self) -> str:
-        """« Date de fin de validité » as shown: a date, or « À titre définitif »."""
-        return short_date(self.valid_until) if self.valid_until else _("À titre définitif")
+        """« Date de fin de validité » as shown: a date, or « À titre définitif » (never
+        for an old-format card: 31/12/2026 at the latest)."""
+        last = self.last_valid_day
+        return short_date(last) if last else _("À titre définitif")
 
     @property
     def spaced_number(self) -> str:
@@ -146,12 +179,14 @@ class Card(BaseModel):
             return CardState.REVOKED
         if day < self.valid_from:
             return CardState.NOT_YET_VALID
-        if self.valid_until is not None and day > self.valid_until:
+        last = self.last_valid_day
+        if last is not None and day > last:
             return CardState.EXPIRED
         return CardState.VALID
 
     def within_validity(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+        last = self.last_valid_day
+        return self.valid_from <= day and (last is None or day <= last)
 
     def state_label(self, day: date) -> str:
         """The state in words, with its date where it has one."""
@@ -166,7 +201,11 @@ class Card(BaseModel):
                 )
             return _("Révoquée le %(date)s", date=revoked_on)
         if state is CardState.EXPIRED:
-            return _("Expirée le %(date)s", date=short_date(self.valid_until))
+            if self.old_format:
+                return _(
+                    "N'est plus valable depuis le %(date)s", date=short_date(self.last_valid_day)
+                )
+            return _("Expirée le %(date)s", date=short_date(self.last_valid_day))
         if state is CardState.NOT_YET_VALID:
             return _("Valide à partir du %(date)s", date=short_date(self.valid_from))
         if state is CardState.IN_PRODUCTION:
@@ -174,3 +213,50 @@ class Card(BaseModel):
         if self.old_format:
             return _("Valide (ancien format)")
         return _("Valide")
+
+
+@dataclass(frozen=True)
+class OldCards:
+    """Where the old-format cards among some cards stand on a day: what the pages say of
+    them (their end, the days left to ask for a CMI before it), built from the rule."""
+
+    count: int  # the old-format cards
+    # While one of them is valid: the soonest last day among the valid ones. Once none
+    # is: the last day the last of them was valid.
+    until: date
+    # Days from the day to ``until`` while one is valid (0: the last day); None after.
+    days_left: int | None
+    # What is said of ``until`` is said of every one of them (all valid and ending then,
+    # or all ended): « vos cartes », rather than « une de vos cartes ».
+    together: bool
+
+    @property
+    def still_valid(self) -> bool:
+        return self.days_left is not None
+
+    @property
+    def cut_by_the_old_cards_end(self) -> bool:
+        """``until`` is the old cards' end (31/12/2026), not a date of the cards' own."""
+        return self.until == OLD_CARDS_VALID_UNTIL
+
+
+def old_cards(cards: list[Card], day: date) -> OldCards | None:
+    """The old-format cards among ``cards`` on ``day``; None if there are none."""
+    old = [card for card in cards if card.old_format]
+    if not old:
+        return None
+    ended = {CardState.EXPIRED, CardState.REVOKED}
+    valid = [card for card in old if card.state_on(day) not in ended]
+    if valid:
+        until = min(card.last_valid_day for card in valid)
+        together = len(valid) == len(old) and all(c.last_valid_day == until for c in valid)
+        return OldCards(len(old), until, (until - day).days, together)
+    return OldCards(len(old), max(_ended_on(card, day) for card in old), None, True)
+
+
+def _ended_on(card: Card, day: date) -> date:
+    """The last day an old-format card was valid (the eve of its revocation, or its own
+    last day): the pages say it « n'est plus valable depuis » that day."""
+    if card.state_on(day) is CardState.REVOKED:
+        return card.revoked_on - timedelta(days=1)
+    return card.last_valid_day

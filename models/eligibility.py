@@ -4,7 +4,9 @@ The rules of the source documents, in one place:
 - a duplicate: a valid CMI, or a revoked one for which no duplicate was made
   or asked for since, within its validity (a duplicate keeps it);
 - a second copy: a valid Stationnement CMI of a natural person, copied at
-  most once, never a copy of a copy.
+  most once, never a copy of a copy;
+- an old-format card, never: its holder asks the MDPH for a CMI, and is told
+  how long the old card stays valid (``old_cards``).
 
 Everything the rules need is read once per account (``account_cards``: two
 queries), then every card is judged in memory.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from .cards import DUPLICATE, SECOND_COPY, STATIONNEMENT, Card, CardState
+from .cards import DUPLICATE, SECOND_COPY, STATIONNEMENT, Card, CardState, OldCards, old_cards
 from .people import Beneficiary, Mandate
 from .requests import RequestLine
 from .shared.prepared import Prepared
@@ -119,10 +121,12 @@ NOTHING_ELIGIBLE = "nothing_eligible"
 
 @dataclass(frozen=True)
 class Eligibility:
-    """The cards an account may order for, or why there are none."""
+    """The cards an account may order for, or why there are none; and where its
+    old-format cards stand (None: it holds none), which are never ordered here."""
 
     cards: list[Card]
     reason_if_none: str | None
+    old_cards: OldCards | None = None
 
     def __bool__(self) -> bool:
         return bool(self.cards)
@@ -139,9 +143,10 @@ def eligible(held: AccountCards, kind: str, day: date) -> Eligibility:
     if kind not in RULES:
         raise ValueError(f"unknown request kind {kind!r}")
     chosen = [card for card in held.cards if RULES[kind](card, held, day)]
+    old = old_cards(held.cards, day)
     if chosen:
-        return Eligibility(chosen, None)
-    return Eligibility([], _why_none(held, kind, day))
+        return Eligibility(chosen, None, old)
+    return Eligibility([], _why_none(held, kind, day), old)
 
 
 def eligible_cards(account, kind: str, day: date) -> Eligibility:

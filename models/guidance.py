@@ -16,14 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask_babel.speaklater import LazyString
 
 from models.shared.i18n import lazy_gettext
 
-# The old paper and plastic cards (orange, mauve, blue) stay valid until this day.
-OLD_CARDS_VALID_UNTIL = date(2026, 12, 31)
 # Where to find an MDPH, a town hall or a police station: the State's directory.
 PUBLIC_DIRECTORY_URL = "https://lannuaire.service-public.fr/"
 
@@ -367,7 +364,3 @@ def walk(args: Mapping[str, str], change: str | None = None, sent: str | None = 
         key = choice.leads_to
     position.outcome = OUTCOMES[key]
     return position
-
-
-def old_cards_still_valid(today: date) -> bool:
-    return today <= OLD_CARDS_VALID_UNTIL

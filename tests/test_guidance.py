@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 
 import pytest
 
@@ -78,11 +77,6 @@ def test_every_text_has_its_easy_to_read_version():
             assert choice.label.easy
     for outcome in guidance.OUTCOMES.values():
         assert outcome.title.easy
-
-
-def test_the_old_cards_date_comes_from_the_rule():
-    assert guidance.old_cards_still_valid(date(2026, 12, 31))
-    assert not guidance.old_cards_still_valid(date(2027, 1, 1))
 
 
 # -- the pages --------------------------------------------------------------------------------

@@ -367,7 +367,7 @@ def test_marie_gets_the_mdph_guidance_not_an_empty_table(client):
     sign_in(client, "marie.durand")
     html = client.get("/mes-donnees").text
     assert "Carte européenne de stationnement (ancien format)" in html
-    assert "adressez-vous à la maison départementale des personnes handicapées" in html
+    assert "Il reste 39 jours avant cette date : demandez dès maintenant une carte" in html
 
 
 def test_save_data_gets_the_strongest_compression(client):

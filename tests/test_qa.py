@@ -4,14 +4,17 @@ in demo mode; each sandbox is a database of its own, fresh personas on demand, g
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 import pytest
 
 import models
 from app import create_app
+from models.shared.clock import clock
 from models.shared.db import database
 from tests.helpers import post_form, sign_in
-from views.demo.qa import HEADER, SANDBOX_HEADER
+from views.demo.qa import HEADER, RUN_STARTS_AT, SANDBOX_HEADER, Sandboxes
+from views.shared.background import Background
 
 SECRET = "qa-secret-of-this-test-0123456789"
 
@@ -129,8 +132,6 @@ def test_a_removed_sandbox_is_gone_and_its_name_answers_404(qa_app):
 def test_a_sandbox_another_worker_removed_is_let_go_here_too(tmp_path):
     """Each worker process keeps its own pool per sandbox: once another removed the
     files, this one closes its connections to them instead of keeping them open."""
-    from views.demo.qa import Sandboxes
-
     here, there = Sandboxes(tmp_path), Sandboxes(tmp_path)
     name = secrets.token_hex(16)
     mine = here.get(name, create=True)
@@ -141,3 +142,61 @@ def test_a_sandbox_another_worker_removed_is_let_go_here_too(tmp_path):
     there.remove(name)
     assert here.get(name) is None
     assert mine._connections == [] and name not in here._open
+
+
+# -- the sandbox's clock: the run's day, whatever the real one ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "real", [datetime(2026, 12, 30, 9), datetime(2027, 1, 5, 9)], ids=["30-12", "05-01"]
+)
+def test_a_sandbox_lives_on_the_runs_day_before_and_after_the_old_cards_end(qa_app, real):
+    """Its pages say what they say on 22/11/2026 (39 days left for the old cards), the
+    snapshots' day, while the instance's own pages say what the real day says."""
+    clock.freeze(real)
+    name = secrets.token_hex(16)
+    assert ask(qa_app, "POST", name).status_code == 204
+    in_sandbox = sandbox_client(qa_app, name)
+    guidance = "/j-ai-perdu-ma-carte?carte=ancienne"
+    assert "Il reste 39 jours avant cette date" in in_sandbox.get(guidance).text
+    sign_in(in_sandbox, "marie.durand")
+    assert "Il reste 39 jours avant cette date" in in_sandbox.get("/mes-donnees").text
+    outside = qa_app.test_client().get(guidance).text
+    if real.year == 2027:
+        assert "ne sont plus valables depuis le 31 décembre 2026" in outside
+    else:
+        assert "Il reste 1 jour avant cette date" in outside
+
+    # The sandbox's clock runs on with the wall's: ten minutes later there too (still
+    # signed in), and an hour later the session has ended there as it would anywhere.
+    clock.advance(timedelta(minutes=10))
+    with clock.shifted(qa_app.extensions["qa_sandboxes"].shift(name)):
+        assert clock.now() == RUN_STARTS_AT + timedelta(minutes=10)
+    assert "Il reste 39 jours" in in_sandbox.get("/mes-donnees").text
+    clock.advance(timedelta(hours=1))
+    assert in_sandbox.get("/mes-donnees").status_code == 303
+
+
+def test_every_worker_reads_the_sandbox_clock_where_the_first_one_wrote_it(tmp_path, frozen_clock):
+    here, there = Sandboxes(tmp_path), Sandboxes(tmp_path)
+    name = secrets.token_hex(16)
+    here.get(name, create=True)
+    started = here.shift(name)
+    frozen_clock.advance(timedelta(minutes=10))  # the other worker's first request
+    there.get(name)
+    assert there.shift(name) == started
+    there.remove(name)
+    assert not here.started_path(name).exists()
+
+
+def test_work_left_for_after_the_answer_runs_on_the_requests_clock(frozen_clock):
+    """A sandbox's e-mail, written on the service's background thread, is dated on the
+    sandbox's day."""
+    background = Background()
+    seen = []
+    elsewhere = datetime(2027, 1, 5, 9)
+    with frozen_clock.shifted(frozen_clock.shift_to(elsewhere)):
+        background.submit(lambda: seen.append(frozen_clock.now()))
+    background.submit(lambda: seen.append(frozen_clock.now()))
+    background.drain()
+    assert seen == [elsewhere, frozen_clock.wall()]

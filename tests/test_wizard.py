@@ -490,7 +490,10 @@ def test_an_old_format_card_holder_is_sent_to_the_mdph(client, kind):
     start(client, "marie.durand", kind)
     page = Page(client.get("/demande/selection").text)
     assert "Ce service ne concerne que les cartes mobilité inclusion (CMI)" in page.text
-    assert "adressez-vous à la maison départementale des personnes handicapées (MDPH)" in page.text
+    assert (
+        "demandez dès maintenant une carte mobilité inclusion à la maison départementale"
+        in page.text
+    )
     assert page.root.find("table") is None
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from wtforms import Form, StringField
 
 from models import guidance
+from models.cards import OLD_CARDS_VALID_UNTIL, old_cards_days_left
 from models.shared.clock import clock
 from models.shared.i18n import _, long_date
 
@@ -63,8 +64,8 @@ def lost_card():
         kept=kept,
         previous=previous,
         easy=easy,
-        old_cards_valid=guidance.old_cards_still_valid(clock.today()),
-        old_cards_until=guidance.OLD_CARDS_VALID_UNTIL,
+        old_cards_until=OLD_CARDS_VALID_UNTIL,
+        old_cards_days_left=old_cards_days_left(clock.today()),
         long_date=long_date,
         directory_url=guidance.PUBLIC_DIRECTORY_URL,
     )

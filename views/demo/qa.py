@@ -17,6 +17,12 @@ secret in ``X-QA-Secret``, the run asks:
   a link in one);
 - ``DELETE /qa/donnees``: the sandbox removed, personas and all (the run's end).
 
+A sandbox has its own clock too: it starts at ``RUN_STARTS_AT`` when the
+sandbox is made, and runs on from there. A run's pages then say the same
+things whatever the real day (the days left before the old cards' end, or the
+words after it), and compare with the same snapshots before and after
+31/12/2026.
+
 Without ``QA_SECRET``, none of this exists; with it, only in demo mode (the
 app refuses to start otherwise). Without the secret, or with another one, the
 ``/qa/`` addresses answer 404.
@@ -25,10 +31,11 @@ app refuses to start otherwise). Without the secret, or with another one, the
 from __future__ import annotations
 
 import hmac
+import os
 import re
 import threading
 import time
-from contextlib import nullcontext
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -36,6 +43,7 @@ from werkzeug.exceptions import NotFound
 
 from models import CredentialRequest, OutboxEmail
 from models.demo.data import reset_demo_database
+from models.shared.clock import clock
 from models.shared.db import bound_to, database, make_database
 
 from ..shared.web import private
@@ -47,19 +55,51 @@ SANDBOX_HEADER = "X-QA-Bac"
 SANDBOX_NAME = re.compile(r"[0-9a-f]{32}")
 # Long enough not to be guessed by trying.
 SECRET_MIN_LENGTH = 24
+# Where a browser run's clock starts (naive UTC: 10:30 in Paris), whatever the real day:
+# a QA run's sandbox, and the service `make test` runs in its own process. The unit
+# tests' day too (tests/conftest.py), before the old cards' end (31/12/2026).
+RUN_STARTS_AT = datetime(2026, 11, 22, 9, 30)
 
 
 class Sandboxes:
     """The sandboxes' databases, one SQLite file each in ``folder``: the files are the
-    list, so every worker process of the instance sees the same sandboxes."""
+    list, so every worker process of the instance sees the same sandboxes. Beside
+    each, the real instant its clock started at ``RUN_STARTS_AT``: every worker
+    reads the same time there."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._open: dict = {}
+        self._shifts: dict[str, timedelta] = {}
         self._lock = threading.Lock()
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.sqlite3"
+
+    def started_path(self, name: str) -> Path:
+        return self.folder / f"{name}.debut"
+
+    def shift(self, name: str) -> timedelta:
+        """How far the sandbox's clock runs from the wall's: it showed ``RUN_STARTS_AT``
+        when the sandbox was made (the first worker to get there writes the instant)."""
+        with self._lock:
+            known = self._shifts.get(name)
+        if known is not None:
+            return known
+        path = self.started_path(name)
+        if not path.exists():
+            # Written whole, then linked in place: a worker reads the instant or nothing.
+            draft = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}")
+            draft.write_text(clock.wall().isoformat(), encoding="ascii")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another worker was first: its instant holds
+            finally:
+                draft.unlink()
+        shift = RUN_STARTS_AT - datetime.fromisoformat(path.read_text(encoding="ascii"))
+        with self._lock:
+            return self._shifts.setdefault(name, shift)
 
     def get(self, name: str, create: bool = False):
         """The sandbox's database; None if the name is not one, or no such sandbox."""
@@ -70,6 +110,7 @@ class Sandboxes:
             # Removed by another worker: this one's pool lets go of the deleted files.
             with self._lock:
                 stale = self._open.pop(name, None)
+                self._shifts.pop(name, None)
             if stale is not None:
                 stale.close_all()
             if not create:
@@ -83,14 +124,17 @@ class Sandboxes:
     def remove(self, name: str) -> None:
         with self._lock:
             db = self._open.pop(name, None)
+            self._shifts.pop(name, None)
         if db is not None:
             db.close_all()  # the connections its pool keeps, before the files go
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path(name)}{suffix}").unlink(missing_ok=True)
+        self.started_path(name).unlink(missing_ok=True)
 
 
 class SandboxRouter:
-    """WSGI middleware: a request naming a sandbox runs on the sandbox's database."""
+    """WSGI middleware: a request naming a sandbox runs on the sandbox's database, and
+    on its clock."""
 
     def __init__(self, wsgi_app, sandboxes: Sandboxes) -> None:
         self.wsgi_app = wsgi_app
@@ -103,7 +147,9 @@ class SandboxRouter:
         db = self.sandboxes.get(name)
         if db is None and not environ.get("PATH_INFO", "").startswith("/qa/"):
             return NotFound()(environ, start_response)
-        with bound_to(db) if db is not None else nullcontext():
+        if db is None:
+            return self.wsgi_app(environ, start_response)
+        with bound_to(db), clock.shifted(self.sandboxes.shift(name)):
             return self.wsgi_app(environ, start_response)
 
 
@@ -133,7 +179,7 @@ def fresh_data():
     sandboxes = current_app.extensions["qa_sandboxes"]
     current_app.extensions["background"].drain()
     db = sandboxes.get(sandbox_name(), create=True)
-    with bound_to(db):
+    with bound_to(db), clock.shifted(sandboxes.shift(sandbox_name())):
         reset_demo_database()
     return "", 204
 

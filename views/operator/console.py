@@ -34,6 +34,7 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
 from models import letters
 from models.citizen import auth as citizen_auth
+from models.eligibility import account_cards
 from models.operator import actions, agents, figures, search
 from models.payments import Payment
 from models.people import Account
@@ -309,6 +310,8 @@ def account_page(account_id: int):
         beneficiaries=list(account.beneficiaries()),
         letters=history,
         owed=next((letter for letter in history if letter.owed), None),
+        cards=account_cards(account).cards,
+        today=clock.today(),
         requests=list(
             CardRequest.select()
             .where(CardRequest.account == account)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from models.shared.clock import clock
 from models.shared.db import bound_database, bound_to
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ class Background:
 
     def submit(self, work: Callable, *args, delay: float = 0.0) -> None:
         """Run ``work(*args)`` on the thread, ``delay`` seconds from now at the earliest."""
-        # The work uses the database its request used (a QA run's own, if any).
-        self.queue.put((time.monotonic() + delay, work, args, bound_database()))
+        # The work uses the database and the clock its request used (a QA run's own, if any).
+        self.queue.put((time.monotonic() + delay, work, args, bound_database(), clock.shift()))
         with self._lock:
             # One thread per process: gunicorn's workers are forked after start-up.
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
@@ -42,10 +43,10 @@ class Background:
 
     def _run(self) -> None:
         while True:
-            due, work, args, db = self.queue.get()
+            due, work, args, db, shift = self.queue.get()
             try:
                 time.sleep(max(0.0, due - time.monotonic()))
-                with bound_to(db):
+                with bound_to(db), clock.shifted(shift):
                     work(*args)
             except Exception:
                 log.exception("Background work %s failed", getattr(work, "__name__", work))
