@@ -119,7 +119,8 @@ def owe_first_letters(key: str) -> int:
     while True:
         now = clock.now()
         with write_transaction():
-            ids = [id_ for (id_,) in waiting_for_a_first_letter(now.date(), _CHUNK).tuples()]
+            today = to_paris(now).date()
+            ids = [id_ for (id_,) in waiting_for_a_first_letter(today, _CHUNK).tuples()]
             if not ids:
                 return owed
             seeds = {id_: _new_seed() for id_ in ids}

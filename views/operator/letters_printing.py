@@ -72,8 +72,9 @@ def print_letters(
     app: Flask, folder: Path, per_file: int = letters.PER_FILE, processes: int | None = None
 ) -> Printed:
     """Every letter owed, printed into ``folder``, at most ``per_file`` to a file: the files
-    a stopped run recorded first, then new ones. Stops at the first file that cannot be
-    printed or written; what is left stays owed."""
+    a stopped run recorded first, then new ones. A file that cannot be written stays owed
+    and the others are still written; a file that cannot be printed stops the run (the
+    next ones would fail the same way). Whatever is not written stays owed."""
     key = app.config["SECRET_KEY"]
     printed = Printed(folder)
     with database.connection_context():
