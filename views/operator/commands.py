@@ -147,10 +147,12 @@ def import_cards(
     if dry_run:
         summary = "Dry run, nothing written: " + "; ".join([outcome.summary(), *done]) + "."
         return say(summary, UNWRITTEN if unwritten else _rows_status(outcome), error=unwritten)
+    imported, status = outcome.summary(), _rows_status(outcome)
+    del extract, outcome  # the rows' memory, for the letters' printing
     printed = print_letters(app, letters_folder or path.with_name("courriers"), per_file)
     unwritten = unwritten or printed.failed
-    summary = "; ".join([outcome.summary(), *done, printed.summary]) + "."
-    return say(summary, UNWRITTEN if unwritten else _rows_status(outcome), error=unwritten)
+    summary = "; ".join([imported, *done, printed.summary]) + "."
+    return say(summary, UNWRITTEN if unwritten else status, error=unwritten)
 
 
 def _rows_status(outcome) -> int:

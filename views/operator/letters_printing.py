@@ -2,8 +2,9 @@
 
 A file holds at most ``letters.PER_FILE`` letters. Its HTML is written here (the
 templates need the application); WeasyPrint lays it out in a process of its own,
-one per core, and each such process ends after a few files, which gives its
-memory back: what a run needs does not grow with its number of letters. A file is
+one per core, which gives back the memory of each file's layout and ends after a
+number of files (the allocator's leftovers go with it): what a run needs does not
+grow with its number of letters. A file is
 written whole (a temporary file, then a rename) and only then marked written.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -27,13 +29,15 @@ from flask import Flask
 from models import letters
 from models.shared.clock import to_paris
 from models.shared.db import database
+from models.shared.memory import give_back_memory
 from models.shared.pdf import pdf_from_html
 
 from ..shared.documents import credentials_letters_html
 from .files import write_atomically
 
-# Files a printing process lays out before it ends and another takes its place.
-FILES_PER_PROCESS = 4
+# Files a printing process lays out before it ends and another takes its place (each gives
+# back what its layout took; the new process sheds what the allocator still kept).
+FILES_PER_PROCESS = 25
 
 
 @dataclass
@@ -77,6 +81,8 @@ def print_letters(
     next ones would fail the same way). Whatever is not written stays owed."""
     key = app.config["SECRET_KEY"]
     printed = Printed(folder)
+    gc.collect()  # what the import before held, given back while the letters print
+    give_back_memory()
     with database.connection_context():
         letters.owe_first_letters(key)
         try:
@@ -134,7 +140,7 @@ def _printed_files(app, files, key, processes):
     if processes == 1 or len(files) < 2:
         for letter_file in files:
             html, count = _html(app, letter_file, key)
-            yield letter_file, pdf_from_html(html) if count else b"", count
+            yield letter_file, _printed(html) if count else b"", count
         return
     waiting = iter(files)
     running: dict[Future, tuple[letters.LetterFile, int]] = {}
@@ -154,7 +160,7 @@ def _printed_files(app, files, key, processes):
                     if letter_file is None:
                         break
                     html, count = _html(app, letter_file, key)
-                    running[pool.submit(pdf_from_html, html)] = (letter_file, count)
+                    running[pool.submit(_printed, html)] = (letter_file, count)
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -164,6 +170,14 @@ def _printed_files(app, files, key, processes):
         finally:
             for future in running:
                 future.cancel()
+
+
+def _printed(html: str) -> bytes:
+    """One file's PDF; the memory its layout took goes back to the system."""
+    pdf = pdf_from_html(html)
+    gc.collect()
+    give_back_memory()
+    return pdf
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
