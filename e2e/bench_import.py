@@ -96,24 +96,30 @@ def extract_rows(count: int, seed: int = 2026) -> list[str]:
 
 
 class PeakMemory:
-    """The highest resident memory of this process, of its largest child and of the whole
-    tree, sampled every 50 ms while the block runs (MB)."""
+    """The highest memory of this process, of its largest child and of the whole tree,
+    sampled every 50 ms while the block runs (MB). Each process counts its own pages and
+    its share of those it shares (PSS): a child just forked, before it runs its own
+    program, shares all of its parent's, and its RSS would count them twice."""
 
     def __init__(self) -> None:
         self.self_mb = self.child_mb = self.total_mb = 0.0
         self._done = threading.Event()
 
+    @staticmethod
+    def _size(process: psutil.Process) -> float:
+        try:
+            return process.memory_full_info().pss / 2**20
+        except psutil.Error:
+            return 0.0
+
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._done.wait(0.05):
-            try:
-                mine = me.memory_info().rss
-                children = [c.memory_info().rss for c in me.children(recursive=True)]
-            except psutil.Error:
-                continue
-            self.self_mb = max(self.self_mb, mine / 2**20)
-            self.child_mb = max(self.child_mb, max(children, default=0) / 2**20)
-            self.total_mb = max(self.total_mb, (mine + sum(children)) / 2**20)
+            mine = self._size(me)
+            children = [self._size(c) for c in me.children(recursive=True)]
+            self.self_mb = max(self.self_mb, mine)
+            self.child_mb = max(self.child_mb, max(children, default=0))
+            self.total_mb = max(self.total_mb, mine + sum(children))
 
     def __enter__(self) -> PeakMemory:
         self._thread = threading.Thread(target=self._sample, daemon=True)
