@@ -80,7 +80,7 @@ def test_pages_carry_no_inline_script_and_only_the_stylesheet_their_policy_names
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
         # htmx runs code from a page only for hx-on and « js: » values: there are
         # none, and the policy would refuse them anyway (no 'unsafe-eval').
-        assert " hx-on" not in html and "js:" not in html
+        assert "hx-on" not in html and "js:" not in html
         assert "unsafe-eval" not in policy
         # Nor does htmx add a style sheet of its own for request indicators.
         assert '"includeIndicatorCSS":false' in html
@@ -434,7 +434,7 @@ def test_an_htmx_answer_that_leaves_its_area_brings_the_menu_along(client):
     answer = client.get(
         "/demande", headers={**leaving, "HX-Current-URL": "http://localhost/mes-donnees"}
     )
-    assert 'hx-swap-oob="true"' in answer.text
+    assert 'data-hx-swap-oob="true"' in answer.text
     assert current_menu_link(answer.text) == "request"
     # And back: « Mes données ».
     answer = client.get(
@@ -508,7 +508,7 @@ def test_addresses_built_once_are_the_ones_flask_builds(app):
 # -- under a script root (a proxy serving the service under /cmi) --------------------------
 
 SCRIPT_ROOT = "/cmi"
-ADDRESS = re.compile(r'\b(?:action|href|hx-get|hx-post)="(/[^"]*)"')
+ADDRESS = re.compile(r'\b(?:action|href|data-hx-get|data-hx-post)="(/[^"]*)"')
 
 
 def under_the_root(html: str) -> list[str]:

@@ -413,7 +413,7 @@ def test_every_link_to_a_file_is_left_to_the_browser(client, db, htmx):
     links += FILE_LINK.findall(engagement)
     assert len(links) >= 4  # summary, attestation page, Mes données, the terms
     for link in links:
-        assert ' hx-boost="false"' in link or " download" in link, link
+        assert ' data-hx-boost="false"' in link or " download" in link, link
 
 
 @pytest.mark.parametrize("root", ["", "/cmi"])

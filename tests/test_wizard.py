@@ -902,7 +902,7 @@ def test_htmx_selection_opens_the_confirmation_dialog_without_recording(client, 
     # with the answers as they were given, and its title.
     page = Page(response.text)
     slot = page.root.find(id="dialog-slot")
-    assert slot.attrs["hx-swap-oob"] == "true"
+    assert slot.attrs["data-hx-swap-oob"] == "true"
     assert response.text.startswith('<div id="dialog-slot"')
     assert page.root.find("title") is None and page.root.find("h1") is None
     dialog = slot.find("dialog")
@@ -991,7 +991,7 @@ def test_each_choice_is_described_by_its_explanation_with_or_without_htmx(client
         assert page.root.find(id=described).text == DUPLICATE_EXPLANATION
         other = page.control(SECOND_COPY).attrs["aria-describedby"]
         assert "La première carte reste valable." in page.root.find(id=other).text
-        assert not any("hx-get" in node.attrs for node in page.root.find_all("input"))
+        assert not any("data-hx-get" in node.attrs for node in page.root.find_all("input"))
 
 
 def test_htmx_delivery_non_swaps_in_the_fields_and_announces_it(client):

@@ -290,7 +290,7 @@ def show_confirmation_dialog(card_request, eligibility: Eligibility):
         in_dialog=True,
         **confirm_context(card_request, eligibility),
     )
-    return make_response(f'<div id="dialog-slot" hx-swap-oob="true">{dialog}</div>', 200)
+    return make_response(f'<div id="dialog-slot" data-hx-swap-oob="true">{dialog}</div>', 200)
 
 
 def confirm_context(card_request, eligibility: Eligibility) -> dict:
@@ -441,7 +441,7 @@ def delivery_address_block(card_request):
     )
     # Errors shown for fields now gone go with them, and so does « Erreur : » in the title.
     title = escape(step_context(card_request, "livraison")["title"])
-    body += f'<div id="delivery-errors" hx-swap-oob="true"></div><title>{title}</title>'
+    body += f'<div id="delivery-errors" data-hx-swap-oob="true"></div><title>{title}</title>'
     message = (
         _("Adresse de livraison modifiable") if editing else _("Adresse de livraison affichée")
     )

@@ -204,7 +204,7 @@ def init_web(app: Flask) -> None:
     def open_files_in_the_browser(response: Response) -> Response:
         """A file (a PDF, a CSV) asked for by htmx, a boosted link to it: its bytes would
         be swapped into the page as text. The browser is told to open the address
-        itself, which shows or saves the file. Links to files say hx-boost="false" and
+        itself, which shows or saves the file. Links to files say data-hx-boost="false" and
         never come here; this holds for any that does not."""
         if (
             request.htmx
