@@ -35,7 +35,7 @@ from models.shared.security import hash_cost
 from views.citizen import account, auth, guidance, payment, photo, wizard
 from views.demo import provider, qa
 from views.operator import commands, console, health
-from views.shared import documents, logs, pages
+from views.shared import documents, kept, logs, pages
 from views.shared.assets import StaticAssets
 from views.shared.background import Background
 from views.shared.easy_read import init_easy_read
@@ -207,6 +207,7 @@ def create_app(config: dict | None = None) -> Flask:
         ticked=ticked,
         swapped_into_body=swapped_into_body,
         this_address=this_address,
+        answers_given_back=kept.answers_given_back,
     )
     app.jinja_env.filters["of"] = of
     app.jinja_env.filters["short_date"] = short_date
@@ -251,6 +252,8 @@ def create_app(config: dict | None = None) -> Flask:
     # The provider's answers are vouched for by their seal, not by a form token.
     csrf.exempt(payment.browser_return)
     csrf.exempt(payment.notification)
+    # Its form's token was given by a session that may have ended: checked there.
+    csrf.exempt(auth.session_ended)
     register_error_pages(app)
     return app
 

@@ -19,6 +19,7 @@ from .photos import Photo, PhotoUpload
 from .requests import CardRequest, Counter, RequestLine
 from .shared import migrations, rights
 from .shared.db import database, open_database
+from .shared.kept_answers import KeptAnswers
 from .shared.mail import OutboxEmail
 
 ALL_MODELS = [
@@ -45,6 +46,7 @@ ALL_MODELS = [
     Agent,
     AgentSession,
     AuditEntry,
+    KeptAnswers,
     migrations.SchemaVersion,
 ]
 
@@ -82,6 +84,7 @@ __all__ = [
     "CredentialRequest",
     "CredentialsLetter",
     "FactoryBatch",
+    "KeptAnswers",
     "LetterFile",
     "LoginFailure",
     "Mandate",

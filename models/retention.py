@@ -5,8 +5,9 @@
   cancelled and its lines released, so that its cards may be asked for again
   (a card revoked by « Oui » stays revoked, and may get a duplicate).
 - Sessions past their idle limit, reset links past their lifetime or used,
-  sign-in failures, forgotten-credential requests and photo uploads past the
-  windows that count them: deleted.
+  answers kept after a session ended (``shared.kept_answers``), sign-in failures,
+  forgotten-credential requests and photo uploads past the windows that count them:
+  deleted.
 - A paid request, ``keep_months`` after its payment (``RETENTION_MONTHS``,
   default 24): its delivery address is blanked, its payments' masked card
   numbers removed; every e-mail sent before then keeps its subject and dates,
@@ -47,6 +48,7 @@ from .requests import (
 )
 from .shared.clock import clock
 from .shared.db import write_transaction
+from .shared.kept_answers import forget_older as forget_kept_answers
 from .shared.mail import OutboxEmail
 
 ABANDONED_AFTER = timedelta(days=30)
@@ -110,6 +112,7 @@ def purge(keep_months: int = DEFAULT_KEEP_MONTHS) -> Purge:
             )
             .execute()
         )
+        result.counts["answers kept after a session ended"] = forget_kept_answers(now)
         result.counts["photo uploads counted"] = (
             PhotoUpload.delete().where(PhotoUpload.created_at < now - UPLOAD_WINDOW).execute()
         )

@@ -218,6 +218,7 @@ class SessionLookup:
     account: Account | None = None
     expired: bool = False
     expires_at: datetime | None = None
+    ended_account_id: int | None = None  # whose session this request found ended
 
 
 # The account in the same query: every signed-in page needs it.
@@ -240,7 +241,7 @@ def touch_session(token: str) -> SessionLookup:
     now = clock.now()
     if now >= found.expires_at:
         found.delete_instance()
-        return SessionLookup(expired=True)
+        return SessionLookup(expired=True, ended_account_id=found.account_id)
     # Writing on every request would make every page a write; a minute is fine.
     if now - found.last_seen >= timedelta(seconds=60):
         UserSession.update(last_seen=now).where(UserSession.id == found.id).execute()

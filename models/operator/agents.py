@@ -178,18 +178,19 @@ def open_session(agent: Agent) -> str:
     return token
 
 
-def touch_session(token: str) -> tuple[Agent | None, bool]:
-    """The agent of ``token`` (and whether the session just expired)."""
+def touch_session(token: str) -> tuple[Agent | None, int | None]:
+    """The agent of ``token``, or (None, the id of the agent whose session just ended;
+    None: no session at all)."""
     found = AgentSession.get_or_none(AgentSession.token_digest == _digest(token))
     if found is None:
-        return None, False
+        return None, None
     now = clock.now()
     if now >= found.last_seen + AGENT_IDLE_LIMIT or not found.agent.active:
         found.delete_instance()
-        return None, True
+        return None, found.agent_id
     if now - found.last_seen >= timedelta(seconds=30):
         AgentSession.update(last_seen=now).where(AgentSession.id == found.id).execute()
-    return found.agent, False
+    return found.agent, None
 
 
 def close_session(token: str) -> None:

@@ -187,6 +187,13 @@ def _photo_uploads(_migrator) -> None:
     database.create_tables([PhotoUpload], safe=True)
 
 
+def _kept_answers(_migrator) -> None:
+    # What a form carried when it came after its session had ended, until sign-in.
+    from .kept_answers import KeptAnswers
+
+    database.create_tables([KeptAnswers], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -203,6 +210,7 @@ STEPS: list[Step] = [
         _hostile_use,
     ),
     Step(10, "the photos each account sent in the last hour", _photo_uploads),
+    Step(11, "answers kept when a form came after its session had ended", _kept_answers),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

@@ -13,14 +13,17 @@ from flask import (
     request,
     url_for,
 )
+from htmx_flask import make_response
 
 from models.citizen import auth, credentials
 from models.requests import open_request
 from models.shared.clock import to_paris
 from models.shared.db import database, write_transaction
 from models.shared.i18n import DEFAULT, _, force_locale, language
+from models.shared.kept_answers import holder_of
 from models.shared.mail import queue
 
+from ..shared import kept
 from ..shared.render import (
     external_url,
     form_to_retry,
@@ -81,6 +84,11 @@ def login():
         result = auth.sign_in(form.username.data, form.password.data, client_address())
         if result.account is not None:
             start_session(result.account)
+            page = kept.give_back(holder_of("citizen", result.account.id))
+            if page is not None:
+                # The form's page filled in again: loaded whole, like any page after
+                # signing in that is not a step rendered at once.
+                return to_page(safe_next(page, url_for("account.my_data")))
             return after_sign_in()
         if result.to_activate is not None:
             # First sign-in with the letter's code: choose a password, then sign in.
@@ -126,7 +134,28 @@ def show_login(form, status=200):
         status=status,
         form=form,
         expired=g.session_expired or request.args.get("expiree") == "1",
+        answers_kept=kept.answers_waiting(),
     )
+
+
+def to_page(target: str):
+    if request.htmx:
+        return make_response("", 204, redirect=target)
+    return redirect(target, 303)
+
+
+@bp.route("/session/expiree", methods=["POST"])
+def session_ended():
+    """Where the page's script sends a form when it finds the session over (a device
+    that slept past the limit runs no timer): never the form's own action, which would
+    act on it. The session found ended here is answered before (``web``); one still
+    open (another tab kept it alive) gets its answers back on the page at once."""
+    page = kept.page_of_the_form(console=False)
+    if g.account is None or page is None:
+        return kept.to_sign_in("auth.login", page)
+    if kept.form_token_valid():
+        kept.give_back(holder_of("citizen", g.account.id), kept.answers_of_the_form(), page)
+    return redirect(page, 303)
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -42,16 +42,20 @@ from models.pricing import euros
 from models.requests import CardRequest
 from models.shared.clock import clock, to_paris
 from models.shared.db import write_transaction
+from models.shared.kept_answers import holder_of
 from models.shared.mail import queue
 from views.shared.documents import credentials_letters
 
+from ..shared import kept
 from ..shared.forms import EmailAddressField, Form, TextField
 from ..shared.render import (
     external_url,
     form_to_retry,
     public_base_url,
     render_page,
+    safe_next,
     show_errors,
+    this_address,
 )
 from ..shared.web import client_address, forget_sign_in
 
@@ -81,15 +85,29 @@ class AgentSignInForm(Form):
 
 @bp.before_request
 def load_agent():
-    g.agent, expired = None, False
+    g.agent, ended = None, None
     token = session.get("agent_sid")
     if token:
-        g.agent, expired = agents.touch_session(token)
+        g.agent, ended = agents.touch_session(token)
         if g.agent is None:
             session.pop("agent_sid", None)
     if request.endpoint in OPEN_TO_ALL or g.agent is not None:
         return None
-    target = url_for("console.login", **({"expiree": "1"} if expired else {}))
+    if request.method == "POST":
+        if ended is None or request.endpoint == "console.logout":
+            return kept.to_sign_in("console.login", None) if ended else redirect_to_login()
+        # A form sent after the session ended: its answers kept, never acted on
+        # (a confirmation comes back as its page, to be confirmed again).
+        return kept.session_ended("console.login", holder_of("agent", ended))
+    # A page asked for (a search's answers are in its address): back there after sign-in.
+    page = this_address()
+    if ended is not None:
+        return kept.to_sign_in("console.login", page)
+    return redirect_to_login(page)
+
+
+def redirect_to_login(page: str | None = None):
+    target = url_for("console.login", next=page)
     if request.htmx:
         return make_response("", 204, redirect=target)
     return redirect(target, 303)
@@ -123,7 +141,11 @@ def login():
             )
         if result.agent is not None:
             start_agent_session(result.agent)
-            target = url_for("console.home")
+            home = url_for("console.home")
+            kept_page = kept.give_back(holder_of("agent", result.agent.id))
+            target = safe_next(kept_page or request.args.get("next"), home)
+            if not target.startswith(home):
+                target = home
             if request.htmx:
                 return make_response("", 204, redirect=target)
             return redirect(target, 303)
@@ -151,6 +173,7 @@ def show_login(form, status=200):
         status=status,
         form=form,
         expired=request.args.get("expiree") == "1",
+        answers_kept=kept.answers_waiting(),
         notice=session.pop("console_notice", None) if request.method == "GET" else None,
     )
 
@@ -178,6 +201,18 @@ def logout():
 def keep_alive():
     agents.touch_session(session["agent_sid"])
     return "", 204
+
+
+@bp.route("/session/expiree", methods=["POST"])
+def session_ended():
+    """Where the page's script sends a form when it finds the session over (a device
+    that slept past the limit): a session found ended is answered before it
+    (``load_agent``); one still open gets its answers back on the page at once."""
+    page = kept.page_of_the_form(console=True)
+    if page is None:
+        return redirect(url_for("console.home"), 303)
+    kept.give_back(holder_of("agent", g.agent.id), kept.answers_of_the_form(), page)
+    return redirect(page, 303)
 
 
 # -- search -------------------------------------------------------------------------------------

@@ -269,6 +269,8 @@ def form_to_retry(make_form):
     if not kept or kept["path"] != request.path:
         return None
     keep_private()  # what was typed (an identifiant, an e-mail) is on the page again
+    # Kept while its holder was signed out (``kept``): the page says so (layout.html).
+    g.answers_restored = bool(kept.get("restored"))
     form = make_form(formdata=MultiDict(kept["data"]))
     for name, errors in kept["errors"].items():
         if name in form:

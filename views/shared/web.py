@@ -9,14 +9,16 @@ import re
 from urllib.parse import urlsplit
 
 import brotli
-from flask import Flask, Response, abort, current_app, g, request, session
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from peewee import InterfaceError, OperationalError
 
 from models.citizen import auth
 from models.operator import agents
+from models.shared import kept_answers
 from models.shared.db import database
 
+from . import kept
 from .easy_read import SESSION_KEY as EASY_READ
 from .language import SESSION_KEY as LANGUAGE
 from .language import settle_account_language
@@ -150,12 +152,16 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def open_connection() -> None:
         if request.endpoint in ("health.check", "static"):
-            return  # the check connects by itself; a file reads neither base nor session
+            return None  # the check connects by itself; a file reads neither base nor session
         # Close only what this request opened (a test or CLI may hold a connection).
         # A connection per request: after a database restart the next request
         # simply connects again.
         g.opened_connection = database.connect(reuse_if_open=True)
         load_signed_in_account()
+        if request.method == "POST" and g.session_expired:
+            # Before the form's token is checked: it was the session's that just ended.
+            return after_session_ended()
+        return None
 
     @app.teardown_request
     def close_connection(_error) -> None:
@@ -341,10 +347,26 @@ def load_signed_in_account() -> None:
     if found.account is None:
         g.sign_in_token = ""
         g.session_expired = found.expired
+        g.ended_account_id = found.ended_account_id
         return
     g.account = found.account
     g.session_expires_at = found.expires_at
     session.form_secret = form_secret(token)
+
+
+# Posts that need no session: signing in, the provider's (sealed) returns.
+NO_SESSION_POSTS = {"auth.login", "payment.browser_return", "payment.notification"}
+
+
+def after_session_ended():
+    """A citizen's form came after their session ended (``kept``): none is acted on."""
+    if request.blueprint == "console" or request.endpoint in NO_SESSION_POSTS:
+        return None
+    if request.endpoint == "auth.logout":
+        return redirect(url_for("auth.signed_out"), 303)  # out already
+    holder = kept_answers.holder_of("citizen", g.ended_account_id)
+    secret = form_secret(request.cookies[SIGN_IN_COOKIE])
+    return kept.session_ended("auth.login", holder, secret)
 
 
 # A reader's own choices, not who they are: they outlive signing in and out.
