@@ -4,6 +4,7 @@ and come back in the same form after sign-in, not sent; the same in the console.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -273,3 +274,55 @@ def test_an_agent_s_search_after_the_session_ended_is_done_again_after_sign_in(c
 def test_the_console_never_sends_an_agent_to_a_citizen_s_page(client):
     location = "/gestion/connexion?next=/mes-donnees"
     assert agent_signs_in(client, location, "agent.demo").location == "/gestion/"
+
+
+# -- the limit, said without JavaScript ----------------------------------------------------------
+
+NOSCRIPT_LIMIT = re.compile(
+    r"<noscript><p class=\"hint\">Pour votre sécurité, la session se ferme après (.+?) sans "
+    r"action : vos réponses seront gardées.</p></noscript>"
+)
+
+
+def limit_said(html: str) -> list[str]:
+    assert html.count("la session se ferme après") == len(NOSCRIPT_LIMIT.findall(html))
+    return NOSCRIPT_LIMIT.findall(html)
+
+
+def test_every_citizen_form_page_says_the_limit_once_without_javascript(make_app, database_url):
+    import models
+    from models.demo.data import load_demo_data
+
+    from .test_wizard import accept_terms, choose, confirm, select
+
+    app = make_app(database_url, SESSION_IDLE_MINUTES=3)
+    models.create_tables()
+    load_demo_data()
+    client = app.test_client()
+    assert limit_said(client.get("/connexion").text) == []  # nobody signed in: no session
+    sign_in(client, "alfred.depot")
+    assert limit_said(client.get("/demande/engagement").text) == ["3 minutes"]
+    accept_terms(client)
+    assert limit_said(client.get("/demande/choix").text) == ["3 minutes"]
+    choose(client, "Duplicata")
+    assert limit_said(client.get("/demande/selection").text) == ["3 minutes"]
+    select(client, {"1": "Titre perdu"})
+    assert limit_said(client.get("/demande/confirmation").text) == ["3 minutes"]
+    confirm(client)
+    assert limit_said(client.get("/demande/livraison").text) == ["3 minutes"]
+    assert limit_said(client.get("/demande/livraison?modifier=1").text) == ["3 minutes"]
+    with database.connection_context():
+        number = Account.get(Account.username == "alfred.depot").beneficiaries()[0].number
+    assert limit_said(client.get(f"/mes-donnees/photo/{number}").text) == ["3 minutes"]
+
+
+def test_every_console_form_page_says_its_limit_once_without_javascript(client, joseph):
+    agent_signs_in(client)
+    for path in (
+        "/gestion/",
+        f"/gestion/comptes/{joseph.id}/courriel",
+        f"/gestion/comptes/{joseph.id}/renvoyer-identifiant",
+        f"/gestion/comptes/{joseph.id}/deverrouiller",
+        "/gestion/agents/nouveau",
+    ):
+        assert limit_said(client.get(path).text) == ["15 minutes"], path
