@@ -279,8 +279,8 @@ def test_the_console_never_sends_an_agent_to_a_citizen_s_page(client):
 # -- the limit, said without JavaScript ----------------------------------------------------------
 
 NOSCRIPT_LIMIT = re.compile(
-    r"<noscript><p class=\"hint\">Pour votre sécurité, la session se ferme après (.+?) sans "
-    r"action : vos réponses seront gardées.</p></noscript>"
+    r"<p class=\"hint session-limit\">Pour votre sécurité, la session se ferme après (.+?) "
+    r"sans action : vos réponses seront gardées.</p>"
 )
 
 

@@ -4,6 +4,10 @@
 (function () {
   "use strict";
 
+  // What only pages without scripts need says so (site.css): the session's limit, which
+  // the warning dialog tells here.
+  document.documentElement.setAttribute("data-scripts", "");
+
   var saying = null;
   var clearing = null;
 
@@ -129,30 +133,154 @@
   /* Session time-out (WCAG 2.2.1): warn before the end, let the user stay signed
      in; the draft request is kept either way. The limits come from the page (one
      server setting); the dialog is looked up when needed, since signing in with
-     htmx replaces the whole <body>, the dialog with it. */
+     htmx replaces the whole <body>, the dialog with it.
+     Timers do not run while the device sleeps: the end is an instant, checked again
+     when the page wakes and before any form leaves. Once it has passed, the form's
+     answers go to the service to be kept (never to the form's own action, which would
+     act on them), and the browser to the sign-in page (WCAG 2.2.5). */
   var warningTimer = null;
   var endTimer = null;
+  var lastActivity = Date.now();
+  var leaving = false;
 
   function sessionDialog() {
     return document.getElementById("session-dialog");
   }
 
+  function sessionEnd(dialog) {
+    return lastActivity + Number(dialog.getAttribute("data-idle-seconds")) * 1000;
+  }
+
+  function sessionIsOver() {
+    var dialog = sessionDialog();
+    return !!dialog && Date.now() >= sessionEnd(dialog);
+  }
+
   function restartSessionTimer() {
+    lastActivity = Date.now();
+    scheduleSession();
+  }
+
+  function scheduleSession() {
     var dialog = sessionDialog();
     window.clearTimeout(warningTimer);
     window.clearTimeout(endTimer);
-    if (!dialog) return;
-    var idle = Number(dialog.getAttribute("data-idle-seconds")) * 1000;
+    if (!dialog || leaving) return;
+    var left = sessionEnd(dialog) - Date.now();
+    if (left <= 0) {
+      sessionOver(null);
+      return;
+    }
     var warning = Number(dialog.getAttribute("data-warning-seconds")) * 1000;
     warningTimer = window.setTimeout(function () {
       var current = sessionDialog();
       if (current && !current.open) current.showModal();
-    }, idle - warning);
-    endTimer = window.setTimeout(function () {
-      var current = sessionDialog();
-      if (current) window.location.assign(current.getAttribute("data-expired-url"));
-    }, idle);
+    }, Math.max(0, left - warning));
+    endTimer = window.setTimeout(scheduleSession, left);
   }
+
+  // A control whose value is no longer the one the page came with: typed answers.
+  function changed(form) {
+    return Array.prototype.some.call(form.elements, function (control) {
+      var type = control.type;
+      if (type === "hidden" || type === "submit" || type === "button" || type === "file") {
+        return false;
+      }
+      if (type === "checkbox" || type === "radio") return control.checked !== control.defaultChecked;
+      if (control.tagName === "SELECT") {
+        return Array.prototype.some.call(control.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+      }
+      return "defaultValue" in control && control.value !== control.defaultValue;
+    });
+  }
+
+  function formWithAnswers() {
+    var main = document.getElementById("main");
+    if (!main) return null;
+    var focused = document.activeElement && document.activeElement.form;
+    if (focused && main.contains(focused) && changed(focused)) return focused;
+    var forms = main.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (changed(forms[i])) return forms[i];
+    }
+    return null;
+  }
+
+  function sessionOver(form) {
+    var dialog = sessionDialog();
+    if (!dialog || leaving) return;
+    leaving = true;
+    window.clearTimeout(warningTimer);
+    window.clearTimeout(endTimer);
+    if (dialog.open) dialog.close();
+    var here = window.location.pathname + window.location.search;
+    var signIn = dialog.getAttribute("data-expired-url") + "&next=";
+    form = form || formWithAnswers();
+    if (form && form.method === "get") {
+      // A search: its answers are its address, kept as the page to come back to.
+      var action = new URL(form.action, window.location.href);
+      action.search = new URLSearchParams(new FormData(form)).toString();
+      window.location.assign(signIn + encodeURIComponent(action.pathname + action.search));
+      return;
+    }
+    if (!form) {
+      window.location.assign(signIn + encodeURIComponent(here));
+      return;
+    }
+    var keep = document.createElement("form");
+    keep.method = "post";
+    keep.action = dialog.getAttribute("data-keep-url") + "?next=" + encodeURIComponent(here);
+    keep.hidden = true;
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value !== "string") return;  // a file is not kept
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = name;
+      field.value = value;
+      keep.appendChild(field);
+    });
+    document.body.appendChild(keep);
+    HTMLFormElement.prototype.submit.call(keep);  // not htmx's: a page of its own
+  }
+
+  // Back from sleep, another tab or the back-forward cache: is the session still on?
+  function checkSession() {
+    if (!leaving) scheduleSession();
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") checkSession();
+  });
+  window.addEventListener("focus", checkSession);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      leaving = false;
+      checkSession();
+    }
+  });
+
+  // A form sent after the end (before htmx sees it: window, capturing): kept instead.
+  window.addEventListener("submit", function (event) {
+    var form = event.target;
+    var dialog = sessionDialog();
+    var main = document.getElementById("main");
+    if (!dialog || !form || form.tagName !== "FORM" || !sessionIsOver()) return;
+    var late = dialog.contains(form);  // « Rester connecté(e) » once it is too late
+    if (!late && !(main && main.contains(form))) return;  // signing out: let it go
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    sessionOver(late ? null : form);
+  }, true);
+
+  // Nor any other request of htmx's (a change that swaps part of the page).
+  document.addEventListener("htmx:before:request", function (event) {
+    if (leaving || !sessionIsOver()) return;
+    var asking = event.target;
+    if (sessionDialog() && sessionDialog().contains(asking)) return;
+    event.preventDefault();
+    sessionOver(asking && asking.closest ? asking.closest("form") : null);
+  }, true);
 
   function stayConnected(dialog) {
     var form = dialog.querySelector("form");
