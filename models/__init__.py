@@ -13,6 +13,7 @@ from .demo.provider import ProviderTransaction
 from .factory import FactoryBatch
 from .letters import CredentialsLetter, LetterFile
 from .operator.agents import Agent, AgentSession, AuditEntry
+from .operator.results import ActionResult
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
 from .photos import Photo, PhotoUpload
@@ -45,6 +46,7 @@ ALL_MODELS = [
     Agent,
     AgentSession,
     AuditEntry,
+    ActionResult,
     migrations.SchemaVersion,
 ]
 
@@ -71,6 +73,7 @@ def create_tables() -> None:
 __all__ = [
     "ALL_MODELS",
     "Account",
+    "ActionResult",
     "Address",
     "Agent",
     "AgentSession",

@@ -187,6 +187,13 @@ def _photo_uploads(_migrator) -> None:
     database.create_tables([PhotoUpload], safe=True)
 
 
+def _console_results(_migrator) -> None:
+    # What each confirmed console action did: the same confirmation sent again lands on it.
+    from ..operator.results import ActionResult
+
+    database.create_tables([ActionResult], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -203,6 +210,7 @@ STEPS: list[Step] = [
         _hostile_use,
     ),
     Step(10, "the photos each account sent in the last hour", _photo_uploads),
+    Step(11, "the result of each confirmed action of the agents' console", _console_results),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 
