@@ -13,6 +13,7 @@ from .demo.provider import ProviderTransaction
 from .factory import FactoryBatch
 from .letters import CredentialsLetter, LetterFile
 from .operator.agents import Agent, AgentSession, AuditEntry
+from .operator.results import ActionResult
 from .payments import Payment
 from .people import Account, Address, Beneficiary, Mandate
 from .photos import Photo, PhotoUpload
@@ -47,6 +48,7 @@ ALL_MODELS = [
     AgentSession,
     AuditEntry,
     KeptAnswers,
+    ActionResult,
     migrations.SchemaVersion,
 ]
 
@@ -73,6 +75,7 @@ def create_tables() -> None:
 __all__ = [
     "ALL_MODELS",
     "Account",
+    "ActionResult",
     "Address",
     "Agent",
     "AgentSession",

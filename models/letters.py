@@ -15,13 +15,17 @@ written, written whole (a temporary file, then a rename), then marked written;
 only then are its letters' seeds erased. A run stopped anywhere leaves letters
 still owed, or a file recorded and not marked, which the next run writes again
 with the same codes under the same name: each code ends on one letter in one file.
+
+A letter an agent prepares is printed by the agent (« Préparer un nouveau courrier »): its
+seed is kept ``AGENT_LETTER_KEPT`` only, so that the agent downloads the letter from the
+action's result (a link, not the answer to the action) as often as needed, then erased.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from peewee import JOIN, Case, CharField, DateTimeField, ForeignKeyField, IntegerField, fn
 
@@ -31,6 +35,9 @@ from .shared.clock import clock, to_paris
 from .shared.db import BaseModel, write_transaction
 from .shared.security import activation_code_from, activation_digest
 
+# A letter an agent prepares keeps its seed this long, to be downloaded again (the code is
+# the same each time), then forgets it: a copy lost after that needs a new letter.
+AGENT_LETTER_KEPT = timedelta(minutes=30)
 PER_FILE = 100  # letters in one file: about 150 MB to print it, 100 sheets for the print shop
 IMPORTED, BY_AGENT = "import", "agent"
 _CHUNK = 500
@@ -144,21 +151,67 @@ def _set_digests(digests: dict[int, str]) -> None:
         ).execute()
 
 
-def letter_by_agent(account: Account, key: str) -> str:
+def letter_by_agent(account: Account, key: str) -> CredentialsLetter:
     """A new letter an agent prints now: the letters still owed to the account are cancelled
-    (their code no longer works). Returns the code; call inside the action's transaction."""
+    (their code no longer works), and so is the seed of an earlier agent's letter. Its own
+    seed is kept ``AGENT_LETTER_KEPT``, for the agent to download it; call inside the
+    action's transaction."""
     now = clock.now()
     CredentialsLetter.update(cancelled_at=now, seed=None).where(
         (CredentialsLetter.account == account.id) & _owed()
     ).execute()
+    CredentialsLetter.update(seed=None).where(
+        (CredentialsLetter.reason == BY_AGENT)
+        & CredentialsLetter.seed.is_null(False)
+        & (
+            (CredentialsLetter.account == account.id)
+            | (CredentialsLetter.created_at < now - AGENT_LETTER_KEPT)
+        )
+    ).execute()
     seed = _new_seed()
-    code = activation_code_from(seed, key)
-    # Handed to the agent in this answer: printed at once, its seed not kept.
-    CredentialsLetter.create(account=account.id, reason=BY_AGENT, created_at=now, printed_at=now)
-    Account.update(activation_digest=activation_digest(code)).where(
+    # Handed to the agent, who prints it: never owed to the print shop.
+    letter = CredentialsLetter.create(
+        account=account.id, reason=BY_AGENT, created_at=now, printed_at=now, seed=seed
+    )
+    Account.update(activation_digest=activation_digest(activation_code_from(seed, key))).where(
         Account.id == account.id
     ).execute()
-    return code
+    return letter
+
+
+def agent_letter_until(letter: CredentialsLetter) -> datetime:
+    """Until when the agent may download the letter they prepared."""
+    return letter.created_at + AGENT_LETTER_KEPT
+
+
+def agent_letter(letter_id: int, key: str) -> Letter | None:
+    """What the letter an agent prepared says, while it may be downloaded: None once its
+    time is past, a newer letter replaced it, or its code has been used."""
+    row = CredentialsLetter.get_or_none(
+        (CredentialsLetter.id == letter_id)
+        & (CredentialsLetter.reason == BY_AGENT)
+        & CredentialsLetter.seed.is_null(False)
+    )
+    if row is None or clock.now() >= agent_letter_until(row):
+        return None
+    account = Account.get_by_id(row.account_id)
+    code = activation_code_from(row.seed, key)
+    if account.activation_digest != activation_digest(code):
+        return None
+    return letter_for(account, code)
+
+
+def forget_agent_seeds() -> int:
+    """Agents' letters past their download time forget their seed (``retention.purge``)."""
+    return (
+        CredentialsLetter.update(seed=None)
+        .where(
+            (CredentialsLetter.reason == BY_AGENT)
+            & CredentialsLetter.seed.is_null(False)
+            & (CredentialsLetter.created_at < clock.now() - AGENT_LETTER_KEPT)
+        )
+        .execute()
+    )
 
 
 # -- printed ----------------------------------------------------------------------------------

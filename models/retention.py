@@ -7,7 +7,8 @@
 - Sessions past their idle limit, reset links past their lifetime or used,
   answers kept after a session ended (``shared.kept_answers``), sign-in failures,
   forgotten-credential requests and photo uploads past the windows that count them:
-  deleted.
+  deleted. The results of agents' actions after ``results.KEPT_FOR``: deleted; the
+  seed of a letter an agent prepared, once its download time is past: erased.
 - A paid request, ``keep_months`` after its payment (``RETENTION_MONTHS``,
   default 24): its delivery address is blanked, its payments' masked card
   numbers removed; every e-mail sent before then keeps its subject and dates,
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from . import letters
 from .citizen import auth
 from .citizen.auth import (
     FAILURE_WINDOW,
@@ -33,6 +35,7 @@ from .citizen.auth import (
     UserSession,
 )
 from .citizen.credentials import WINDOW, CredentialRequest
+from .operator import results
 from .operator.agents import AGENT_IDLE_LIMIT, AgentSession
 from .payments import Payment
 from .people import Address
@@ -116,6 +119,8 @@ def purge(keep_months: int = DEFAULT_KEEP_MONTHS) -> Purge:
         result.counts["photo uploads counted"] = (
             PhotoUpload.delete().where(PhotoUpload.created_at < now - UPLOAD_WINDOW).execute()
         )
+        result.counts["console results"] = results.forget_old()
+        result.counts["agents' letter seeds"] = letters.forget_agent_seeds()
 
     # Paid requests past the retention period, not yet anonymised.
     cutoff = add_months(now.date(), -keep_months)

@@ -11,6 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The one-time token of a console action's confirmation (models/operator/results.py).
+ACTION_TOKEN_INPUT = re.compile(
+    r'name="action_token" type="hidden" value="([^"]+)"|name="action_token" value="([^"]+)"'
+)
 
 # scrypt at a thirty-second of the servers' cost (n=1024 instead of 32768): the same
 # code checks every password, but a thousand sign-ins no longer take minutes.
@@ -43,7 +47,11 @@ def csrf_token(html: str) -> str:
 def post_form(client, url: str, data: dict, **kwargs):
     """Post a form the way a browser does: the token comes from the page itself."""
     page = client.get(url)
-    response = client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+    hidden = {"csrf_token": csrf_token(page.text)}
+    action = ACTION_TOKEN_INPUT.search(page.text)
+    if action:
+        hidden["action_token"] = action.group(1) or action.group(2)
+    response = client.post(url, data={**hidden, **data}, **kwargs)
     return follow_retry(client, response)
 
 

@@ -50,7 +50,14 @@ def test_a_wrong_code_is_refused_beside_the_field(app):
 
 # -- every route, every role ------------------------------------------------------------------
 
-SAMPLE = {"number": "10000", "account_id": "1", "payment_id": "1", "agent_id": "1", "token": "x"}
+SAMPLE = {
+    "number": "10000",
+    "account_id": "1",
+    "payment_id": "1",
+    "agent_id": "1",
+    "token": "x",
+    "result_id": "1",
+}
 SUPERVISORS_ONLY = {
     "console.refund",
     "console.change_email",
@@ -60,6 +67,8 @@ SUPERVISORS_ONLY = {
     "console.deactivate_agent",
     "console.unlock_agent",
 }
+# An action's result: only the agent who did it reads it (nobody has done any here).
+OWN_RESULTS = {"console.result", "console.result_letter"}
 # Open to whoever holds the link: the page itself says whether the token is good.
 BY_TOKEN = {"console.login", "console.enrol"}
 
@@ -117,6 +126,8 @@ def test_every_console_route_is_refused_to_the_wrong_role(app, paid, role):
             assert answer.location.startswith("/gestion/connexion"), path
         elif role == "agent" and endpoint in SUPERVISORS_ONLY:
             assert answer.status_code == 403, (path, answer.status_code)
+        elif endpoint in OWN_RESULTS:
+            assert answer.status_code == 404, (path, answer.status_code)
         else:
             assert answer.status_code in (200, 204, 303), (path, answer.status_code)
             if endpoint == "console.logout":  # signed out, as asked: sign in again
@@ -206,7 +217,11 @@ def test_an_agent_unlocks_an_account_and_the_audit_log_keeps_it_for_good(app, cl
     assert "Déverrouiller le compte de Camille MARTIN ?" in confirm
     done = post_form(client, f"/gestion/comptes/{camille.id}/deverrouiller", {"confirm": "oui"})
     assert done.status_code == 303
-    assert "Le compte camille.martin est déverrouillé." in client.get(done.location).text
+    result = client.get(done.location).text
+    assert (
+        "<title>Compte de Camille MARTIN déverrouillé - Espace gestionnaire - CMI</title>" in result
+    )
+    assert '<h1 tabindex="-1" autofocus>Compte de Camille MARTIN déverrouillé</h1>' in result
     sign_in(app.test_client(), "camille.martin")
     with database.connection_context():
         (entry,) = AuditEntry.select()
@@ -244,7 +259,7 @@ def test_a_supervisor_records_a_refund_and_the_citizen_sees_it(app, client, paid
     assert "Saisissez un montant de 0,01 à 9,02" in refused.text  # nothing more than was paid
     done = post_form(agent, path, {"amount": "9,02", "reference": "RB-77", "day": "22/11/2026"})
     assert done.status_code == 303
-    assert "Le remboursement de 9,02" in agent.get(done.location).text
+    assert "Remboursement de 9,02\u00a0€ enregistré" in agent.get(done.location).text
     assert "Il vous a été remboursé le 22/11/2026" in citizen.get(f"/demandes/{paid}").text
     entry = audit("Remboursement enregistré")
     assert entry.before_data["état"] == "à rembourser" and entry.after_data["référence"] == "RB-77"
@@ -306,7 +321,12 @@ def test_an_agent_resends_the_identifiant_and_prepares_a_new_letter(app, client)
         sent = OutboxEmail.select().order_by(OutboxEmail.id.desc()).get()
         assert sent.recipient == "marie.durand@example.org"
         assert "Votre identifiant : marie.durand" in sent.text
-    letter = post_form(client, f"/gestion/comptes/{marie.id}/nouveau-courrier", {"confirm": "oui"})
+    done = post_form(client, f"/gestion/comptes/{marie.id}/nouveau-courrier", {"confirm": "oui"})
+    assert done.status_code == 303  # the result, then the letter is a link on it
+    result = client.get(done.location).text
+    assert "Courrier prêt pour Marie DURAND" in result
+    pdf = re.search(r'href="(/gestion/resultats/\d+/courrier\.pdf)"', result).group(1)
+    letter = client.get(pdf)
     assert letter.mimetype == "application/pdf"
     text = PdfReader(io.BytesIO(letter.data)).pages[0].extract_text()
     code = text.split("Votre code d'activation : ")[1].split()[0]

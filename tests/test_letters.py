@@ -327,7 +327,8 @@ def test_an_agents_new_letter_cancels_the_one_still_owed(app, client, tmp_path, 
         letters.owe_first_letters(KEY)
         (account,) = imported_accounts()
         agent = Agent.get(Agent.username == "agent.demo")
-        code = actions.new_credentials(agent, account, KEY)
+        letter = actions.new_credentials(agent, account, KEY)
+        code = letters.agent_letter(letter.id, KEY).code
     assert run(app, "letters", "--folder", str(tmp_path / "courriers")) == 0
     assert letters_in(tmp_path / "courriers") == {}  # the import's letter is not printed
     with database.connection_context():

@@ -202,6 +202,7 @@ def test_nothing_a_signed_in_citizen_or_agent_is_shown_is_kept(app):
         "account_id": 1,
         "payment_id": 1,
         "agent_id": 1,
+        "result_id": 1,
         "token": enrolment,
         "reference": reference,
     }

@@ -85,12 +85,12 @@ def cancel_request(agent: Agent, request: CardRequest) -> None:
         )
 
 
-def new_credentials(agent: Agent, account: Account, key: str) -> str:
+def new_credentials(agent: Agent, account: Account, key: str) -> letters.CredentialsLetter:
     """A new activation code for a new letter: the old code, a letter still owed and the
-    password stop working, and every session of the account ends. Returns the code
-    (printed, never stored)."""
+    password stop working, and every session of the account ends. Returns the letter, whose
+    code comes from its seed (kept only while the agent may download it)."""
     with write_transaction():
-        code = letters.letter_by_agent(account, key)
+        letter = letters.letter_by_agent(account, key)
         Account.update(password_hash="").where(Account.id == account.id).execute()
         UserSession.delete().where(UserSession.account == account.id).execute()
         record(
@@ -100,7 +100,7 @@ def new_credentials(agent: Agent, account: Account, key: str) -> str:
             {},
             {"code d'activation": "nouveau (l'ancien et le mot de passe ne servent plus)"},
         )
-    return code
+    return letter
 
 
 def note_resent(agent: Agent, what: str, subject: str, recipient: str) -> None:

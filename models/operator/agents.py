@@ -311,8 +311,13 @@ def enrol(token: str, password: str, code: str) -> Agent | None:
         return agent
 
 
-def deactivate(by: Agent, agent: Agent) -> None:
+def deactivate(by: Agent, agent: Agent) -> bool:
+    """The agent's access ends, with their sessions; False when it had ended already
+    (nothing is recorded twice)."""
     with write_transaction():
-        Agent.update(active=False).where(Agent.id == agent.id).execute()
+        changed = Agent.update(active=False).where((Agent.id == agent.id) & Agent.active).execute()
+        if changed != 1:
+            return False
         AgentSession.delete().where(AgentSession.agent == agent.id).execute()
         record(by, "Agent désactivé", f"agent:{agent.id}", {"actif": True}, {"actif": False})
+    return True

@@ -170,7 +170,7 @@ def history(request: CardRequest) -> list[Entry]:
         .where(RequestLine.request == request)
     )
     for line in lines:
-        card = f"carte n° {line.new_card.number}" if line.new_card_id else ""
+        card = f"carte n° {line.new_card.spaced_number}" if line.new_card_id else ""
         if line.exported_at:
             entries.append(
                 Entry(line.exported_at, "Envoyée à la fabrication", f"lot {line.batch}, {card}")

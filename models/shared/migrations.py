@@ -194,6 +194,13 @@ def _kept_answers(_migrator) -> None:
     database.create_tables([KeptAnswers], safe=True)
 
 
+def _console_results(_migrator) -> None:
+    # What each confirmed console action did: the same confirmation sent again lands on it.
+    from ..operator.results import ActionResult
+
+    database.create_tables([ActionResult], safe=True)
+
+
 STEPS: list[Step] = [
     Step(1, "accounts imported from the CMI database", _accounts_from_the_cmi_database),
     Step(2, "orders to the card factory and its statuses", _the_card_factory),
@@ -211,6 +218,7 @@ STEPS: list[Step] = [
     ),
     Step(10, "the photos each account sent in the last hour", _photo_uploads),
     Step(11, "answers kept when a form came after its session had ended", _kept_answers),
+    Step(12, "the result of each confirmed action of the agents' console", _console_results),
 ]
 CURRENT = STEPS[-1].version if STEPS else 0
 

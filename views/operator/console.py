@@ -35,19 +35,21 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 from models import letters
 from models.citizen import auth as citizen_auth
 from models.eligibility import account_cards
-from models.operator import actions, agents, figures, search
+from models.operator import actions, agents, figures, results, search
 from models.payments import Payment
 from models.people import Account
 from models.pricing import euros
 from models.requests import CardRequest
 from models.shared.clock import clock, to_paris
 from models.shared.db import write_transaction
+from models.shared.i18n import of
 from models.shared.kept_answers import holder_of
 from models.shared.mail import queue
+from models.shared.pdf import size_label
 from views.shared.documents import credentials_letters
 
 from ..shared import kept
-from ..shared.forms import EmailAddressField, Form, TextField
+from ..shared.forms import EmailAddressField, Form, HiddenTextField, TextField
 from ..shared.render import (
     external_url,
     form_to_retry,
@@ -329,7 +331,6 @@ def request_page(number: int):
         history=search.history(found),
         payments=list(Payment.select().where(Payment.request == found).order_by(Payment.id)),
         locked=citizen_auth.locked_until(found.account.username) is not None,
-        notice=session.pop("console_notice", None),
     )
 
 
@@ -353,7 +354,6 @@ def account_page(account_id: int):
             .order_by(CardRequest.created_at.desc())
         ),
         locked=citizen_auth.locked_until(account.username) is not None,
-        notice=session.pop("console_notice", None),
     )
 
 
@@ -363,15 +363,33 @@ def unlock(account_id: int):
     if account is None:
         abort(404)
     if request.method == "GET":
-        return render_page("operator/unlock.html", account=account)
+        return render_page("operator/unlock.html", account=account, token=results.new_token())
     if request.form.get("confirm") != "oui":
         return redirect(url_for("console.account_page", account_id=account.id), 303)
-    agents.unlock(g.agent, account)
-    session["console_notice"] = f"Le compte {account.username} est déverrouillé."
-    return redirect(url_for("console.account_page", account_id=account.id), 303)
+
+    def action(_mail):
+        name = account.display_name
+        if not agents.unlock(g.agent, account):
+            return results.Outcome(
+                False,
+                f"Le compte de {name} n'était pas verrouillé",
+                f"Aucun essai de connexion échoué n'était compté pour l'identifiant "
+                f"{account.username} : rien n'a changé.",
+            )
+        return results.Outcome(
+            True,
+            f"Compte de {name} déverrouillé",
+            f"Les essais de connexion échoués de l'identifiant {account.username} sont "
+            "oubliés : la personne peut se connecter tout de suite.",
+        )
+
+    return once(f"account:{account.id}", action)
 
 
 # -- actions: each confirmed on its own page, each in the audit log ------------------------------
+
+
+ACTION_TOKEN_LABEL = "Jeton de l'action"  # noqa: S105 (a label, not a secret)
 
 
 class RefundForm(Form):
@@ -390,12 +408,14 @@ class RefundForm(Form):
         "Date du remboursement",
         validators=[InputRequired("Saisissez la date du remboursement, par exemple 29/11/2026")],
     )
+    action_token = HiddenTextField(ACTION_TOKEN_LABEL)
 
 
 class EmailForm(Form):
     email = EmailAddressField(
         "Nouvelle adresse électronique", "Saisissez la nouvelle adresse électronique"
     )
+    action_token = HiddenTextField(ACTION_TOKEN_LABEL)
 
 
 def _cents(text: str) -> int | None:
@@ -425,15 +445,109 @@ def search_query() -> dict[str, str]:
     return {key: request.args[key][:100] for key in SEARCH_KEYS if request.args.get(key)}
 
 
-def _notice(message: str) -> None:
-    session["console_notice"] = message
+def _compose(mail: list, recipient: str, subject: str, template: str, **context) -> None:
+    """An e-mail the action calls for, in its outbox (in the action's transaction), to be
+    delivered once the action is recorded."""
+    if recipient:
+        mail.append(queue(recipient, subject, render_template(template, **context)))
 
 
-def _deliver(recipient: str, subject: str, template: str, **context) -> None:
-    if not recipient:
-        return
-    email = queue(recipient, subject, render_template(template, **context))
-    current_app.extensions["mailer"].deliver(email)
+def once(subject: str, action):
+    """Run ``action(mail)`` for the first submission of this confirmation only, then land
+    on its result, as every later submission of the same confirmation does (POST, redirect,
+    GET). ``action`` returns a ``results.Outcome`` and adds to ``mail`` the e-mails it
+    queued, delivered once the result is recorded."""
+    token = request.form.get("action_token", "")
+    if not results.valid_token(token):  # a page without a token (or a tool): confirm again
+        return redirect(this_address(), 303)
+    mail: list = []
+    result, first = results.run_once(g.agent, token, subject, lambda: action(mail))
+    if first:
+        for email in mail:
+            current_app.extensions["mailer"].deliver(email)
+    target = url_for("console.result", result_id=result.id)
+    return redirect(target, 303)
+
+
+def _back(subject: str) -> tuple[str, str]:
+    """Where a result leads back to, and the link's words."""
+    kind, _, key = subject.partition(":")
+    if kind == "account":
+        account = Account.get_or_none(Account.id == int(key))
+        if account is not None:
+            return (
+                url_for("console.account_page", account_id=account.id),
+                f"Revenir au compte {of(account.display_name)}",
+            )
+    elif kind in ("request", "payment"):
+        found = (
+            CardRequest.get_or_none(CardRequest.id == int(key))
+            if kind == "request"
+            else CardRequest.select()
+            .join(Payment, on=(Payment.request == CardRequest.id))
+            .where(Payment.id == int(key))
+            .first()
+        )
+        if found is not None:
+            return (
+                url_for("console.request_page", number=found.number),
+                f"Revenir à la demande n° {found.number}",
+            )
+    elif kind in ("agent", "agents") and g.agent.is_supervisor:
+        return url_for("console.agents_page"), "Revenir à la liste des agents"
+    return url_for("console.home"), "Revenir à la recherche"
+
+
+@bp.route("/resultats/<int(max=999999999):result_id>")
+def result(result_id: int):
+    found = results.result_of(g.agent, result_id) or abort(404)
+    letter = until = None
+    if found.letter_id is not None:
+        letter = letters.agent_letter(found.letter_id, current_app.config["SECRET_KEY"])
+        until = to_paris(letters.agent_letter_until(found.letter))
+        if letter is not None and found.letter_size is None:
+            with write_transaction():
+                results.note_letter_size(found, len(_letter_pdf(found, letter)))
+    back, back_text = _back(found.subject)
+    return render_page(
+        "operator/result.html",
+        item=found,
+        letter=letter,
+        letter_label=size_label(found.letter_size) if letter is not None else None,
+        until=until,
+        kept_minutes=int(letters.AGENT_LETTER_KEPT.total_seconds() // 60),
+        back=back,
+        back_text=back_text,
+    )
+
+
+def _letter_pdf(found: results.ActionResult, letter: letters.Letter) -> bytes:
+    """The letter of that action, dated the day it was prepared: the same file each time."""
+    return credentials_letters(
+        [letter],
+        to_paris(found.letter.created_at).date(),
+        public_base_url(),
+        current_app.config["ORGANISATION_NAME"],
+        current_app.config["CONTACT_EMAIL"],
+    )
+
+
+@bp.route("/resultats/<int(max=999999999):result_id>/courrier.pdf")
+def result_letter(result_id: int):
+    found = results.result_of(g.agent, result_id) or abort(404)
+    letter = None
+    if found.letter_id is not None:
+        letter = letters.agent_letter(found.letter_id, current_app.config["SECRET_KEY"])
+    if letter is None:  # past its time, replaced or used: the result page says so
+        return redirect(url_for("console.result", result_id=found.id), 303)
+    return Response(
+        _letter_pdf(found, letter),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="courrier-{letter.username}.pdf"',
+            "Cache-Control": "no-store",  # it holds a live activation code
+        },
+    )
 
 
 def _payment_of(number: int, payment_id: int) -> tuple[CardRequest, Payment]:
@@ -462,6 +576,7 @@ def refund(number: int, payment_id: int):
             formdata=None,
             amount=euros(payment.amount).replace("\u00a0€", "").replace(" €", ""),
             day=clock.today().strftime("%d/%m/%Y"),
+            action_token=results.new_token(),
         )
         return show(form)
     form = RefundForm()
@@ -476,13 +591,22 @@ def refund(number: int, payment_id: int):
             "Saisissez une date passée au format JJ/MM/AAAA, par exemple 29/11/2026"
         )
     if valid and not form.amount.errors and not form.day.errors:
-        try:
-            actions.record_refund(g.agent, payment, amount, form.reference.data.strip(), day)
-        except actions.NotAllowed as refused:
-            _notice(str(refused))
-        else:
-            _notice(f"Le remboursement de {euros(amount)} est enregistré.")
-        return redirect(url_for("console.request_page", number=number), 303)
+        reference = form.reference.data.strip()
+
+        def action(_mail):
+            try:
+                actions.record_refund(g.agent, payment, amount, reference, day)
+            except actions.NotAllowed as refused:
+                return results.Outcome(False, "Remboursement non enregistré", str(refused))
+            return results.Outcome(
+                True,
+                f"Remboursement de {euros(amount)} enregistré",
+                f"Le paiement {payment.transaction_reference} de la demande n° {number} est "
+                f"remboursé le {day:%d/%m/%Y} (référence {reference}). La personne le voit "
+                "dans le récapitulatif de sa demande.",
+            )
+
+        return once(f"payment:{payment.id}", action)
     return show_errors(form, show)
 
 
@@ -495,23 +619,33 @@ def change_email(account_id: int):
         return render_page("operator/email.html", status=status, form=form, account=account)
 
     if request.method == "GET":
-        return show(form_to_retry(EmailForm) or EmailForm(formdata=None))
+        return show(
+            form_to_retry(EmailForm) or EmailForm(formdata=None, action_token=results.new_token())
+        )
     form = EmailForm()
     if form.validate_on_submit():
         new = form.email.data.strip().lower()
-        old = actions.change_email(g.agent, account, new)
-        context = {
-            "account": account,
-            "old": old,
-            "new": new,
-            "contact": current_app.config["CONTACT_EMAIL"],
-        }
-        subject = "Votre adresse électronique a changé - Carte mobilité inclusion"
-        _deliver(old, subject, "operator/email_changed.txt", to_old=True, **context)
-        _deliver(new, subject, "operator/email_changed.txt", to_old=False, **context)
-        notified = f"{old} et à {new}" if old else new
-        _notice(f"L'adresse électronique est changée ; un avis est parti à {notified}.")
-        return redirect(url_for("console.account_page", account_id=account.id), 303)
+
+        def action(mail):
+            old = actions.change_email(g.agent, account, new)
+            context = {
+                "account": account,
+                "old": old,
+                "new": new,
+                "contact": current_app.config["CONTACT_EMAIL"],
+            }
+            subject = "Votre adresse électronique a changé - Carte mobilité inclusion"
+            _compose(mail, old, subject, "operator/email_changed.txt", to_old=True, **context)
+            _compose(mail, new, subject, "operator/email_changed.txt", to_old=False, **context)
+            notified = f"à l'ancienne adresse ({old}) et à la nouvelle" if old else "à elle"
+            return results.Outcome(
+                True,
+                "Adresse électronique changée",
+                f"Le compte {of(account.display_name)} a maintenant l'adresse {new}. Un avis "
+                f"est parti {notified}.",
+            )
+
+        return once(f"account:{account.id}", action)
     return show_errors(form, show)
 
 
@@ -536,8 +670,8 @@ CONFIRMATIONS = {
     "courrier": (
         "Préparer un nouveau courrier de connexion pour {name} ?",
         "Un nouveau code d'activation est créé. L'ancien code et le mot de passe actuel ne "
-        "serviront plus, et la personne est déconnectée partout. Vous téléchargez le courrier "
-        "(PDF) pour l'imprimer et l'envoyer par la poste.",
+        "serviront plus, et la personne est déconnectée partout. Vous téléchargez ensuite le "
+        "courrier (PDF) pour l'imprimer et l'envoyer par la poste.",
         "Oui, préparer le courrier",
     ),
 }
@@ -545,13 +679,17 @@ CONFIRMATIONS = {
 
 def _confirm(kind: str, back: str, **values):
     title, text, button_text = CONFIRMATIONS[kind]
+    return _confirmation(title.format(**values), text.format(**values), button_text, back)
+
+
+def _confirmation(title: str, text: str, button_text: str, back: str):
     return render_page(
         "operator/confirm.html",
-        title=title.format(**values),
-        text=text.format(**values),
+        title=title,
+        text=text,
         button_text=button_text,
         back=back,
-        download=kind == "courrier",
+        token=results.new_token(),
     )
 
 
@@ -562,14 +700,22 @@ def cancel(number: int):
     back = url_for("console.request_page", number=number)
     if request.method == "GET":
         return _confirm("annuler", back, number=number)
-    if request.form.get("confirm") == "oui":
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+
+    def action(_mail):
         try:
             actions.cancel_request(g.agent, found)
         except actions.NotAllowed as refused:
-            _notice(str(refused))
-        else:
-            _notice(f"La demande n° {number} est annulée.")
-    return redirect(back, 303)
+            return results.Outcome(False, f"La demande n° {number} n'est pas annulée", str(refused))
+        return results.Outcome(
+            True,
+            f"Demande n° {number} annulée",
+            "Elle ne peut plus être payée. Si c'est un duplicata, la carte remplacée reste "
+            "annulée ; la personne peut faire une nouvelle demande pour elle.",
+        )
+
+    return once(f"request:{found.id}", action)
 
 
 @bp.route("/demandes/<int(max=999999999):number>/renvoyer-confirmation", methods=["GET", "POST"])
@@ -580,15 +726,24 @@ def resend_confirmation(number: int):
         abort(404)
     if request.method == "GET":
         return _confirm("confirmation", back, number=number, email=found.account.email)
-    if request.form.get("confirm") == "oui":
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+    recipient = found.account.email
+
+    def action(mail):
         original = found.confirmation_email
-        email = queue(found.account.email, original.subject, original.text, original.html)
-        current_app.extensions["mailer"].deliver(email)
+        mail.append(queue(recipient, original.subject, original.text, original.html))
         actions.note_resent(
-            g.agent, "Courriel de confirmation renvoyé", f"request:{found.id}", found.account.email
+            g.agent, "Courriel de confirmation renvoyé", f"request:{found.id}", recipient
         )
-        _notice("Le courriel de confirmation est reparti.")
-    return redirect(back, 303)
+        return results.Outcome(
+            True,
+            "Courriel de confirmation renvoyé",
+            f"Le courriel de confirmation de la demande n° {number} est reparti à {recipient}. "
+            "S'il n'arrive pas, la personne peut regarder dans ses courriels indésirables.",
+        )
+
+    return once(f"request:{found.id}", action)
 
 
 @bp.route("/comptes/<int(max=999999999):account_id>/renvoyer-identifiant", methods=["GET", "POST"])
@@ -599,8 +754,12 @@ def resend_username(account_id: int):
         abort(404)
     if request.method == "GET":
         return _confirm("identifiant", back, name=account.display_name, email=account.email)
-    if request.form.get("confirm") == "oui":
-        _deliver(
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+
+    def action(mail):
+        _compose(
+            mail,
             account.email,
             "Votre identifiant - Carte mobilité inclusion",
             "citizen/auth/email_username.txt",
@@ -608,8 +767,13 @@ def resend_username(account_id: int):
             login_url=external_url("auth.login"),
         )
         actions.note_resent(g.agent, "Identifiant renvoyé", f"account:{account.id}", account.email)
-        _notice("L'identifiant est reparti par courriel.")
-    return redirect(back, 303)
+        return results.Outcome(
+            True,
+            f"Identifiant envoyé à {account.display_name}",
+            f"Un courriel donnant l'identifiant {account.username} est parti à {account.email}.",
+        )
+
+    return once(f"account:{account.id}", action)
 
 
 @bp.route("/comptes/<int(max=999999999):account_id>/nouveau-courrier", methods=["GET", "POST"])
@@ -620,22 +784,18 @@ def new_letter(account_id: int):
         return _confirm("courrier", back, name=account.display_name)
     if request.form.get("confirm") != "oui":
         return redirect(back, 303)
-    code = actions.new_credentials(g.agent, account, current_app.config["SECRET_KEY"])
-    pdf = credentials_letters(
-        [letters.letter_for(account, code)],
-        clock.today(),
-        public_base_url(),
-        current_app.config["ORGANISATION_NAME"],
-        current_app.config["CONTACT_EMAIL"],
-    )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="courrier-{account.username}.pdf"',
-            "Cache-Control": "no-store",  # it holds a live activation code
-        },
-    )
+
+    def action(_mail):
+        letter = actions.new_credentials(g.agent, account, current_app.config["SECRET_KEY"])
+        return results.Outcome(
+            True,
+            f"Courrier prêt pour {account.display_name}",
+            "L'ancien code d'activation et le mot de passe ne servent plus, et la personne est "
+            "déconnectée partout. Le nouveau code est dans le courrier.",
+            letter_id=letter.id,
+        )
+
+    return once(f"account:{account.id}", action)
 
 
 @bp.route("/courriers")
@@ -665,6 +825,7 @@ def figures_page():
 
 
 class NewAgentForm(Form):
+    action_token = HiddenTextField(ACTION_TOKEN_LABEL)
     username = TextField(
         "Identifiant",
         validators=[
@@ -722,8 +883,11 @@ def agents_page():
             (agent, agents.lock_of_agent(agent) is not None)
             for agent in agents.Agent.select().order_by(agents.Agent.display_name)
         ],
-        notice=session.pop("console_notice", None),
     )
+
+
+class UsernameTaken(Exception):
+    """Someone else has the identifiant: nothing is recorded, the form says so."""
 
 
 @bp.route("/agents/nouveau", methods=["GET", "POST"])
@@ -733,39 +897,51 @@ def new_agent():
         return render_page("operator/new_agent.html", status=status, form=form, nav="agents")
 
     if request.method == "GET":
-        return show(form_to_retry(NewAgentForm) or NewAgentForm(formdata=None))
+        return show(
+            form_to_retry(NewAgentForm)
+            or NewAgentForm(formdata=None, action_token=results.new_token())
+        )
     form = NewAgentForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
-        agent = token = None
         if not agents.valid_username(username):
             form.username.errors.append(
                 "L'identifiant ne comporte que des lettres sans accent, des chiffres, des "
                 "points et des tirets, par exemple prenom.nom"
             )
-        else:
-            agent, token = agents.create_agent(
-                g.agent,
-                username,
-                form.full_name.data.strip(),
-                form.email.data.strip().lower(),
-                form.role.data,
-            )
+            return show_errors(form, show)
+        name, email, role = (
+            form.full_name.data.strip(),
+            form.email.data.strip().lower(),
+            form.role.data,
+        )
+
+        def action(mail):
+            agent, token = agents.create_agent(g.agent, username, name, email, role)
             if agent is None:
-                form.username.errors.append(
-                    "Cet identifiant est déjà pris : choisissez-en un autre"
-                )
-        if agent is not None:
-            _deliver(
+                raise UsernameTaken
+            hours = int(agents.ENROLMENT_LIFETIME.total_seconds() // 3600)
+            _compose(
+                mail,
                 agent.email,
                 ENROLMENT_SUBJECT,
                 "operator/email_enrolment.txt",
                 agent=agent,
                 link=external_url("console.enrol", token=token),
-                hours=int(agents.ENROLMENT_LIFETIME.total_seconds() // 3600),
+                hours=hours,
             )
-            _notice(f"{agent.display_name} : le lien d'inscription est parti à {agent.email}.")
-            return redirect(url_for("console.agents_page"), 303)
+            return results.Outcome(
+                True,
+                f"Agent {agent.display_name} ajouté",
+                f"Le lien d'inscription est parti à {agent.email} ; il vaut {hours} heures. "
+                "Par ce lien, l'agent choisit son mot de passe et ajoute la clé à son "
+                "application d'authentification, puis se connecte.",
+            )
+
+        try:
+            return once("agents", action)
+        except UsernameTaken:
+            form.username.errors.append("Cet identifiant est déjà pris : choisissez-en un autre")
     return show_errors(form, show)
 
 
@@ -775,19 +951,38 @@ def deactivate_agent(agent_id: int):
     agent = agents.Agent.get_or_none(agents.Agent.id == agent_id) or abort(404)
     back = url_for("console.agents_page")
     if request.method == "GET":
-        return render_page(
-            "operator/confirm.html",
-            title=f"Désactiver l'accès de l'agent {agent.username} ?",
-            text="L'agent ne pourra plus se connecter et ses sessions s'arrêtent tout de suite. "
+        return _confirmation(
+            f"Désactiver l'accès de l'agent {agent.username} ?",
+            "L'agent ne pourra plus se connecter et ses sessions s'arrêtent tout de suite. "
             "Ses actions passées restent dans le journal.",
-            button_text="Oui, désactiver",
-            back=back,
-            download=False,
+            "Oui, désactiver",
+            back,
         )
-    if request.form.get("confirm") == "oui" and agent.id != g.agent.id:
-        agents.deactivate(g.agent, agent)
-        _notice(f"L'accès de {agent.username} est désactivé.")
-    return redirect(back, 303)
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+
+    def action(_mail):
+        if agent.id == g.agent.id:
+            return results.Outcome(
+                False,
+                "Accès non désactivé",
+                "Vous ne pouvez pas désactiver votre propre accès : demandez-le à un autre "
+                "superviseur.",
+            )
+        if not agents.deactivate(g.agent, agent):
+            return results.Outcome(
+                False,
+                f"L'accès de {agent.username} était déjà désactivé",
+                "Rien n'a changé.",
+            )
+        return results.Outcome(
+            True,
+            f"Accès de {agent.username} désactivé",
+            f"{agent.display_name} ne peut plus se connecter et ses sessions sont terminées. "
+            "Ses actions passées restent dans le journal.",
+        )
+
+    return once(f"agent:{agent.id}", action)
 
 
 @bp.route("/agents/<int(max=999999999):agent_id>/debloquer", methods=["GET", "POST"])
@@ -796,24 +991,36 @@ def unlock_agent(agent_id: int):
     agent = agents.Agent.get_or_none(agents.Agent.id == agent_id) or abort(404)
     back = url_for("console.agents_page")
     if request.method == "GET":
-        return render_page(
-            "operator/confirm.html",
-            title=f"Débloquer l'identifiant de l'agent {agent.username} ?",
-            text="Ses essais de connexion échoués sont oubliés, quelle que soit l'adresse d'où "
+        return _confirmation(
+            f"Débloquer l'identifiant de l'agent {agent.username} ?",
+            "Ses essais de connexion échoués sont oubliés, quelle que soit l'adresse d'où "
             "ils venaient : l'agent peut se connecter tout de suite. Si ces essais ne venaient "
             "pas de lui, prévenez-le.",
-            button_text="Oui, débloquer",
-            back=back,
-            download=False,
+            "Oui, débloquer",
+            back,
         )
-    if request.form.get("confirm") == "oui":
+    if request.form.get("confirm") != "oui":
+        return redirect(back, 303)
+
+    def action(_mail):
         try:
-            agents.unlock_agent(g.agent, agent)
+            failures = agents.unlock_agent(g.agent, agent)
         except agents.NotAllowed as refused:
-            _notice(str(refused))
-        else:
-            _notice(f"L'identifiant {agent.username} est débloqué.")
-    return redirect(back, 303)
+            return results.Outcome(False, "Identifiant non débloqué", str(refused))
+        if not failures:
+            return results.Outcome(
+                False,
+                f"L'identifiant {agent.username} n'était pas bloqué",
+                "Aucun essai de connexion échoué n'était compté : rien n'a changé.",
+            )
+        return results.Outcome(
+            True,
+            f"Identifiant {agent.username} débloqué",
+            "Ses essais de connexion échoués sont oubliés : l'agent peut se connecter tout de "
+            "suite. Si ces essais ne venaient pas de lui, prévenez-le.",
+        )
+
+    return once(f"agent:{agent.id}", action)
 
 
 @bp.route("/inscription/<token>", methods=["GET", "POST"])
@@ -840,7 +1047,9 @@ def enrol(token: str):
     form = EnrolmentForm()
     if form.validate_on_submit():
         if agents.enrol(token, form.password.data, form.code.data) is not None:
-            _notice("Votre accès est prêt : connectez-vous avec votre mot de passe et le code.")
+            session["console_notice"] = (
+                "Votre accès est prêt : connectez-vous avec votre mot de passe et le code."
+            )
             return redirect(url_for("console.login"), 303)
         form.code.errors.append(
             "Ce code ne correspond pas : vérifiez la clé saisie dans votre application, puis "
