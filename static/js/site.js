@@ -65,6 +65,13 @@
       if (back) back.focus();
     });
     dialog.showModal();
+    // Taller than the screen (a phone, large text), focus on its last buttons would open
+    // it scrolled to its end: its title and question unseen. Start from its title then.
+    var title = dialog.querySelector("[data-dialog-title]");
+    if (title && dialog.scrollHeight > dialog.clientHeight) {
+      title.focus();
+      dialog.scrollTop = 0;
+    }
   }
 
   function markedAutofocus(root) {
