@@ -28,7 +28,8 @@ SCREENS = [(1280, "100%"), (320, "100%"), (320, "200%")]
 CUT_VALUES = """() => {
   const canvas = document.createElement('canvas').getContext('2d');
   const cut = [];
-  for (const el of document.querySelectorAll('main select, main input[type=text], main input:not([type])')) {
+  const fields = 'main select, main input[type=text], main input:not([type])';
+  for (const el of document.querySelectorAll(fields)) {
     if (!el.getClientRects().length) continue;
     const style = getComputedStyle(el);
     const inner = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
@@ -42,7 +43,8 @@ CUT_VALUES = """() => {
       needed = el.scrollWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     }
     if (needed > inner + 1)
-      cut.push(`${el.getAttribute('aria-label') || el.id}: ${Math.round(needed)} px in ${Math.round(inner)}`);
+      cut.push(`${el.getAttribute('aria-label') || el.id}: `
+               + `${Math.round(needed)} px in ${Math.round(inner)}`);
   }
   return cut;
 }"""
