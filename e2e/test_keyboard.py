@@ -386,7 +386,7 @@ def test_camille_orders_a_second_copy_for_leo_with_the_keyboard_only(
     confirm_in_dialog_or_page(page, keys, "second exemplaire")
 
     answer_delivery_yes(page, keys)
-    expect(page.get_by_role("cell", name=re.compile(LEO_PARKING_CARD))).to_be_visible()
+    expect(page.get_by_role("rowheader", name=re.compile(LEO_PARKING_CARD))).to_be_visible()
     keys.tab_to(page.get_by_role("button", name=re.compile(r"^Payer 9,02")))
 
 
