@@ -322,7 +322,7 @@ def drive_flow(browser, base: str, javascript: bool, network: dict | None = None
     def engagement():
         page.get_by_label("J'accepte les Conditions Générales").check()
         button("Suivant").click()
-        expect(heading("Vous souhaitez effectuer une demande de")).to_be_visible()
+        expect(heading("Quelle demande voulez-vous faire ?")).to_be_visible()
 
     def choose():
         # Each option's explanation is always shown: choosing sends nothing.

@@ -340,7 +340,7 @@ def signed_in_at_choice(base: str):
         page.goto(f"{base}/demande/engagement")
         page.get_by_label("J'accepte les Conditions Générales").check()
         page.get_by_role("button", name="Suivant", exact=True).click()
-        heading = page.get_by_role("heading", level=1, name="Vous souhaitez effectuer")
+        heading = page.get_by_role("heading", level=1, name="Quelle demande voulez-vous faire")
         expect(heading).to_be_visible(timeout=30_000)
         page.close()
         context.clear_cookies(name="css")

@@ -133,7 +133,7 @@ def test_a_reader_of_english_orders_a_replacement_card(page: Page, a11y, variant
     a11y.check(page, "Récapitulatif (anglais) : duplicata payé")
 
     page.get_by_role("link", name="Read the request certificate as a web page").click()
-    expect(heading(page, "REQUEST CERTIFICATE")).to_be_visible()
+    expect(heading(page, "Request certificate")).to_be_visible()
     a11y.check(page, "Attestation (anglais) : page web")
     pdf = PdfReader(io.BytesIO(page.request.get("/demandes/10000/attestation.pdf").body()))
     assert pdf.trailer["/Root"]["/Lang"] == "en-GB"

@@ -53,7 +53,7 @@ def start_request(page: Page, a11y, kind: str, check: bool = True) -> None:
     page.get_by_label("J'accepte les Conditions Générales d'Utilisation et de Délivrance").check()
     submit(page, "Suivant")
 
-    expect(heading(page, "Vous souhaitez effectuer une demande de")).to_be_visible()
+    expect(heading(page, "Quelle demande voulez-vous faire ?")).to_be_visible()
     current = page.get_by_role("listitem").filter(has_text="Choix de la demande")
     expect(current).to_have_attribute("aria-current", "step")
     if check:
@@ -251,7 +251,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
     expect(heading(page, "Votre demande est enregistrée")).to_be_visible()
 
     page.get_by_role("link", name="Lire l'attestation en page web").click()
-    expect(heading(page, "ATTESTATION DE DEMANDE")).to_be_visible()
+    expect(heading(page, "Attestation de demande")).to_be_visible()
     a11y.check(page, "Attestation : page web")
     response = page.request.get("/demandes/10000/attestation.pdf")
     assert response.headers["content-type"] == "application/pdf"
@@ -264,7 +264,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
         "59000 LILLE",
         "Duplicata de ma carte mobilité inclusion Invalidité",
         "Demande n° 10000",
-        "ATTESTATION DE DEMANDE",
+        "Attestation de demande",
     ):
         assert expected in text, expected
 

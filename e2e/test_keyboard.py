@@ -254,7 +254,7 @@ def test_alfred_orders_a_duplicate_with_the_keyboard_only(page: Page, keys: Keyb
     expect(accept).to_be_checked()
     keys.activate(page.get_by_role("button", name="Suivant"))
 
-    question = h1(page, "Vous souhaitez effectuer une demande de")
+    question = h1(page, "Quelle demande voulez-vous faire ?")
     expect(question).to_be_visible()
     keys.expect_focus_kept("« Suivant » on Engagement", on=question)
     duplicate = page.get_by_role("radio", name="Duplicata", exact=True)
@@ -358,7 +358,7 @@ def test_camille_orders_a_second_copy_for_leo_with_the_keyboard_only(
     expect(accept).to_be_checked()
     keys.activate(page.get_by_role("button", name="Suivant"))
 
-    question = h1(page, "Vous souhaitez effectuer une demande de")
+    question = h1(page, "Quelle demande voulez-vous faire ?")
     expect(question).to_be_visible()
     keys.expect_focus_kept("« Suivant » on Engagement", on=question)
     keys.tab_to(page.get_by_role("radio", name="Duplicata", exact=True))
@@ -386,7 +386,7 @@ def test_camille_orders_a_second_copy_for_leo_with_the_keyboard_only(
     confirm_in_dialog_or_page(page, keys, "second exemplaire")
 
     answer_delivery_yes(page, keys)
-    expect(page.get_by_role("cell", name=re.compile(LEO_PARKING_CARD))).to_be_visible()
+    expect(page.get_by_role("rowheader", name=re.compile(LEO_PARKING_CARD))).to_be_visible()
     keys.tab_to(page.get_by_role("button", name=re.compile(r"^Payer 9,02")))
 
 

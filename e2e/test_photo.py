@@ -1,4 +1,4 @@
-"""« Téléverser une photo »: the rules read before choosing, each refusal with its message
+"""« Envoyer une photo »: the rules read before choosing, each refusal with its message
 next to the field, then the photo shown back with its text alternative."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_alfred_sends_his_photo_after_three_refusals(page: Page, a11y, variant):
     sign_in(page, "alfred.depot")
     sent: list[int] = []
     page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")))
-    page.get_by_role("link", name="Téléverser une photo d'Alfred DEPOT").click()
+    page.get_by_role("link", name="Envoyer une photo d'Alfred DEPOT").click()
     expect(heading(page, "Photo d'identité d'Alfred DEPOT")).to_be_visible()
     field = page.get_by_label(FIELD)
     expect(field).to_have_accessible_description("Format JPEG ou PNG, 5 Mo au plus.")
@@ -62,7 +62,7 @@ def test_alfred_sends_his_photo_after_three_refusals(page: Page, a11y, variant):
 
     choose(page, "photo.jpg", image((600, 800), noise=True))
     submit(page, "Envoyer la photo")
-    expect(page.get_by_role("status").filter(has_text="La photo est enregistrée")).to_be_visible()
+    expect(page.locator("#photo-message")).to_contain_text("La photo est enregistrée")
     photo = page.get_by_role("img", name="Photo d'identité d'Alfred DEPOT")
     expect(photo).to_be_visible()
     # The picture itself is served to this signed-in browser, as the stored JPEG.

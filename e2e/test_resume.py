@@ -192,14 +192,14 @@ def test_a_reload_of_an_earlier_step_keeps_its_answer(page: Page, a11y, variant)
     open_selection(page, "Duplicata")
 
     submit(page, "Précédent")
-    expect(heading(page, "Vous souhaitez effectuer une demande de")).to_be_visible()
+    expect(heading(page, "Quelle demande voulez-vous faire ?")).to_be_visible()
     duplicate = page.get_by_label("Duplicata", exact=True)
     expect(duplicate, "« Précédent » from the selection: Duplicata is chosen").to_be_checked()
     reload_and_expect(
         page,
         "/demande/choix",
         "Étape 2 sur 5 : Choix de la demande - Demande de duplicata - CMI",
-        "Vous souhaitez effectuer une demande de",
+        "Quelle demande voulez-vous faire ?",
     )
     expect(duplicate, "after a reload of Choix de la demande: Duplicata is chosen").to_be_checked()
     a11y.check(page, "Choix de la demande : duplicata choisi")
@@ -290,7 +290,7 @@ def test_back_after_a_corrected_error_does_not_resend_the_form(page: Page, a11y,
     expect(page).to_have_title(re.compile("^Erreur : "))
     page.get_by_label(TERMS).check()
     submit(page, "Suivant")
-    expect(heading(page, "Vous souhaitez effectuer une demande de")).to_be_visible()
+    expect(heading(page, "Quelle demande voulez-vous faire ?")).to_be_visible()
 
     go_back_without_resubmitting(page)
     expect(heading(page, "Avant de commencer")).to_be_visible()

@@ -156,7 +156,7 @@ def attestation_for(request: CardRequest, organisation: str, address: list[str])
     return Attestation(
         organisation=[organisation, *address],
         dated=_("Le %(day)s", day=long_date(recorded)),
-        title=_("ATTESTATION DE DEMANDE"),
+        title=_("Attestation de demande"),
         validity=_(
             "Valable pour une durée de %(months)s mois, jusqu'au %(day)s inclus",
             months=ATTESTATION_VALIDITY_MONTHS,

@@ -212,7 +212,10 @@ QUESTIONS: dict[str, Question] = {
                             "Non, mais je reçois toujours les courriels à l'adresse électronique "
                             "donnée au service"
                         ),
-                        lazy_gettext("Non. Mais je lis toujours mes courriels à la même adresse."),
+                        lazy_gettext(
+                            "Non. Mais je lis toujours les courriels de l'adresse que j'ai "
+                            "donnée à ce site."
+                        ),
                     ),
                     "par-courriel",
                 ),

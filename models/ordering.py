@@ -141,7 +141,7 @@ def record(request: CardRequest, today: date) -> bool:
 
 
 def check_delivery(request: CardRequest) -> bool:
-    """« L'adresse de livraison est correcte : Oui »."""
+    """« L'adresse de livraison est-elle correcte ? Oui »."""
     return (
         CardRequest.update(delivery_checked_at=clock.now(), updated_at=clock.now())
         .where((CardRequest.id == request.id) & (CardRequest.state == RECORDED))

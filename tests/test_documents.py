@@ -5,6 +5,8 @@ web page. Each is read back here in French and in English."""
 from __future__ import annotations
 
 import io
+import math
+import re
 from datetime import date
 
 import pytest
@@ -12,6 +14,11 @@ from pypdf import PdfReader
 
 from models.letters import Letter
 from models.shared.i18n import force_locale
+from models.shared.security import (
+    activation_code_from,
+    activation_digest,
+    example_activation_code,
+)
 from views.shared.documents import credentials_letters, current_terms_pdf
 
 from .helpers import sign_in
@@ -112,7 +119,7 @@ def test_the_attestation_is_tagged_in_reading_order(client, paid, language):
     expected = {
         "fr": [
             "Le 22 novembre 2026",
-            "ATTESTATION DE DEMANDE",
+            "Attestation de demande",
             "Je soussigné(e) Alfred DEPOT, né(e) le 16/09/1977",
             "Case cochée : Duplicata de ma carte mobilité inclusion Invalidité",
             "Case non cochée : Second exemplaire de ma carte mobilité inclusion Invalidité",
@@ -120,7 +127,7 @@ def test_the_attestation_is_tagged_in_reading_order(client, paid, language):
         ],
         "en": [
             "22 November 2026",
-            "REQUEST CERTIFICATE",
+            "Request certificate",
             "I, the undersigned, Alfred DEPOT, born on 16 Sept 1977",
             "Box ticked: Replacement for my mobility inclusion card Disability",
             "Box not ticked: Second copy of my mobility inclusion card Disability",
@@ -184,6 +191,7 @@ def test_the_credentials_letter_is_tagged_one_section_per_letter(app, language):
         *["LI", "Lbl", "LBody"] * 4,
         "P",
         "P",
+        "P",  # how to get it in large print
     ]
     assert flat(structure(content)) == ["Document", *one_letter, *one_letter]
     first = " ".join(reader.pages[0].extract_text().split())
@@ -207,3 +215,66 @@ def test_the_credentials_letter_is_tagged_one_section_per_letter(app, language):
     }[language]
     assert_in_reading_order(first, expected)
     assert "Anne PETIT" in reader.pages[1].extract_text()
+
+
+def letter_sizes(content: bytes) -> dict[str, float]:
+    """Each line of text of the letter's first page, with its size in points."""
+    sizes: dict[str, float] = {}
+
+    def visit(text, cm, tm, _font, size):
+        if text.strip():
+            scale = math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1])
+            sizes.setdefault(text.strip(), round(size * scale, 1))
+
+    PdfReader(io.BytesIO(content)).pages[0].extract_text(visitor_text=visit)
+    return sizes
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+def test_the_credentials_letter_is_in_clear_print(app, large_print):
+    """Clear-print guidance: 12 pt at least (16 in large print), headings larger, the
+    codes larger still; and the letter says how to get it in large print."""
+    letter = Letter("elodie.lefevre", activation_code_from("seed", "key"), ["Élodie LEFÈVRE"])
+    with app.app_context(), force_locale("fr"):
+        content = credentials_letters(
+            [letter], date(2026, 12, 1), "https://cmi.example.org", "Imprimerie", "c@x.org",
+            large_print=large_print,
+        )  # fmt: skip
+    sizes = letter_sizes(content)
+    body = 16 if large_print else 12
+    assert min(sizes.values()) == body, sizes
+    assert sizes["Bonjour,"] == body
+    heading = next(size for text, size in sizes.items() if text.startswith("Vos codes pour"))
+    code = next(size for text, size in sizes.items() if text.startswith("Votre code"))
+    assert heading > body and code > body
+    text = " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
+    offer = "Nous vous l'envoyons en gros caractères : écrivez-nous à c@x.org"
+    assert (offer in text) != large_print  # the large-print letter needs no offer
+
+
+def test_an_activation_code_has_no_two_characters_that_look_alike():
+    look_alike = set("0O1IL2Z5S8B")
+    codes = [activation_code_from(f"seed-{n}", "key") for n in range(500)]
+    assert not look_alike & set("".join(codes))
+    assert all(re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", code) for code in codes)
+    assert activation_code_from("seed-1", "key") == codes[1]  # derived: the same each time
+    assert not look_alike & set(example_activation_code())
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "PN4T-KMPM-UJNW-N4H9",
+        "pn4t-kmpm-ujnw-n4h9",
+        "PN4T KMPM UJNW N4H9",
+        "PN4TKMPMUJNWN4H9",
+        " PN4T\u2013KMPM\u2013UJNW\u2013N4H9 ",  # a word processor's dashes
+    ],
+)
+def test_a_code_is_accepted_however_it_is_typed(typed):
+    assert activation_digest(typed) == activation_digest("PN4T-KMPM-UJNW-N4H9")
+
+
+def test_a_code_printed_with_the_earlier_alphabet_still_works():
+    # The account keeps the digest of the code as printed: B, S, Z or 8 in it or not.
+    assert activation_digest("abcd-efgh-jkmn-pqrs") == activation_digest("ABCD-EFGH-JKMN-PQRS")

@@ -452,7 +452,7 @@ def test_the_attestation_pdf_says_who_what_and_until_when(client, db):
     for expected in [
         "Je soussigné(e) Alfred DEPOT, né(e) le 16/09/1977 et demeurant App 22, "
         "Résidence des Tilleuls, 25 route de la Libertine, Hameau, 59000 LILLE, France",
-        "ATTESTATION DE DEMANDE",
+        "Attestation de demande",
         "Valable pour une durée de 3 mois, jusqu'au 22/02/2027 inclus",
         f"Demande n° {number}",
         # Both options say whether their box is ticked (an empty box reads as nothing).
@@ -527,7 +527,7 @@ def test_a_name_with_any_latin_letter_prints_as_written(app):
     attestation = Attestation(
         organisation=["CMI"],
         dated="Le 1er décembre 2026",
-        title="ATTESTATION DE DEMANDE",
+        title="Attestation de demande",
         validity="",
         declarations=[Declaration(f"Je soussigné(e) {name}", True, "Duplicata", "Second")],
         closing="",
@@ -568,7 +568,7 @@ def test_a_cancelled_payment_is_not_called_refused_by_the_bank(client, db):
         data={"csrf_token": csrf_token(page.text), "action": "annuler"},
     )
     result = client.get(f"/paiement-securise/{reference}/resultat")
-    assert '<h1 tabindex="-1">Paiement annulé</h1>' in result.text
+    assert '<h1 tabindex="-1" aria-describedby="step-count">Paiement annulé</h1>' in result.text
     assert "Vous avez annulé le paiement." in result.text
     assert "refusé" not in result.text
 

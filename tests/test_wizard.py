@@ -239,7 +239,13 @@ def test_the_step_indicator_marks_the_current_step(client):
     page = Page(client.get("/demande/selection").text)
     current = page.root.find("li", aria_current="step")
     assert current.text == "Choix de la demande"
-    assert page.root.find(id="step-count").text == "Étape 2 sur 5 : Choix de la demande"
+    # The step line names the page as its title does, and is heard once: as the
+    # description of the heading (where focus lands), not as a paragraph besides.
+    line = page.root.find(id="step-count")
+    assert line.text == "Étape 2 sur 5 : Sélection des cartes"
+    assert page.title.startswith(line.text + " - ")
+    assert line.attrs.get("aria-hidden") == "true"
+    assert page.root.find("h1").attrs["aria-describedby"] == "step-count"
 
 
 # -- « Précédent » keeps the answers -----------------------------------------------------
@@ -343,7 +349,7 @@ def test_the_choice_page_explains_both_kinds_without_javascript(client):
     sign_in(client, "alfred.depot")
     accept_terms(client)
     page = Page(client.get("/demande/choix").text)
-    assert page.h1 == "Vous souhaitez effectuer une demande de"
+    assert page.h1 == "Quelle demande voulez-vous faire ?"
     explanation = page.control(DUPLICATA).attrs["aria-describedby"]
     assert page.root.find(id=explanation).text == DUPLICATE_EXPLANATION
 
@@ -717,13 +723,11 @@ def test_the_delivery_page_shows_both_addresses_and_asks(client):
     to_delivery(client)
     page = Page(client.get("/demande/livraison").text)
     assert page.h1 == "Adresse de livraison"
-    assert (
-        "Veuillez vérifier si l'adresse de livraison de votre demande de carte mobilité est "
-        "correcte" in page.text
-    )
+    assert "Vérifiez l'adresse où nous enverrons la carte mobilité inclusion." in page.text
+    # The question is a question, its legend a whole sentence.
+    assert page.root.find("legend").text == "L'adresse de livraison est-elle correcte ?"
     terms = [dt.text for dt in page.root.find_all("dt")]
     assert terms == ["Adresse", "Adresse de livraison"]
-    assert page.root.find("legend").text == "L'adresse de livraison est correcte"
     assert page.control("Oui").attrs["type"] == page.control("Non").attrs["type"] == "radio"
     assert not page.has_label("Code postal")  # the fields stay closed until « Non »
 
@@ -874,7 +878,7 @@ def test_htmx_engagement_answers_with_the_choice_fragment(client):
     response = submit(client, "/demande/engagement", "Suivant", {ACCEPT_TERMS: True}, headers=HTMX)
     page = assert_fragment(response, 200, "Choix de la demande")
     assert response.headers["HX-Push-Url"] == "/demande/choix"
-    assert page.h1 == "Vous souhaitez effectuer une demande de"
+    assert page.h1 == "Quelle demande voulez-vous faire ?"
 
 
 def test_htmx_errors_answer_422_with_the_fragment(client):

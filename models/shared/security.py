@@ -55,9 +55,12 @@ def same_text(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
-# The activation code printed on a credentials letter: 16 characters (80 bits),
-# without 0/O or 1/I/L, in groups of four, easy to read and to type.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# The activation code printed on a credentials letter: 16 characters (73 bits), in
+# groups of four, easy to read and to type: no two characters that look alike, in print
+# or handwritten (no 0/O, 1/I/L, 2/Z, 5/S, 8/B: all of them left out). A code printed
+# with an earlier alphabet still works: an account keeps the digest of the code as typed,
+# and a letter not printed yet is given a new code (``letters.letters_of``).
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
 CODE_LENGTH = 16
 
 
@@ -73,11 +76,17 @@ def activation_code_from(seed: str, key: str) -> str:
     return _grouped("".join(raw))
 
 
+def example_activation_code() -> str:
+    """What the sign-in page shows as an example: characters a code may hold."""
+    return _grouped(CODE_ALPHABET[:CODE_LENGTH])
+
+
 def _grouped(raw: str) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def activation_digest(typed: str) -> str:
-    """A code as typed from the letter: any case, with or without dashes or spaces.
-    Long and random, it needs no slow hash (as with the reset links)."""
-    return token_digest("activation:" + re.sub(r"[\s-]", "", typed).upper())
+    """A code as typed from the letter: any case, with or without dashes (a word
+    processor's too) or spaces. Long and random, it needs no slow hash (as with the
+    reset links)."""
+    return token_digest("activation:" + re.sub(r"[\s\-\u2010-\u2014]", "", typed).upper())

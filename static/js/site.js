@@ -69,6 +69,16 @@
       if (back) back.focus();
     });
     dialog.showModal();
+    // Taller than the screen (a phone, large text), focus on its last buttons would open
+    // it scrolled to its end: its title and question unseen. Start from its title then.
+    var title = dialog.querySelector("[data-dialog-title]");
+    if (title && dialog.scrollHeight > dialog.clientHeight) {
+      // htmx focuses the element marked autofocus once settled: mark the title.
+      dialog.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
+      title.setAttribute("autofocus", "");
+      title.focus();
+      dialog.scrollTop = 0;
+    }
   }
 
   function markedAutofocus(root) {

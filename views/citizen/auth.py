@@ -22,6 +22,7 @@ from models.shared.db import database, write_transaction
 from models.shared.i18n import DEFAULT, _, force_locale, language
 from models.shared.kept_answers import holder_of
 from models.shared.mail import queue
+from models.shared.security import example_activation_code
 
 from ..shared import kept
 from ..shared.render import (
@@ -62,6 +63,7 @@ def after_sign_in():
     target = _after_sign_in_url()
     if not request.htmx:
         return redirect(target, 303)
+    g.page_address = target  # the page's links (its language's) are the target's
     if target.startswith(url_for("wizard.start")):
         response = current_app.view_functions["wizard.start"]()
     elif target == url_for("account.my_data"):
@@ -135,6 +137,7 @@ def show_login(form, status=200):
         form=form,
         expired=g.session_expired or request.args.get("expiree") == "1",
         answers_kept=kept.answers_waiting(),
+        code_example=example_activation_code(),
     )
 
 

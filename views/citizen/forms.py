@@ -106,7 +106,7 @@ KIND_CHOICES = [
 class ChoiceForm(Form):
     # Radios are rendered from KIND_CHOICES by the template; the field checks the value.
     kind = TextField(
-        lazy_gettext("Vous souhaitez effectuer une demande de"),
+        lazy_gettext("Quelle demande voulez-vous faire ?"),
         validators=[
             InputRequired(
                 lazy_gettext("Choisissez le type de demande : duplicata ou second exemplaire")
@@ -120,13 +120,13 @@ class ChoiceForm(Form):
 
 
 class DeliveryForm(Form):
-    """« L'adresse de livraison est correcte » and, when it is not, the address itself.
+    """« L'adresse de livraison est-elle correcte ? » and, when it is not, the address itself.
 
     The address rules live in ``models.addresses``; this form only carries them.
     """
 
     correct = TextField(
-        lazy_gettext("L'adresse de livraison est correcte"),
+        lazy_gettext("L'adresse de livraison est-elle correcte ?"),
         validators=[
             InputRequired(
                 lazy_gettext("Indiquez si l'adresse de livraison est correcte : oui ou non")

@@ -1,4 +1,4 @@
-"""« Téléverser une photo »: the holder's photo for the next card made (see models.photos)."""
+"""« Envoyer une photo »: the holder's photo for the next card made (see models.photos)."""
 
 from __future__ import annotations
 

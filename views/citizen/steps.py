@@ -15,6 +15,8 @@ def step_context(card_request, key: str, page: str | None = None, errors: bool =
         "step": step,
         "indicator": INDICATOR,
         "title": page_title(step.heading(page), request_label(card_request), errors=errors),
+        # The step line names the page as its title does (said once: the heading's description).
+        "step_page": page or step.title,
         "nav": "request",
     }
 

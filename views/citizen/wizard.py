@@ -100,6 +100,7 @@ def answer_with(endpoint: str, show: Callable, card_request):
     """After a successful POST: redirect, or with htmx render that page now (one request)."""
     url = url_for(endpoint)
     if request.htmx:
+        g.page_address = url  # the page shown, whose links (its language's) it gives
         response = show(card_requests.CardRequest.get_by_id(card_request.id))
         response.headers["HX-Push-Url"] = url
         return response

@@ -60,9 +60,15 @@ def _terms_context(text) -> dict:
 
 
 def credentials_letters_html(
-    letters: Iterable[Letter], day: date, public_url: str, organisation: str, contact: str
+    letters: Iterable[Letter],
+    day: date,
+    public_url: str,
+    organisation: str,
+    contact: str,
+    large_print: bool = False,
 ) -> str:
-    """The letters of one file, one page each (needs an app context)."""
+    """The letters of one file, one page each, or (``large_print``) in 16 pt on as many
+    pages as each needs (needs an app context)."""
     return render_template(
         "shared/documents/credentials_letters.html",
         document_title=_("Vos codes de connexion - Carte mobilité inclusion"),
@@ -72,14 +78,22 @@ def credentials_letters_html(
         public_url=public_url,
         organisation=organisation,
         contact=contact,
+        large_print=large_print,
     )
 
 
 def credentials_letters(
-    letters: Iterable[Letter], day: date, public_url: str, organisation: str, contact: str
+    letters: Iterable[Letter],
+    day: date,
+    public_url: str,
+    organisation: str,
+    contact: str,
+    large_print: bool = False,
 ) -> bytes:
     """The letters as one PDF (needs an app context)."""
-    return pdf_from_html(credentials_letters_html(letters, day, public_url, organisation, contact))
+    return pdf_from_html(
+        credentials_letters_html(letters, day, public_url, organisation, contact, large_print)
+    )
 
 
 def pdf_response(content: bytes, filename: str, cacheable: bool) -> Response:

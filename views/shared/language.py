@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -24,7 +24,7 @@ from flask_babel import Babel
 from models.citizen.auth import set_account_language
 from models.shared.i18n import DEFAULT, LANGUAGES, NAMES, install_in_templates, language
 
-from .render import this_address
+from .render import page_address
 
 PARAMETER = "lang"
 SESSION_KEY = "language"
@@ -64,9 +64,11 @@ def language_switch() -> dict | None:
     if request.blueprint in FRENCH_ONLY:
         return None
     other = next(code for code in LANGUAGES if code != language())
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
+    # The page the browser shows (after an htmx sign-in, not « /connexion »).
+    address = urlsplit(page_address())
+    args = [(k, v) for k, v in parse_qsl(address.query, keep_blank_values=True) if k != PARAMETER]
     args.append((PARAMETER, other))
-    url = this_address(query=False) + "?" + urlencode(args)
+    url = address.path + "?" + urlencode(args)
     return {"code": other, "name": NAMES[other], "url": url}
 
 

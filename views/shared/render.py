@@ -99,6 +99,12 @@ def current_path() -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
+def page_address() -> str:
+    """The address the browser shows with this answer: this request's, unless the
+    answer says otherwise (an htmx answer that pushes another address)."""
+    return g.get("page_address") or this_address()
+
+
 def this_address(query: bool = True) -> str:
     """This request's address as the browser reaches it: under the script root (a
     proxy may serve the service under a path), with its query unless told not to.
@@ -140,6 +146,8 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
 
     Both come from the same template file, so a step has one source of markup.
     """
+    if push_url is not None:
+        g.page_address = push_url  # the address the browser shows with this answer
     if wants_fragment():
         title = render_block(template, "title", **context)
         main = render_block(template, "main", **context)
@@ -150,6 +158,8 @@ def render_page(template: str, status: int = 200, push_url: str | None = None, *
             # area of the page it is swapped into, the menu comes out of band too.
             # An error stays at its address, in its area: the menu stays as it is.
             body += render_template("shared/site_nav.html", oob_nav=True, nav=area)
+        # The language link, in the header, points at the page now shown.
+        body += render_template("shared/language_switch.html", oob_language=True)
         response = make_response(body, status, push_url=push_url)
     else:
         response = make_response(render_template(template, **context), status)
