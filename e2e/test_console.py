@@ -52,6 +52,14 @@ def agent_sign_in(page: Page, username: str = "agent.demo", code: str | None = N
         expect(page.get_by_role("navigation", name="Menu de l'espace gestionnaire")).to_be_visible()
 
 
+def result_heading(page: Page, text: str) -> None:
+    """The action's result: the page's heading and title, with the focus on it."""
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(text)
+    expect(heading).to_be_focused()
+    expect(page).to_have_title(f"{text} - Espace gestionnaire - CMI")
+
+
 def test_an_agent_finds_alfreds_paid_request_and_reads_its_history(page: Page, console, a11y):
     number = alfreds_paid_request()
     page.goto("/gestion/connexion")
@@ -109,10 +117,8 @@ def test_a_supervisor_records_a_refund_that_the_citizen_then_sees(page: Page, co
     page.get_by_label("Montant remboursé, en euros").fill("9,02")
     page.get_by_label("Référence du remboursement chez le prestataire").fill("RB-2026-17")
     page.get_by_role("button", name="Enregistrer le remboursement").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_contain_text(
-        "Le remboursement de 9,02"
-    )
-    a11y.check(page, "Espace gestionnaire : remboursement enregistré", announced="")
+    result_heading(page, "Remboursement de 9,02 € enregistré")
+    a11y.check(page, "Espace gestionnaire : remboursement enregistré")
 
     page.get_by_role("button", name="Se déconnecter").click()
     sign_in(page, "alfred.depot")
@@ -138,11 +144,11 @@ def test_an_agent_unlocks_an_account(page: Page, console, a11y):
     )
     a11y.check(page, "Espace gestionnaire : déverrouiller, confirmation")
     page.get_by_role("button", name="Oui, déverrouiller").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_have_text(
-        "Le compte camille.martin est déverrouillé."
-    )
+    result_heading(page, "Compte de Camille MARTIN déverrouillé")
+    a11y.check(page, "Espace gestionnaire : compte déverrouillé")
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "camille.martin").exists()
+    page.get_by_role("link", name=re.compile("compte")).last.click()
     assert page.url.endswith(f"/gestion/comptes/{camille.id}")
 
 
@@ -161,9 +167,8 @@ def test_a_supervisor_unlocks_an_agent_locked_out_from_elsewhere(page: Page, con
     )
     a11y.check(page, "Espace gestionnaire : débloquer un agent, confirmation")
     page.get_by_role("button", name="Oui, débloquer").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_have_text(
-        "L'identifiant agent.demo est débloqué."
-    )
+    result_heading(page, "Identifiant agent.demo débloqué")
+    page.get_by_role("link", name=re.compile("agents", re.I)).last.click()
     expect(page.get_by_role("link", name="Débloquer agent.demo")).to_have_count(0)
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "agent:agent.demo").exists()
@@ -178,7 +183,8 @@ def test_an_email_change_sends_both_notices(page: Page, console, a11y):
     a11y.check(page, "Espace gestionnaire : adresse électronique")
     page.get_by_label("Nouvelle adresse électronique").fill("joseph.nouveau@example.net")
     page.get_by_role("button", name="Changer l'adresse").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("un avis est parti")
+    result_heading(page, "Adresse électronique changée")
+    expect(page.get_by_role("main")).to_contain_text("Un avis est parti")
     notices = [e for e in console.outbox() if "a changé" in e.subject]
     assert sorted(e.recipient for e in notices) == [
         "joseph.nouveau@example.net",
@@ -202,7 +208,8 @@ def test_a_supervisor_adds_an_agent_who_enrols(page: Page, console, a11y):
     page.get_by_label("Adresse électronique professionnelle").fill("lea@example.net")
     page.get_by_label("Agent", exact=True).check()
     page.get_by_role("button", name="Ajouter l'agent").click()
-    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("lien d'inscription")
+    result_heading(page, "Agent Léa NOUVEL ajouté")
+    expect(page.get_by_role("main")).to_contain_text("Le lien d'inscription est parti")
 
     link = re.search(r"https?://\S+(/gestion/inscription/\S+)", console.outbox()[-1].text).group(1)
     page.get_by_role("button", name="Se déconnecter").click()
@@ -249,3 +256,31 @@ def test_an_agent_sees_the_accounts_waiting_for_their_letter(page: Page, console
         page.get_by_text(re.compile("courrier de connexion à imprimer depuis le"))
     ).to_be_visible()
     a11y.check(page, "Espace gestionnaire : compte sans courrier imprimé")
+
+
+def test_a_new_letter_ends_on_its_result_with_the_pdf_as_a_link(page: Page, console, a11y):
+    with database.connection_context():
+        joseph = Account.get(Account.username == "joseph.quinn")
+    agent_sign_in(page)
+    page.goto(f"/gestion/comptes/{joseph.id}")
+    page.get_by_role("link", name="Préparer un nouveau courrier de connexion").click()
+    page.get_by_role("button", name="Oui, préparer le courrier").click()
+    result_heading(page, f"Courrier prêt pour {joseph.display_name}")
+    expect(page.get_by_role("main")).to_contain_text("le mot de passe ne servent plus")
+    a11y.check(page, "Espace gestionnaire : courrier prêt")
+    link = page.get_by_role("link", name=re.compile("Télécharger le courrier de connexion"))
+    with page.expect_download() as download:
+        link.click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    # Back to the confirmation and « Oui » again: the same result, no second letter.
+    page.go_back()
+    if page.get_by_role("button", name="Oui, préparer le courrier").count():
+        page.get_by_role("button", name="Oui, préparer le courrier").click()
+        result_heading(page, f"Courrier prêt pour {joseph.display_name}")
+    with database.connection_context():
+        by_agent = letters.CredentialsLetter.select().where(
+            (letters.CredentialsLetter.account == joseph)
+            & (letters.CredentialsLetter.reason == letters.BY_AGENT)
+        )
+        assert by_agent.count() == 1

@@ -513,3 +513,30 @@ def test_codes_are_checked_in_utc_whatever_the_servers_time_zone(app, client, mo
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_refused_payment_and_a_new_card_read_as_phrases_in_the_history(client, paid):
+    from models.payments import REFUSED as REFUSED_STATE
+    from models.payments import Payment
+    from models.requests import CardRequest, RequestLine
+
+    with database.connection_context():
+        request = CardRequest.get(CardRequest.number == paid)
+        Payment.create(
+            request=request,
+            transaction_reference="9100001",
+            amount=902,
+            state=REFUSED_STATE,
+            response_code="05",
+            completed_at=clock.now(),
+        )
+        line = RequestLine.get(RequestLine.request == request)
+        line.new_card.number = "1234567812345678"
+        line.new_card.save()
+        line.exported_at = clock.now()
+        line.save()
+    agent_sign_in(client)
+    page = client.get(f"/gestion/demandes/{paid}").text
+    assert "(référence 9100001, code de réponse 05)" in page
+    assert "(9100001 (code 05))" not in page
+    assert "1234 5678 1234 5678" in page and "1234567812345678" not in page

@@ -155,12 +155,16 @@ def history(request: CardRequest) -> list[Entry]:
         )
         entries.append(Entry(payment.created_at, "Paiement commencé", detail))
         if payment.completed_at:
-            code = f" (code {payment.response_code})" if payment.response_code else ""
+            # One phrase, never a parenthesis inside another: « référence 1000001, code de
+            # réponse 05 ».
+            detail = f"référence {payment.transaction_reference}"
+            if payment.response_code:
+                detail += f", code de réponse {payment.response_code}"
             entries.append(
                 Entry(
                     payment.completed_at,
                     f"Paiement {PAYMENT_WORDS.get(payment.state, payment.state)}",
-                    payment.transaction_reference + code,
+                    detail,
                 )
             )
     emails = [request.confirmation_email_id]
