@@ -148,8 +148,8 @@ def test_an_agent_unlocks_an_account(page: Page, console, a11y):
     a11y.check(page, "Espace gestionnaire : compte déverrouillé")
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "camille.martin").exists()
-    page.get_by_role("link", name=re.compile("compte")).last.click()
-    assert page.url.endswith(f"/gestion/comptes/{camille.id}")
+    page.get_by_role("link", name="Revenir au compte de Camille MARTIN").click()
+    expect(page).to_have_url(re.compile(f"/gestion/comptes/{camille.id}$"))
 
 
 def test_a_supervisor_unlocks_an_agent_locked_out_from_elsewhere(page: Page, console, a11y):
@@ -168,7 +168,7 @@ def test_a_supervisor_unlocks_an_agent_locked_out_from_elsewhere(page: Page, con
     a11y.check(page, "Espace gestionnaire : débloquer un agent, confirmation")
     page.get_by_role("button", name="Oui, débloquer").click()
     result_heading(page, "Identifiant agent.demo débloqué")
-    page.get_by_role("link", name=re.compile("agents", re.I)).last.click()
+    page.get_by_role("link", name="Revenir à la liste des agents").click()
     expect(page.get_by_role("link", name="Débloquer agent.demo")).to_have_count(0)
     with database.connection_context():
         assert not LoginFailure.select().where(LoginFailure.username == "agent:agent.demo").exists()
@@ -275,9 +275,9 @@ def test_a_new_letter_ends_on_its_result_with_the_pdf_as_a_link(page: Page, cons
         assert pdf.read(5) == b"%PDF-"
     # Back to the confirmation and « Oui » again: the same result, no second letter.
     page.go_back()
-    if page.get_by_role("button", name="Oui, préparer le courrier").count():
-        page.get_by_role("button", name="Oui, préparer le courrier").click()
-        result_heading(page, f"Courrier prêt pour {joseph.display_name}")
+    expect(page.get_by_text("Vous avez confirmé cette action à")).to_be_visible()
+    page.get_by_role("button", name="Oui, préparer le courrier").click()
+    result_heading(page, f"Courrier prêt pour {joseph.display_name}")
     with database.connection_context():
         by_agent = letters.CredentialsLetter.select().where(
             (letters.CredentialsLetter.account == joseph)

@@ -77,3 +77,31 @@ def test_another_agent_never_reads_a_result(app, client):
     agent_sign_in(other, "superviseur.demo")
     assert other.get(done.location).status_code == 404
     assert other.get(f"{done.location}/courrier.pdf").status_code == 404
+
+
+def test_the_back_button_reloads_the_confirmation_with_the_same_token(app, client):
+    """Console pages are never stored, so « back » fetches the confirmation again: moments
+    after its action it carries the same token and says the action is done; later it is a new
+    confirmation."""
+    from datetime import timedelta
+
+    from models.operator.results import SHOWN_AGAIN_WITHIN
+    from models.shared.clock import clock
+
+    agent_sign_in(client)
+    with database.connection_context():
+        marie = Account.get(Account.username == "marie.durand")
+    path = f"/gestion/comptes/{marie.id}/nouveau-courrier"
+    first = client.post(path, data=confirmation(client, path))
+    page = client.get(path).text
+    assert "Vous avez confirmé cette action à" in page and "Courrier prêt pour" in page
+    again = client.post(path, data=confirmation(client, path))
+    assert again.location == first.location
+    with database.connection_context():
+        assert (
+            AuditEntry.select().where(AuditEntry.action == "Nouveau courrier de connexion").count()
+            == 1
+        )
+    with clock.shifted(SHOWN_AGAIN_WITHIN + timedelta(seconds=1)):
+        later = client.post(path, data=confirmation(client, path))
+    assert later.location != first.location

@@ -154,9 +154,9 @@ def test_a_supervisor_unlocks_an_agent_after_confirming_and_it_is_in_the_audit_l
     with database.connection_context():
         assert LoginFailure.select().count() == MAX_FAILURES
     done = post_form(supervisor, path, {"confirm": "oui"})
-    assert done.location == "/gestion/agents"
+    assert done.location.startswith("/gestion/resultats/")
+    assert "Identifiant agent.demo débloqué" in supervisor.get(done.location).text
     after = supervisor.get("/gestion/agents").text
-    assert "L&#39;identifiant agent.demo est débloqué." in after
     assert "bloqué après" not in after and path not in after
     with database.connection_context():
         (entry,) = AuditEntry.select().where(AuditEntry.action == "Agent débloqué")
@@ -189,7 +189,7 @@ def test_an_agent_cannot_unlock_anyone_and_nobody_unlocks_themselves(app):
     listing = boss.get("/gestion/agents").text
     assert "bloqué après" in listing and f"/gestion/agents/{supervisor.id}/debloquer" not in listing
     own = post_form(boss, f"/gestion/agents/{supervisor.id}/debloquer", {"confirm": "oui"})
-    assert own.location == "/gestion/agents"
+    assert own.location.startswith("/gestion/resultats/")
     assert "Vous ne pouvez pas débloquer votre propre identifiant." in boss.get(own.location).text
     with database.connection_context():
         assert agents.lock_of_agent(supervisor) is not None

@@ -25,6 +25,10 @@ from .agents import Agent
 
 # Longer than any agent's session (a form from an older session fails its CSRF check).
 KEPT_FOR = timedelta(days=7)
+# A confirmation page shown again this soon after its action (the back button reloads it,
+# since console pages are never stored) carries the same token: « Oui » again lands on the
+# same result. Later, the page is a new confirmation.
+SHOWN_AGAIN_WITHIN = timedelta(minutes=2)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
@@ -38,6 +42,8 @@ class ActionResult(BaseModel):
     text = TextField(default="")
     letter = ForeignKeyField(CredentialsLetter, null=True, on_delete="SET NULL")
     letter_size = IntegerField(null=True)  # the letter's PDF, in bytes, once printed
+    page = CharField(default="")  # the confirmation's address
+    token = CharField(default="")  # bound to its agent (see run_once): useless to another
 
 
 @dataclass(frozen=True)
@@ -54,12 +60,33 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def recent_result(agent: Agent, page: str) -> ActionResult | None:
+    """The result of this agent's confirmation on ``page`` if it came moments ago."""
+    return (
+        ActionResult.select()
+        .where(
+            (ActionResult.agent == agent)
+            & (ActionResult.page == page)
+            & (ActionResult.at >= clock.now() - SHOWN_AGAIN_WITHIN)
+        )
+        .order_by(ActionResult.at.desc())
+        .first()
+    )
+
+
+def token_for(agent: Agent, page: str) -> str:
+    """The token of the confirmation shown on ``page``: that of an action confirmed there
+    moments ago (so the back button then « Oui » does nothing more), or a new one."""
+    recent = recent_result(agent, page)
+    return recent.token if recent is not None and recent.token else new_token()
+
+
 def valid_token(token: str) -> bool:
     return bool(_TOKEN.fullmatch(token or ""))
 
 
 def run_once(
-    agent: Agent, token: str, subject: str, action: Callable[[], Outcome]
+    agent: Agent, token: str, subject: str, action: Callable[[], Outcome], page: str = ""
 ) -> tuple[ActionResult, bool]:
     """The result of this confirmation, and whether this submission made it: ``action``
     runs for the token's first submission only, in the transaction that records its
@@ -80,6 +107,8 @@ def run_once(
             heading=outcome.heading,
             text=outcome.text,
             letter=outcome.letter_id,
+            page=page,
+            token=token,
         )
     return result, True
 

@@ -363,7 +363,9 @@ def unlock(account_id: int):
     if account is None:
         abort(404)
     if request.method == "GET":
-        return render_page("operator/unlock.html", account=account, token=results.new_token())
+        return render_page(
+            "operator/unlock.html", account=account, token=results.token_for(g.agent, request.path)
+        )
     if request.form.get("confirm") != "oui":
         return redirect(url_for("console.account_page", account_id=account.id), 303)
 
@@ -461,7 +463,7 @@ def once(subject: str, action):
     if not results.valid_token(token):  # a page without a token (or a tool): confirm again
         return redirect(this_address(), 303)
     mail: list = []
-    result, first = results.run_once(g.agent, token, subject, lambda: action(mail))
+    result, first = results.run_once(g.agent, token, subject, lambda: action(mail), request.path)
     if first:
         for email in mail:
             current_app.extensions["mailer"].deliver(email)
@@ -576,7 +578,7 @@ def refund(number: int, payment_id: int):
             formdata=None,
             amount=euros(payment.amount).replace("\u00a0€", "").replace(" €", ""),
             day=clock.today().strftime("%d/%m/%Y"),
-            action_token=results.new_token(),
+            action_token=results.token_for(g.agent, request.path),
         )
         return show(form)
     form = RefundForm()
@@ -620,7 +622,8 @@ def change_email(account_id: int):
 
     if request.method == "GET":
         return show(
-            form_to_retry(EmailForm) or EmailForm(formdata=None, action_token=results.new_token())
+            form_to_retry(EmailForm)
+            or EmailForm(formdata=None, action_token=results.token_for(g.agent, request.path))
         )
     form = EmailForm()
     if form.validate_on_submit():
@@ -689,7 +692,8 @@ def _confirmation(title: str, text: str, button_text: str, back: str):
         text=text,
         button_text=button_text,
         back=back,
-        token=results.new_token(),
+        token=results.token_for(g.agent, request.path),
+        recent=results.recent_result(g.agent, request.path),
     )
 
 
@@ -899,7 +903,7 @@ def new_agent():
     if request.method == "GET":
         return show(
             form_to_retry(NewAgentForm)
-            or NewAgentForm(formdata=None, action_token=results.new_token())
+            or NewAgentForm(formdata=None, action_token=results.token_for(g.agent, request.path))
         )
     form = NewAgentForm()
     if form.validate_on_submit():
