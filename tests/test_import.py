@@ -29,9 +29,11 @@ from models import (
     letters,
 )
 from models.demo.data import demo_password_hash
+from models.operator.results import ActionResult
 from models.people import Address
 from models.shared import migrations
 from models.shared.db import database
+from models.shared.kept_answers import KeptAnswers
 from models.shared.security import activation_digest
 from views.shared.documents import credentials_letters
 
@@ -328,6 +330,8 @@ ADDED_TABLES = (
     LetterFile,
     CredentialsLetter,
     PhotoUpload,
+    KeptAnswers,
+    ActionResult,
     migrations.SchemaVersion,
 )
 # (the agent table arrives whole at step 3; step 5's columns are checked by a test of its own)
