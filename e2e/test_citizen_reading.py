@@ -19,6 +19,7 @@ from models.demo.data import DEMO_PASSWORDS
 from .test_flows import ALFRED_CARD, heading, submit
 from .test_foundation import sign_in
 from .test_photo import choose, image
+from .test_resume import choose_alfreds_card, open_selection, reach_delivery
 
 # (width, root font size): a desktop, a phone, a phone with its text at 200 %.
 SCREENS = [(1280, "100%"), (320, "100%"), (320, "200%")]
@@ -71,14 +72,7 @@ def cut_values_on_each_screen(page: Page, screens=SCREENS) -> list[str]:
 
 def to_selection(page: Page) -> None:
     sign_in(page, "alfred.depot")
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Demande"
-    ).click()
-    page.get_by_label("J'accepte les Conditions Générales d'Utilisation et de Délivrance").check()
-    submit(page, "Suivant")
-    page.get_by_label("Duplicata").check()
-    submit(page, "Suivant")
-    expect(heading(page, "Duplicata")).to_be_visible()
+    open_selection(page, "Duplicata")
 
 
 def test_each_reason_shows_its_whole_text_at_every_width(page: Page, variant):
@@ -94,16 +88,7 @@ def test_each_reason_shows_its_whole_text_at_every_width(page: Page, variant):
 
 def test_a_long_delivery_address_shows_whole_in_its_fields(page: Page, variant):
     desktop_only(variant)
-    to_selection(page)
-    page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
-    page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
-    page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
-    submit(page, "Valider")
-    if variant.javascript:
-        page.get_by_role("dialog").get_by_role("button", name="Oui").click()
-    else:
-        submit(page, "Oui")
-    expect(heading(page, "Adresse de livraison")).to_be_visible()
+    reach_delivery(page, variant.javascript)
     page.get_by_label("Non", exact=True).check()
     if not variant.javascript:
         submit(page, "Valider")
@@ -174,10 +159,7 @@ def test_the_dialog_opens_on_its_title_with_large_text_on_a_phone(page: Page, va
     to_selection(page)
     page.set_viewport_size({"width": 320, "height": 640})
     page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
-    page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
-    page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
-    page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
-    submit(page, "Valider")
+    choose_alfreds_card(page)
     dialog = page.get_by_role("dialog", name="Validation de la demande de duplicata")
     expect(dialog).to_be_visible()
     title = dialog.get_by_role("heading", name="Validation de la demande de duplicata")

@@ -34,6 +34,15 @@ def typed_address(client) -> dict:
     return data
 
 
+def address_typed_then_left(client) -> dict:
+    """Alfred types a new address on Livraison, then leaves the page past the session's
+    limit: what « Valider » sends now."""
+    to_delivery(client)
+    data = typed_address(client)
+    clock.advance(CITIZEN_LIMIT)
+    return data
+
+
 def query(location: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
@@ -43,9 +52,7 @@ def citizen_signs_in_again(client, location: str, username="alfred.depot"):
 
 
 def test_a_form_sent_after_the_session_ended_keeps_its_answers_until_sign_in(client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     sent = client.post(
         "/demande/livraison",
         data=data,
@@ -81,9 +88,7 @@ def test_a_form_sent_after_the_session_ended_keeps_its_answers_until_sign_in(cli
 
 
 def test_without_a_referrer_the_form_s_own_page_is_the_one_to_come_back_to(client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     sent = client.post("/demande/livraison", data=data)
     assert query(sent.location)["next"] == "/demande/livraison"
     back = citizen_signs_in_again(client, sent.location)
@@ -92,9 +97,7 @@ def test_without_a_referrer_the_form_s_own_page_is_the_one_to_come_back_to(clien
 
 
 def test_kept_answers_go_back_to_their_holder_only(app, client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     location = client.post("/demande/livraison", data=data).location
     # Someone else signs in at the same computer, with the same page: nothing of them.
     citizen_signs_in_again(client, location, "joseph.quinn")
@@ -107,9 +110,7 @@ def test_kept_answers_go_back_to_their_holder_only(app, client):
 
 
 def test_a_form_posted_from_another_site_keeps_nothing(client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     forged = dict(data, csrf_token="not-a-token-of-this-session")
     sent = client.post("/demande/livraison", data=forged)
     assert sent.status_code == 303 and "reprise" not in query(sent.location)
@@ -118,9 +119,7 @@ def test_a_form_posted_from_another_site_keeps_nothing(client):
 
 
 def test_kept_answers_last_thirty_minutes(client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     location = client.post("/demande/livraison", data=data).location
     clock.advance(kept_answers.LIFETIME + timedelta(seconds=1))
     assert "vos réponses sont gardées" not in client.get(location).text
@@ -147,9 +146,7 @@ def test_secrets_and_buttons_are_never_kept():
 
 
 def test_an_htmx_form_after_the_session_ended_goes_to_the_sign_in_page(client):
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     sent = client.post(
         "/demande/livraison",
         data=data,
@@ -174,9 +171,7 @@ def test_signing_out_after_the_session_ended_says_so_plainly(client):
 
 def test_the_page_s_script_sends_answers_to_keep_and_never_acts_on_them(client):
     """A device that slept past the limit: site.js posts the form to /session/expiree."""
-    to_delivery(client)
-    data = typed_address(client)
-    clock.advance(CITIZEN_LIMIT)
+    data = address_typed_then_left(client)
     sent = client.post("/session/expiree?next=/demande/livraison%3Fmodifier%3D1", data=data)
     assert query(sent.location)["next"] == "/demande/livraison?modifier=1"
     back = citizen_signs_in_again(client, sent.location)
