@@ -74,11 +74,15 @@ def recent_result(agent: Agent, page: str) -> ActionResult | None:
     )
 
 
-def token_for(agent: Agent, page: str) -> str:
-    """The token of the confirmation shown on ``page``: that of an action confirmed there
-    moments ago (so the back button then « Oui » does nothing more), or a new one."""
-    recent = recent_result(agent, page)
+def token_of(recent: ActionResult | None) -> str:
+    """The token of a confirmation shown again: that of the action confirmed there moments
+    ago (``recent_result``: the back button then « Oui » does nothing more), or a new one."""
     return recent.token if recent is not None and recent.token else new_token()
+
+
+def token_for(agent: Agent, page: str) -> str:
+    """The token of the confirmation shown on ``page`` (see ``token_of``)."""
+    return token_of(recent_result(agent, page))
 
 
 def valid_token(token: str) -> bool:

@@ -686,14 +686,15 @@ def _confirm(kind: str, back: str, **values):
 
 
 def _confirmation(title: str, text: str, button_text: str, back: str):
+    recent = results.recent_result(g.agent, request.path)
     return render_page(
         "operator/confirm.html",
         title=title,
         text=text,
         button_text=button_text,
         back=back,
-        token=results.token_for(g.agent, request.path),
-        recent=results.recent_result(g.agent, request.path),
+        token=results.token_of(recent),
+        recent=recent,
     )
 
 
