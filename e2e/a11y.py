@@ -340,8 +340,11 @@ class Accessibility:
               root.style.fontSize = '200%';
               const width = root.clientWidth;
               const name = el => (el.textContent || el.name || el.id).trim().slice(0, 40);
-              const controls = [...document.querySelectorAll(
-                'main a[href], main button, main input:not([type=hidden]), main select')]
+              // With a modal dialog open, the page behind it is inert: its controls are
+              // neither reachable nor on top, so only the dialog's count.
+              const modal = document.querySelector('dialog:modal, [aria-modal=true]');
+              const controls = [...(modal || document.querySelector('main')).querySelectorAll(
+                'a[href], button, input:not([type=hidden]), select')]
                 .filter(el => el.getClientRects().length
                               && !el.classList.contains('visually-hidden')
                               && getComputedStyle(el).visibility !== 'hidden');

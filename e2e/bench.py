@@ -334,7 +334,9 @@ def drive_flow(browser, base: str, javascript: bool, network: dict | None = None
         expect(heading("Duplicata")).to_be_visible()
 
     def selection():
-        page.get_by_label("Motif pour la carte n° 0000 0000 0000 0001").select_option("Titre perdu")
+        page.get_by_role("group", name="Motif pour la carte n° 0000 0000 0000 0001").get_by_role(
+            "radio", name="Carte perdue"
+        ).check()
         page.get_by_label("Sélectionner la carte n° 0000 0000 0000 0001").check()
         page.get_by_label("Je déclare sur l'honneur").check()
         button("Valider").click()

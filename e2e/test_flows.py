@@ -23,6 +23,15 @@ def submit(page: Page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
 
+def reason(page: Page, card: str):
+    """A card's reasons: a row of radios named after its card (« Motif pour la carte n° »)."""
+    return page.get_by_role("group", name=f"Motif pour la carte n° {card}")
+
+
+def choose_reason(page: Page, card: str, text: str = "Carte perdue") -> None:
+    reason(page, card).get_by_role("radio", name=text, exact=True).check()
+
+
 def expect_errors(page: Page, *messages: str) -> None:
     expect(page).to_have_title(re.compile("^Erreur : "))
     summary = page.locator("#error-summary")
@@ -169,15 +178,15 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
     submit(page, "Valider")
     expect_errors(
         page,
-        "choisissez dans la liste « Motif » pourquoi vous la remplacez",
+        "choisissez dans la colonne « Motif » pourquoi vous la remplacez",
     )
     # The summary link takes the user to the reason of the right card.
     page.locator("#error-summary").get_by_role(
         "link", name=re.compile("pourquoi vous la remplacez")
     ).click()
-    expect(page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}")).to_be_focused()
+    expect(reason(page, ALFRED_CARD).get_by_role("radio", name="Carte perdue")).to_be_focused()
     a11y.check(page, "Sélection duplicata : motif manquant")
-    page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
+    choose_reason(page, ALFRED_CARD)
     page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
     submit(page, "Valider")
 
@@ -192,9 +201,7 @@ def test_alfred_orders_a_duplicate_and_pays_it(page: Page, a11y, variant, fresh_
         expect(dialog).to_be_hidden()
         expect(page.get_by_role("button", name="Valider", exact=True)).to_be_focused()
         # The answers are still there.
-        expect(page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}")).to_have_value(
-            "Titre perdu"
-        )
+        expect(reason(page, ALFRED_CARD).get_by_role("radio", name="Carte perdue")).to_be_checked()
         submit(page, "Valider")
         expect(dialog).to_be_visible()
         dialog.get_by_role("button", name="Oui").click()
@@ -302,7 +309,7 @@ def test_camille_orders_a_second_copy_of_leos_parking_card(page: Page, a11y, var
     expect(heading(page, "Second exemplaire")).to_be_visible()
     table = page.get_by_role("table", name="Cartes pouvant faire l'objet d'un second exemplaire")
     expect(table.get_by_role("row")).to_have_count(2)  # header and Léo's parking card
-    expect(page.get_by_label(re.compile("^Motif pour"))).to_have_count(0)
+    expect(page.get_by_role("group", name=re.compile("^Motif pour"))).to_have_count(0)
     a11y.check(page, "Sélection second exemplaire : vide")
     page.get_by_label("Sélectionner la carte n° 0000 0000 0000 0040").check()
     submit(page, "Valider")

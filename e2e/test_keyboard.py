@@ -268,10 +268,12 @@ def test_alfred_orders_a_duplicate_with_the_keyboard_only(page: Page, keys: Keyb
 
     expect(h1(page, "Duplicata")).to_be_visible()
     keys.expect_focus_kept("« Suivant » on Choix de la demande", on=h1(page, "Duplicata"))
-    reason = page.get_by_role("combobox", name=f"Motif pour la carte n° {ALFRED_CARD}")
-    keys.tab_to(reason)
-    keys.press("ArrowDown")  # « Choisir un motif » -> « Carte perdue »
-    expect(reason).to_have_value("Titre perdu")
+    reason = page.get_by_role("group", name=f"Motif pour la carte n° {ALFRED_CARD}")
+    # Tab reaches the group's ticked radio (none yet: « Pas de duplicata pour cette
+    # carte », the last); the arrow goes round to the first reason and ticks it.
+    keys.tab_to(reason.get_by_role("radio", name="Pas de duplicata pour cette carte"))
+    keys.press("ArrowDown")
+    expect(reason.get_by_role("radio", name="Carte perdue")).to_be_checked()
     card = page.get_by_role("checkbox", name=f"Sélectionner la carte n° {ALFRED_CARD}")
     keys.tab_to(card)
     keys.press("Space")
@@ -298,7 +300,7 @@ def test_alfred_orders_a_duplicate_with_the_keyboard_only(page: Page, keys: Keyb
         expect(dialog).to_be_hidden()
         keys.expect_focus_kept("Escape in the confirmation dialog", on=validate)
         # Closing the dialog changed nothing: the answers are still there.
-        expect(reason).to_have_value("Titre perdu")
+        expect(reason.get_by_role("radio", name="Carte perdue")).to_be_checked()
         expect(card).to_be_checked()
         expect(honour).to_be_checked()
         keys.tab_to(validate)

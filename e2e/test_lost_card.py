@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from .test_flows import ALFRED_CARD, heading, submit
+from .test_flows import ALFRED_CARD, choose_reason, heading, submit
 from .test_foundation import sign_in
 
 EASY_READ = "Lire cette page en version facile à lire et à comprendre"
@@ -49,7 +49,7 @@ def test_engagement_and_the_confirmation_in_easy_to_read_words(page: Page, a11y,
     page.get_by_label("Duplicata", exact=True).check()
     submit(page, "Suivant")
     page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
-    page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
+    choose_reason(page, ALFRED_CARD)
     page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
     submit(page, "Valider")
     warning = "chaque carte de cette liste est annulée tout de suite"

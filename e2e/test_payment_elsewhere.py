@@ -21,7 +21,7 @@ from app import create_app
 from models.shared.db import database
 
 from .conftest import VARIANTS, context_options
-from .test_flows import go_to_provider, heading, pay, submit
+from .test_flows import choose_reason, go_to_provider, heading, pay, submit
 from .test_foundation import sign_in
 
 ALFRED_CARD = "0000 0000 0000 0001"
@@ -79,7 +79,7 @@ def test_a_duplicata_is_paid_at_a_provider_on_another_site(browser, shop_and_pro
         submit(page, "Suivant")
         page.get_by_label("Duplicata", exact=True).check()
         submit(page, "Suivant")
-        page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
+        choose_reason(page, ALFRED_CARD)
         page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
         page.get_by_label("Je déclare sur l'honneur que les informations fournies").check()
         submit(page, "Valider")

@@ -18,7 +18,7 @@ import models
 from models.demo.data import DEMO_PASSWORDS
 from models.shared.clock import clock
 
-from .test_flows import go_to_provider, heading, submit
+from .test_flows import choose_reason, go_to_provider, heading, reason, submit
 from .test_foundation import sign_in
 
 ALFRED_CARD = "0000 0000 0000 0001"
@@ -47,7 +47,7 @@ def open_selection(page: Page, kind: str) -> None:
 
 
 def choose_alfreds_card(page: Page) -> None:
-    page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}").select_option("Titre perdu")
+    choose_reason(page, ALFRED_CARD)
     page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}").check()
     page.get_by_label(HONOUR).check()
     submit(page, "Valider")
@@ -72,7 +72,7 @@ def reach_delivery(page: Page, javascript: bool) -> None:
 
 
 def expect_alfreds_answers_kept(page: Page) -> None:
-    expect(page.get_by_label(f"Motif pour la carte n° {ALFRED_CARD}")).to_have_value("Titre perdu")
+    expect(reason(page, ALFRED_CARD).get_by_role("radio", name="Carte perdue")).to_be_checked()
     expect(page.get_by_label(f"Sélectionner la carte n° {ALFRED_CARD}")).to_be_checked()
     expect(page.get_by_label(f"Sélectionner la carte n° {ALFRED_PARKING_CARD}")).not_to_be_checked()
     expect(page.get_by_label(HONOUR)).to_be_checked()
@@ -389,7 +389,7 @@ def test_the_selection_table_fits_320_px(page: Page, a11y):
     for number in ("0040", "0041", "0042"):
         card = f"0000 0000 0000 {number}"
         for control in (
-            page.get_by_label(f"Motif pour la carte n° {card}"),
+            page.get_by_role("group", name=f"Motif pour la carte n° {card}"),
             page.get_by_label(f"Sélectionner la carte n° {card}"),
         ):
             control.scroll_into_view_if_needed()

@@ -67,7 +67,11 @@ class Node:
 
     @property
     def selected(self) -> str:
-        """The value of a select's chosen option (the first one if none is marked)."""
+        """The value of a select's chosen option (the first one if none is marked), or
+        of a radio group's ticked radio ("" if none is)."""
+        if self.tag == "fieldset":
+            ticked = [r for r in self.find_all("input", type="radio") if r.checked]
+            return ticked[0].attrs["value"] if ticked else ""
         options = self.find_all("option")
         chosen = [o for o in options if "selected" in o.attrs] or options[:1]
         return chosen[0].attrs.get("value", chosen[0].text)
@@ -121,19 +125,36 @@ class Page:
         return self.root.find("h1").text
 
     def labels(self) -> list[str]:
-        """Every control's name: its <label>, or its aria-label (a table cell's control)."""
+        """Every control's name: its <label>, its aria-label, or a radio group's legend."""
         named = [node.attrs["aria-label"] for node in self.root.iter() if "aria-label" in node.attrs
                  and node.tag in ("input", "select")]  # fmt: skip
-        return [label.text for label in self.root.find_all("label")] + named
+        return [label.text for label in self.root.find_all("label")] + named + self._legends()
+
+    def _legends(self) -> list[str]:
+        return [self._group_name(node) for node in self._groups()]
+
+    def _groups(self) -> list[Node]:
+        return [
+            node
+            for node in self.root.find_all("fieldset")
+            if node.find("input", type="radio") is not None
+            and (node.find("legend") is not None or "aria-label" in node.attrs)
+        ]
+
+    @staticmethod
+    def _group_name(group: Node) -> str:
+        legend = group.find("legend")
+        return legend.text if legend is not None else group.attrs["aria-label"]
 
     def control(self, label: str) -> Node:
-        """The input or select whose name reads exactly ``label``."""
+        """The input or select whose name reads exactly ``label``, or the radio group
+        (its fieldset) whose legend does."""
         found = [node for node in self.root.find_all("label") if node.text == label]
         named = [
             node
             for node in self.root.iter()
             if node.tag in ("input", "select") and node.attrs.get("aria-label") == label
-        ]
+        ] + [group for group in self._groups() if self._group_name(group) == label]
         assert len(found) + len(named) == 1, (
             f"{len(found) + len(named)} controls are named {label!r}; names: {self.labels()}"
         )
@@ -142,6 +163,9 @@ class Page:
         control = self.root.find(id=found[0].attrs["for"])
         assert control is not None, f"the label {label!r} points at nothing"
         return control
+
+    def label_of(self, control: Node) -> str:
+        return self.root.find("label", **{"for": control.attrs["id"]}).text
 
     def has_label(self, label: str) -> bool:
         return label in self.labels()
@@ -167,6 +191,8 @@ class Page:
     def field_error(self, label: str) -> str | None:
         """The message shown beside the control labelled ``label``, if any."""
         control = self.control(label)
+        if control.tag == "fieldset":  # a radio group: its first radio carries its id
+            control = control.find("input", type="radio")
         message = self.root.find(id=f"{control.attrs['id']}-error")
         return None if message is None else message.text.removeprefix("Erreur : ")
 
@@ -177,8 +203,8 @@ class Page:
     def form_data(self, button: str, fields: dict[str, str | bool]) -> tuple[str, dict]:
         """What the browser sends when ``button`` is pressed after filling ``fields``.
 
-        ``fields`` maps a label to a text, an option's text (select) or True/False
-        (checkbox, radio).
+        ``fields`` maps a label to a text, an option's text (select), a radio's label or
+        value (radio group, by its legend) or True/False (checkbox, radio).
         """
         pressed = self.button(button)
         form = pressed.ancestor("form")
@@ -197,6 +223,12 @@ class Page:
         for label, value in fields.items():
             control = self.control(label)
             assert control.ancestor("form") is form, f"{label!r} is not in the form"
+            if control.tag == "fieldset":
+                radios = control.find_all("input", type="radio")
+                by_label = {self.label_of(radio): radio for radio in radios}
+                radio = by_label.get(value) or next(r for r in radios if r.attrs["value"] == value)
+                data[radio.attrs["name"]] = radio.attrs["value"]
+                continue
             name = control.attrs["name"]
             if control.tag == "select":
                 # An option by the text it shows, or by its value.

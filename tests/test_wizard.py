@@ -44,7 +44,7 @@ TERMS_REFUSED = (
     "cochez la case pour continuer."
 )
 MISSING_REASON = (
-    "choisissez dans la liste « Motif » pourquoi vous la remplacez : perdue, volée, ou "
+    "choisissez dans la colonne « Motif » pourquoi vous la remplacez : perdue, volée, ou "
     "détruite ou détériorée"
 )
 NO_HONOUR = (
@@ -58,9 +58,9 @@ NOTHING_SELECTED = (
 )
 REASON_WITHOUT_CARD = (
     "vous avez choisi un motif sans cocher la carte. Cochez-la pour demander son "
-    "duplicata, ou remettez « Choisir un motif » pour ne pas la remplacer"
+    "duplicata, ou choisissez « Pas de duplicata pour cette carte »"
 )
-UNKNOWN_REASON = "choisissez un des trois motifs de la liste « Motif »"
+UNKNOWN_REASON = "choisissez un des trois motifs proposés dans la colonne « Motif »"
 NO_KIND = "Choisissez le type de demande : duplicata ou second exemplaire"
 CONFLICT = "Une des cartes choisies ne peut plus faire l'objet de cette demande"
 WARNING = (
@@ -324,7 +324,8 @@ def assert_error_page(response, message: str, label: str | None = None):
     if label is not None:
         assert page.field_error(label) == message
         control = page.control(label)
-        if control.attrs.get("type") != "radio":  # a radio group's fieldset points at it
+        # A radio group's fieldset points at it.
+        if control.attrs.get("type") != "radio" and control.tag != "fieldset":
             assert control.attrs.get("aria-invalid") == "true"
     return page
 
@@ -507,13 +508,17 @@ def test_each_row_control_names_its_card(client):
     start(client)
     page = Page(client.get("/demande/selection").text)
     reason = page.control("Motif pour la carte n° 0000 0000 0000 0001")
-    assert reason.tag == "select"
-    assert [option.text for option in reason.find_all("option")] == [
-        "Choisir un motif",
+    # Radios, not a list: each reason shows whole at every width and text size.
+    assert reason.tag == "fieldset"
+    radios = reason.find_all("input", type="radio")
+    assert [page.label_of(radio) for radio in radios] == [
         "Carte perdue",
         "Carte volée",
         "Carte détruite ou détériorée",
+        "Pas de duplicata pour cette carte",
     ]
+    assert [r.checked for r in radios] == [False, False, False, True]
+    assert all(" " not in r.attrs["id"] for r in radios)
     tick = page.control("Sélectionner la carte n° 0000 0000 0000 0001")
     assert (tick.tag, tick.attrs["type"]) == ("input", "checkbox")
     # The control of a row is the one of that row's card.
@@ -1244,7 +1249,10 @@ def test_the_controls_of_a_row_are_named_once(client):
     start(client, "camille.martin")
     page = Page(client.get("/demande/selection").text)
     cells = page.root.find_all("td")
-    assert cells and not any(cell.find_all("label") for cell in cells)
+    # No hidden label or legend: the reasons' labels are the radios' own, shown.
+    hidden = [n for c in cells for n in c.iter() if "visually-hidden" in n.attrs.get("class", "")]
+    assert cells and not hidden
+    assert not any(cell.find_all("legend") for cell in cells)
     for number in ("40", "41", "42"):
         assert page.control(select_label(number)).attrs["aria-label"] == select_label(number)
         assert page.control(reason_label(number)).attrs["aria-label"] == reason_label(number)

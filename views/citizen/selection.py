@@ -24,7 +24,7 @@ HONOUR = lazy_gettext(
 # Each message about a row says which card it is about, even when there is one.
 def missing_reason(card: Card) -> str:
     return _(
-        "Carte n° %(number)s : choisissez dans la liste « Motif » pourquoi vous la "
+        "Carte n° %(number)s : choisissez dans la colonne « Motif » pourquoi vous la "
         "remplacez : perdue, volée, ou détruite ou détériorée",
         number=card.spaced_number,
     )
@@ -33,15 +33,14 @@ def missing_reason(card: Card) -> str:
 def reason_without_card(card: Card) -> str:
     return _(
         "Carte n° %(number)s : vous avez choisi un motif sans cocher la carte. Cochez-la "
-        "pour demander son duplicata, ou remettez « Choisir un motif » pour ne pas la "
-        "remplacer",
+        "pour demander son duplicata, ou choisissez « Pas de duplicata pour cette carte »",
         number=card.spaced_number,
     )
 
 
 def unknown_reason(card: Card) -> str:
     return _(
-        "Carte n° %(number)s : choisissez un des trois motifs de la liste « Motif »",
+        "Carte n° %(number)s : choisissez un des trois motifs proposés dans la colonne « Motif »",
         number=card.spaced_number,
     )
 

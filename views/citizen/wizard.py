@@ -232,7 +232,7 @@ def show_selection(
         status=status,
         form=form,
         eligibility=eligibility,
-        reasons=REASON_LABELS.items(),
+        reasons=list(REASON_LABELS.items()),
         dialog=dialog,
         conflict=conflict,
         **extra,
