@@ -50,19 +50,15 @@ WORDS = {
     "en": {"error": "Error: ", "skip": "Skip to main content"},
 }
 
-# Values that change from run to run, replaced before ARIA snapshots are compared.
+# Values that change from run to run, replaced before ARIA snapshots and transcripts are
+# compared. Dates are not among them: the service runs on the run's day, not the real
+# one (`RUN_STARTS_AT`), so each page says the same date at every run. Its clock runs on
+# from there (sessions end, locks last 15 minutes), so a time of day says how far into
+# the run a state was reached: only the hours and minutes are masked, never the date.
 VOLATILE = [
-    (re.compile(r"\b\d{2}/\d{2}/\d{4}((?: à | )\d{2}:\d{2})?"), "JJ/MM/AAAA"),
-    (re.compile(r"\b(1er|\d{1,2}) (janvier|février|mars|avril|mai|juin|juillet|août|"
-                r"septembre|octobre|novembre|décembre) \d{4}"), "DATE"),
-    # English: « 6 Dec 2026 », « 6 Dec 2026 at 14:05 », « 22 November 2026 ».
-    (re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec) \d{4}"
-                r"( at \d{2}:\d{2})?"), "D MMM YYYY"),
-    (re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|"
-                r"October|November|December) \d{4}"), "DATE"),
+    (re.compile(r"\b(?:[01]\d|2[0-3]):[0-5]\d\b"), "HH:MM"),
     (re.compile(r"(Numéro d'autorisation[^\n]*\n[^\n]*?)\d{6}"), r"\1NNNNNN"),
     (re.compile(r"(Numéro d'autorisation\nend of term\ndefinition\n)\d{6}"), r"\1NNNNNN"),
-    (re.compile(r"\bà partir de \d{2}:\d{2}"), "à partir de HH:MM"),
     (re.compile(r"/url: \S+"), "/url: URL"),
     (re.compile(r"(- code: )[A-Z2-7 ]{20,}"), r"\1CLÉ SECRÈTE"),  # a new agent's TOTP key
     (re.compile(r"^(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}$", re.M), "CLÉ SECRÈTE"),  # the same, spoken
@@ -424,8 +420,9 @@ class Accessibility:
 
     def _spoken_transcript(self, page: Page, state: str) -> dict:
         """What a screen reader says in this state: where the focus is (an htmx swap
-        moves it), what the status region announced, then <main> read from the top,
-        phrase by phrase, by a virtual screen reader running in the browser."""
+        moves it), what the status region announced, then <main> (or the modal dialog
+        open over it) read from the top, phrase by phrase, by a virtual screen reader
+        running in the browser."""
         with self.scripting(page) as target:
             if not target.evaluate("() => typeof window.VirtualScreenReader === 'object'"):
                 target.evaluate(_screen_reader_script())
@@ -437,7 +434,11 @@ class Accessibility:
         # to it): the region itself says it only 100 ms after a swap, for 8 s.
         if self.announced:
             lines.append(f"Annonce : {self.announced}")
-        lines += ["--- lecture de <main>, du début à la fin ---", *heard["reading"]]
+        if heard["modal"]:
+            header = "--- lecture de la boîte de dialogue modale (le reste de la page est inerte)"
+        else:
+            header = "--- lecture de <main>"
+        lines += [f"{header}, du début à la fin ---", *heard["reading"]]
         transcript = "\n".join(lines)
         for pattern, replacement in VOLATILE:
             transcript = pattern.sub(replacement, transcript)
@@ -474,7 +475,9 @@ class Accessibility:
 
 
 # Run in the page: the virtual screen reader reads the focused element (as moving the
-# focus there announces it), then the document from its start to its end.
+# focus there announces it), then <main> (or the modal dialog open over the page) from
+# its start to its end. What it says is corrected where it says what no screen reader
+# says (see the comments).
 TRANSCRIPT_JS = """async () => {
   const {virtual} = window.VirtualScreenReader;
   // The reader reads states from attributes: give them the fields' current state
@@ -484,26 +487,69 @@ TRANSCRIPT_JS = """async () => {
     else if (['checkbox', 'radio'].includes(el.type)) el.toggleAttribute('checked', el.checked);
     else if (!['password', 'file', 'hidden'].includes(el.type)) el.setAttribute('value', el.value);
   });
-  const before = document.activeElement;
-  const active = window.__focusInState || before;
-  let focus = null;
-  if (active && active !== document.body && active !== document.documentElement) {
-    await virtual.start({container: active, displayCursor: false});
-    focus = await virtual.lastSpokenPhrase();
+  // The reader speaks an element's `value` property after its name. A button's value is
+  // what its form sends, never spoken; a select is spoken with its chosen option's text,
+  // not the value its form sends. Shadowed on the elements while they are read (their
+  // form still sends theirs), then given back.
+  const shadowed = [];
+  const speak = (el, value) => {
+    Object.defineProperty(el, 'value', {configurable: true, get: () => value});
+    shadowed.push(el);
+  };
+  const buttons = 'button, input[type=submit], input[type=reset], input[type=button]';
+  document.querySelectorAll(buttons + ', input[type=image]').forEach(el => speak(el, ''));
+  document.querySelectorAll('option')
+    .forEach(el => speak(el, el.label.trim().replace(/\\s+/g, ' ')));
+  const read = async container => {
+    await virtual.start({container, displayCursor: false});
+    const spoken = [{phrase: await virtual.lastSpokenPhrase(), node: virtual.activeNode,
+                     item: await virtual.itemText()}];
+    for (let i = 0; i < 3000; i++) {
+      const last = spoken[spoken.length - 1];
+      if (i > 0 && last.node === container && last.phrase.startsWith('end of')) break;
+      await virtual.next();
+      spoken.push({phrase: await virtual.lastSpokenPhrase(), node: virtual.activeNode,
+                   item: await virtual.itemText()});
+    }
     await virtual.stop();
+    // An element whose content is only text that its name already says (a cell holding
+    // a <span>) is read once, as a screen reader does: the reader reads it whole only
+    // when the text is its one child.
+    const squash = text => text.replace(/\\s+/g, '');
+    const reading = [];
+    for (let i = 0; i < spoken.length; i++) {
+      const {phrase, node, item} = spoken[i];
+      reading.push(phrase);
+      if (!node || node.nodeType !== 1 || !item || phrase.startsWith('end of')) continue;
+      let j = i + 1;
+      while (j < spoken.length && spoken[j].node && spoken[j].node.nodeType === 3) j++;
+      if (j > i + 1 && j < spoken.length && spoken[j].node === node
+          && squash(spoken.slice(i + 1, j).map(e => e.phrase).join('')) === squash(item)) i = j;
+    }
+    return reading;
+  };
+  try {
+    const before = document.activeElement;
+    const active = window.__focusInState || before;
+    let focus = null;
+    if (active && active !== document.body && active !== document.documentElement) {
+      await virtual.start({container: active, displayCursor: false});
+      focus = await virtual.lastSpokenPhrase();
+      await virtual.stop();
+    }
+    // A modal dialog open (showModal, or aria-modal): a screen reader reads it alone, the
+    // rest of the page is inert. Otherwise <main> only, as the ARIA snapshot: the header
+    // and footer are the same everywhere but for who is signed in.
+    const modal = [...document.querySelectorAll('dialog, [role=dialog], [role=alertdialog]')]
+      .filter(el => el.matches('dialog:modal')
+                    || (el.getAttribute('aria-modal') === 'true' && el.getClientRects().length))
+      .at(-1);
+    const reading = await read(modal || document.querySelector('main'));
+    if (before && before.focus && document.activeElement !== before) before.focus();
+    return {focus, reading, modal: !!modal};
+  } finally {
+    shadowed.forEach(el => delete el.value);
   }
-  // <main> only, as the ARIA snapshot: the header and footer are the same everywhere
-  // but for who is signed in.
-  const main = document.querySelector('main');
-  await virtual.start({container: main, displayCursor: false});
-  const reading = [await virtual.lastSpokenPhrase()];
-  for (let i = 0; i < 3000 && reading[reading.length - 1] !== 'end of main'; i++) {
-    await virtual.next();
-    reading.push(await virtual.lastSpokenPhrase());
-  }
-  await virtual.stop();
-  if (before && before.focus && document.activeElement !== before) before.focus();
-  return {focus, reading};
 }"""
 
 

@@ -81,6 +81,147 @@ def test_a_missing_label_fails_the_axe_check(browser, throwaway_app, tmp_path, v
     assert broken and "label" in broken[0], results
 
 
+# What a screen reader says of the controls, tables and dialogs of a page: the writer's
+# corrections of the virtual screen reader, each on a small document.
+SPOKEN = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Essai - CMI</title></head>
+<body><main id="main" tabindex="-1"><h1>Essai</h1>{body}</main>
+<footer><p>Pied de page</p></footer>{outside}</body></html>"""
+SELECT = """<form><label for="motif">Motif</label>
+<select id="motif" name="motif"><option value="">Choisir un motif</option>
+<option value="Titre perdu">Carte perdue</option><option value="Titre volé">Carte volée</option>
+</select>
+<button type="submit" name="action" value="valider">Valider</button></form>"""
+TABLE = """<table><caption>Cartes</caption>
+<tr><th scope="col">Numéro de carte</th><th scope="col">Type de carte</th></tr>
+<tr><th scope="row"><span class="nowrap">0000 0000 0000 0001</span></th>
+<td><span>Stationnement</span></td></tr></table>"""
+DIALOG = """<dialog id="avertissement" aria-labelledby="titre-avertissement">
+<h2 id="titre-avertissement">Votre session va se terminer</h2>
+<p>Sans action de votre part, vous serez déconnecté(e).</p>
+<button type="button">Rester connecté(e)</button></dialog>"""
+
+
+@pytest.fixture(scope="module")
+def spoken_app():
+    app = Flask("spoken")
+    documents = {
+        "select": (SELECT, ""),
+        "tableau": (TABLE, ""),
+        "dialogue": ("<p>Le contenu de la page.</p>", DIALOG),
+        "aria-modal": (
+            "<p>Le contenu de la page.</p>"
+            '<div role="dialog" aria-modal="true" aria-label="Confirmer">'
+            "<p>Confirmer la demande ?</p></div>",
+            "",
+        ),
+    }
+    for name, (body, outside) in documents.items():
+        app.add_url_rule(
+            f"/{name}",
+            name,
+            lambda body=body, outside=outside: SPOKEN.format(body=body, outside=outside),
+        )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def transcript(browser, spoken_app, tmp_path, monkeypatch):
+    """What the writer writes for a page in a state, in the JavaScript variant, and the
+    page (``act`` brings it to the state)."""
+    monkeypatch.setattr(a11y, "SNAPSHOTS", tmp_path)
+    monkeypatch.setattr(a11y, "UPDATE_SNAPSHOTS", True)
+    context = browser.new_context(**context_options(VARIANTS[0]))
+    page = context.new_page()
+    checker = Accessibility(browser, VARIANTS[0], Recorder(), Report(tmp_path, "essai"))
+    checker.announced = None  # what check() sets: nothing announced
+
+    def write(path, act=lambda _page: None):
+        page.goto(spoken_app + path)
+        act(page)
+        checker._spoken_transcript(page, "Essai")
+        return (tmp_path / "essai.js.spoken.txt").read_text(encoding="utf-8").splitlines()
+
+    write.page = page
+    yield write
+    context.close()
+
+
+def test_a_select_is_spoken_with_its_chosen_option_and_a_button_with_its_name(transcript):
+    lines = transcript(
+        "/select", lambda page: page.get_by_label("Motif").select_option("Titre perdu")
+    )
+    assert "combobox, Motif, Carte perdue, has popup listbox, not expanded" in lines, lines
+    assert "option, Carte perdue, selected, position 2, set size 3" in lines, lines
+    assert "option, Carte volée, not selected, position 3, set size 3" in lines, lines
+    assert not [line for line in lines if "Titre" in line], lines
+    assert "button, Valider" in lines and not [line for line in lines if "valider" in line]
+    # What the form sends is the page's own again once the transcript is written.
+    values = transcript.page.evaluate(
+        "() => [document.querySelector('button').value, document.querySelector('select').value]"
+    )
+    assert values == ["valider", "Titre perdu"]
+
+
+def test_a_table_cell_is_read_once(transcript):
+    lines = transcript("/tableau")
+    start = lines.index("rowheader, 0000 0000 0000 0001")
+    assert lines[start + 1 : start + 3] == [
+        "cell, Stationnement",
+        "end of row, 0000 0000 0000 0001 Stationnement",
+    ], lines
+    assert lines.count("0000 0000 0000 0001") == 0 and lines.count("Stationnement") == 0, lines
+
+
+def test_an_open_modal_dialog_is_read_instead_of_main(transcript):
+    lines = transcript(
+        "/dialogue",
+        lambda page: page.evaluate("document.getElementById('avertissement').showModal()"),
+    )
+    assert lines[0] == "Focus : button, Rester connecté(e)", lines
+    assert lines[1] == (
+        "--- lecture de la boîte de dialogue modale (le reste de la page est inerte), "
+        "du début à la fin ---"
+    )
+    assert lines[2].startswith("dialog, Votre session va se terminer"), lines
+    assert "heading, Votre session va se terminer, level 2" in lines
+    assert lines[-2:] == [
+        "button, Rester connecté(e)",
+        lines[2].replace("dialog", "end of dialog", 1),
+    ]
+    assert not [line for line in lines if "contenu de la page" in line or line == "main"], lines
+    # Closed, the page is read from <main> again.
+    lines = transcript("/dialogue")
+    assert lines[0] == "--- lecture de <main>, du début à la fin ---" and lines[1] == "main"
+    assert "Le contenu de la page." in lines and lines[-1] == "end of main"
+    lines = transcript("/aria-modal")
+    assert lines[0].startswith("--- lecture de la boîte de dialogue modale"), lines
+    assert lines[1:] == [
+        "dialog, Confirmer, modal",
+        "paragraph",
+        "Confirmer la demande ?",
+        "end of paragraph",
+        "end of dialog, Confirmer, modal",
+    ], lines
+
+
+def test_dates_are_read_as_the_page_says_them_and_only_a_time_of_day_is_masked():
+    said = (
+        "Payée le 22/11/2026 à 10:31. Valable jusqu'au 31 décembre 2026. "
+        "Paid on 22 Nov 2026 at 10:31. Réessayez à partir de 10:46."
+    )
+    for pattern, replacement in a11y.VOLATILE:
+        said = pattern.sub(replacement, said)
+    assert said == (
+        "Payée le 22/11/2026 à HH:MM. Valable jusqu'au 31 décembre 2026. "
+        "Paid on 22 Nov 2026 at HH:MM. Réessayez à partir de HH:MM."
+    )
+
+
 def test_the_report_page_is_accessible(browser, tmp_path):
     record = {
         "state": "Connexion : vide",
