@@ -562,7 +562,7 @@ pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padd
 summary {{ cursor: pointer; }}
 a, summary {{ color: #000091; }}
 a:focus, summary:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
-.findings > li {{ margin-bottom: 0.75rem; }}
+.findings > li {{ margin-bottom: 0.75rem; overflow-wrap: anywhere; }}
 code {{ overflow-wrap: anywhere; }}
 tr:target {{ outline: 3px solid #000091; }}
 .vh {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }}

@@ -128,7 +128,15 @@ def test_the_report_page_is_accessible(browser, tmp_path):
         "rgaa_criteria": ["11.1.1"],
         "records": [record],
         "not_run": [NOT_RUN],
-        "test_failures": [],
+        # A long word, as in Playwright's messages, wraps at 320 px.
+        "test_failures": [
+            {
+                "test": "e2e/test_photo.py::test_x[desktop-js]",
+                "outcome": "failed",
+                "reason": "exécution : playwright._impl._errors.TimeoutError: "
+                "Locator.set_input_files",
+            }
+        ],
     }
     (tmp_path / "index.html").write_text(render_html(summary), encoding="utf-8")
     context = browser.new_context()
