@@ -85,10 +85,13 @@ $(SR): e2e/screen-reader/package.json e2e/screen-reader/package-lock.json | $(ST
 
 sr: $(SR)
 
+# The JUnit file goes into the report folder beside index.html (copied there at the end).
+JUNIT := build/junit.xml
+
 # Three test processes on two cores: a browser test leaves its core idle a third of
 # the time (Chromium, the database and the network answer), which a third one uses.
 test: $(STAMP) browser lint $(AXE) $(SR)
-	$(BIN)/python -m pytest -n 3
+	$(BIN)/python -m pytest -n 3 --junitxml $(JUNIT)
 
 # The accessibility states against a running instance, for QA teams:
 #   make qa BASE_URL=https://cmi-recette.example.org QA_SECRET=...
@@ -99,7 +102,7 @@ QA_WORKERS ?= 3
 qa: $(STAMP) browser $(AXE) $(SR)
 	@test -n "$(BASE_URL)" || { echo "usage: make qa BASE_URL=https://... QA_SECRET=..."; exit 2; }
 	QA_SECRET="$(QA_SECRET)" $(BIN)/python -m pytest e2e --base-url "$(BASE_URL)" \
-	  -n $(QA_WORKERS) -q
+	  -n $(QA_WORKERS) -q --junitxml $(JUNIT)
 
 # After changing a text: the catalogue gains the new ones (then translate them in
 # views/translations/en/LC_MESSAGES/messages.po; a test fails until every one is).

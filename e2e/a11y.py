@@ -65,6 +65,32 @@ VOLATILE = [
 ]  # fmt: skip
 
 
+def _finding(rule: dict) -> dict:
+    """What the report keeps of one axe rule that found something: the rule, and for
+    each element it flagged (at most 20) where it is, what it is and what is wrong."""
+    return {
+        "id": rule["id"],
+        "impact": rule.get("impact"),
+        "help": rule["help"],
+        "help_url": rule.get("helpUrl"),
+        "count": len(rule["nodes"]),
+        "nodes": [
+            {
+                "target": " ".join(str(part) for part in node.get("target", [])),
+                "html": _cut(node.get("html", ""), 200),
+                "name": node.get("name"),
+                "summary": (node.get("failureSummary") or "").strip(),
+            }
+            for node in rule["nodes"][:20]
+        ],
+    }
+
+
+def _cut(text: str, size: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 def _describe(violations: list[dict]) -> str:
     lines = []
     for violation in violations:
@@ -222,16 +248,17 @@ class Accessibility:
         details = {
             "rules_passed": len(results["passes"]),
             "rules_inapplicable": len(results["inapplicable"]),
-            "violations": [
-                {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"])}
-                for v in required
-            ],
-            "best_practice": [{"id": v["id"], "help": v["help"]} for v in advisory],
-            "incomplete": [{"id": v["id"], "help": v["help"]} for v in results["incomplete"]],
+            "violations": [_finding(v) for v in required],
+            "best_practice": [_finding(v) for v in advisory],
+            "incomplete": [_finding(v) for v in results["incomplete"]],
             "rgaa_criteria": criteria,
             "wcag_criteria": wcag,
         }
-        assert not required, f"axe violations on {page.url}:\n{_describe(required)}"
+        if required:
+            # A failed check keeps its findings, element by element, for the report.
+            error = AssertionError(f"axe violations on {page.url}:\n{_describe(required)}")
+            error.details = details
+            raise error
         return details
 
     # -- page structure ------------------------------------------------------------------
@@ -449,17 +476,19 @@ class Accessibility:
 
     def _compare(self, path: Path, text: str, kind: str) -> dict:
         """``text`` against its committed file (or the file rewritten, on request)."""
+        # What this run produced, kept in the report's folder for the report to link to.
+        kept = {"snapshot": path.name, "file": self.report.text(path.name, text + "\n")}
         if UPDATE_SNAPSHOTS:
             path.parent.mkdir(exist_ok=True)
             path.write_text(text + "\n", encoding="utf-8")
-            return {"snapshot": path.name, "written": True}
+            return {**kept, "written": True}
         # A new state has no snapshot yet: writing one here would pass unseen.
         if not path.exists():
             error = AssertionError(
                 f"no committed {kind} {path.name}: run UPDATE_SNAPSHOTS=1 make test, "
                 "read the new file, then commit it\n" + text
             )
-            error.details = {"snapshot": path.name, "diff": _diff("", text)}
+            error.details = {**kept, "diff": _diff("", text)}
             raise error
         expected = path.read_text(encoding="utf-8").rstrip("\n")
         if text != expected:
@@ -469,9 +498,9 @@ class Accessibility:
                 f"what a screen reader hears changed ({path.name}); if intended, run "
                 "UPDATE_SNAPSHOTS=1 make test and review the diff\n" + diff
             )
-            error.details = {"snapshot": path.name, "diff": diff}
+            error.details = {**kept, "diff": diff}
             raise error
-        return {"snapshot": path.name}
+        return kept
 
 
 # Run in the page: the virtual screen reader reads the focused element (as moving the
@@ -556,8 +585,21 @@ TRANSCRIPT_JS = """async () => {
 # axe on the document, brought back brief: the rules that passed or did not apply as
 # their id and tags only (the report counts them and reads their criteria).
 AXE_RUN_JS = """async options => {
-  const results = await axe.run(document, options);
+  const results = await axe.run(document, {...options, elementRef: true});
   const brief = rules => rules.map(rule => ({id: rule.id, tags: rule.tags}));
+  // Each node found keeps its element's accessible name, as axe computes it, in
+  // place of the element itself (which cannot leave the page).
+  const flagged = [...results.violations, ...results.incomplete];
+  axe.setup(document);
+  try {
+    for (const rule of flagged) for (const node of rule.nodes) {
+      try { node.name = axe.commons.text.accessibleText(node.element) || ''; }
+      catch (error) { node.name = null; }
+    }
+  } finally {
+    axe.teardown();
+  }
+  for (const rule of flagged) for (const node of rule.nodes) delete node.element;
   return {
     passes: brief(results.passes),
     inapplicable: brief(results.inapplicable),

@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from tests.helpers import TEST_HASH
 from views.demo.qa import HEADER, RUN_STARTS_AT, SANDBOX_HEADER, sent_emails
 
 from .a11y import Accessibility
-from .report import Report, publish, report_dir, run_dir
+from .report import Report, note_test, publish, report_dir, run_dir
 
 CHROMIUM_CANDIDATES = [os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
@@ -174,7 +175,9 @@ class DeployedService:
 
     def outbox(self) -> list:
         if not self.can_reset:
-            pytest.skip("the instance's e-mails are readable only with its QA secret")
+            pytest.skip(
+                "les courriels de l'instance ne se lisent qu'avec son secret QA (QA_SECRET)"
+            )
         return [SimpleNamespace(**e) for e in json.loads(self._ask("GET", "/qa/courriels"))]
 
     def remove_data(self) -> None:
@@ -265,24 +268,78 @@ def a11y(browser, variant, subtests, report) -> Accessibility:
     return Accessibility(browser, variant, subtests, report)
 
 
+ONLY_IN_PROCESS = (
+    "ne vérifie aucun état de page : s'exécute avec le service lancé par la suite "
+    "(make test), pas contre une instance"
+)
+
+
 def pytest_collection_modifyitems(config, items):
     """Against a running instance, only the accessibility states run (what ``make qa``
     is for): the tests that check no state need this process's own service."""
     if not config.getoption("base_url"):
         return
     kept = [item for item in items if "a11y" in getattr(item, "fixturenames", ())]
-    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    left = [item for item in items if item not in kept]
+    for item in left:
+        item.stash[NOT_RUN_REASON] = ONLY_IN_PROCESS
+    config.hook.pytest_deselected(items=left)
     items[:] = kept
+
+
+NOT_RUN_REASON = pytest.StashKey[str]()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pytest_deselected(items):
+    """The report says what this run left out (``make qa``'s deselection, ``-k``, ``-m``)."""
+    for item in items:
+        reason = item.stash.get(NOT_RUN_REASON, "non sélectionné pour cette exécution (-k, -m)")
+        note_test(
+            run_dir(), _worker(), {"test": item.nodeid, "outcome": "deselected", "reason": reason}
+        )
+
+
+def pytest_runtest_logreport(report):
+    """Skipped tests (with their reason) and tests failed outside their checks, for the
+    report: written by the test process that ran them."""
+    if hasattr(report, "context"):  # a check of a state (a subtest): in the records
+        return
+    entry = None
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        entry = {"test": report.nodeid, "outcome": "skipped", "reason": reason}
+    elif report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash else str(report.longrepr)
+        # A test whose only failures are its checks' says so: those are listed already.
+        if not message.startswith("contains ") or "failed subtest" not in message:
+            step = {"setup": "préparation", "call": "exécution", "teardown": "fin"}[report.when]
+            reason = f"{step} : {message}"[:2000]
+            entry = {"test": report.nodeid, "outcome": "failed", "reason": reason}
+    if entry:
+        note_test(run_dir(), _worker(), entry)
 
 
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the main process: name this run's folder
         run_dir()
+        config._qa_started = time.monotonic()
 
 
+@pytest.hookimpl(trylast=True)  # after the JUnit file is written, to put it in the report
 def pytest_sessionfinish(session):
-    if not hasattr(session.config, "workerinput"):
-        session.config._qa_summary = publish(run_dir())
+    config = session.config
+    if not hasattr(config, "workerinput"):
+        junit = config.option.xmlpath
+        config._qa_summary = publish(
+            run_dir(),
+            seconds=time.monotonic() - config._qa_started,
+            junit=Path(junit) if junit else None,
+        )
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -40,9 +40,12 @@ def run_dir() -> Path:
     return Path(os.environ[RUN_VARIABLE])
 
 
-def publish(run: Path) -> dict | None:
-    """Merge this run's records; if it checked anything, make it the report."""
-    summary = merge(run) if run.exists() else None
+def publish(run: Path, seconds: float | None = None, junit: Path | None = None) -> dict | None:
+    """Merge this run's records; if it checked anything, make it the report (with the
+    run's JUnit file beside it, for CI)."""
+    if run.exists() and junit is not None and junit.exists():
+        shutil.copyfile(junit, run / "junit.xml")
+    summary = merge(run, seconds) if run.exists() else None
     if summary is None:
         shutil.rmtree(run, ignore_errors=True)
         return None
@@ -78,18 +81,50 @@ class Report:
         page.screenshot(path=str(self.folder / name), full_page=True, scale="css")
         return name
 
+    def text(self, name: str, content: str) -> str:
+        """A text this run produced (an ARIA snapshot, a transcript), kept in the run's
+        folder so that the report is whole on its own."""
+        relative = f"snapshots/{name}"
+        (self.folder / "snapshots").mkdir(parents=True, exist_ok=True)
+        (self.folder / relative).write_text(content, encoding="utf-8")
+        return relative
+
     def title_is_unique(self, title: str, heading: str) -> bool:
         """One title, one page: two pages with different headings must not share a title."""
         base = title.removeprefix("Erreur : ")
         return self._titles.setdefault(base, heading) == heading
 
 
-def merge(folder: Path) -> dict | None:
-    records = []
-    for part in sorted(folder.glob("records-*.jsonl")):
-        records += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
+def note_test(folder: Path, worker: str, entry: dict) -> None:
+    """A test the report must name though it checked no state: not run (skipped or
+    deselected, with why), or failed outside its checks. Any process may write it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"tests-{worker}.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _read_lines(folder: Path, pattern: str) -> list[dict]:
+    found = []
+    for part in sorted(folder.glob(pattern)):
+        found += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
+    return found
+
+
+def merge(folder: Path, seconds: float | None = None) -> dict | None:
+    records = _read_lines(folder, "records-*.jsonl")
     if not records:
         return None
+    # Each test process may name the same test (each collects them all): once each.
+    noted = {}
+    for entry in _read_lines(folder, "tests-*.jsonl"):
+        noted.setdefault((entry["test"], entry["outcome"]), entry)
+    not_run = sorted(
+        (t for t in noted.values() if t["outcome"] in ("skipped", "deselected")),
+        key=lambda t: (t["reason"], t["test"]),
+    )
+    test_failures = sorted(
+        (t for t in noted.values() if t["outcome"] == "failed"), key=lambda t: t["test"]
+    )
     outcomes = Counter(
         check["outcome"] for record in records for check in record["checks"].values()
     )
@@ -104,6 +139,10 @@ def merge(folder: Path) -> dict | None:
         "checks": sum(outcomes.values()),
         "passed": outcomes["passed"],
         "failed": outcomes["failed"],
+        "seconds": None if seconds is None else round(seconds, 1),
+        "not_run": not_run,
+        "test_failures": test_failures,
+        "junit": (folder / "junit.xml").exists(),
         # RGAA tests (« 11.1.1 ») that axe's rules evaluated, on any state.
         "rgaa_criteria": tests,
         "coverage": criteria.coverage(records),
@@ -123,6 +162,209 @@ STATUS = {
     "manual": "Liste manuelle seulement",
     "not covered": "Non couvert",
 }
+
+
+# The variants as the report names them (their keys name the files).
+VARIANTS = {
+    "desktop-js": "ordinateur, JavaScript actif",
+    "desktop-nojs": "ordinateur, JavaScript inactif",
+    "phone-js": "téléphone, JavaScript actif",
+    "phone-nojs": "téléphone, JavaScript inactif",
+}
+IMPACTS = {"minor": "mineur", "moderate": "modéré", "serious": "grave", "critical": "critique"}
+
+
+def variant_name(key: str) -> str:
+    return VARIANTS.get(key, key)
+
+
+def duration(seconds: float | None) -> str:
+    """« 0,4 s », « 3 min 32 s »."""
+    if seconds is None:
+        return "inconnue"
+    if seconds < 60:
+        return f"{seconds:.1f} s".replace(".", ",")
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def state_seconds(record: dict) -> float:
+    """A state visit's time: its checks' and its screenshot's."""
+    checks = sum(check.get("seconds", 0) for check in record["checks"].values())
+    return checks + record.get("screenshot_seconds", 0)
+
+
+def row_ids(records: list[dict]) -> list[str]:
+    """Each state visit's anchor, unique in the page (a state may be visited twice)."""
+    ids, seen = [], Counter()
+    for record in records:
+        base = f"etat-{slug(record['state'])}--{record['variant']}"
+        seen[base] += 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def _element(node: dict) -> str:
+    return f"<li>{_element_text(node)}</li>"
+
+
+def _element_text(node: dict) -> str:
+    """One element axe flagged: where it is, its accessible name, its HTML."""
+    name = node.get("name")
+    if name is None:
+        named = ""
+    elif name:
+        named = f", nom accessible «\u00a0{e(name)}\u00a0»"
+    else:
+        named = ", sans nom accessible"
+    summary = node.get("summary", "")
+    said = f"<br>{e(' '.join(summary.split()))}" if summary else ""
+    return (
+        f"Élément <code>{e(node.get('target', ''))}</code>{named} : "
+        f"<code>{e(node.get('html', ''))}</code>{said}"
+    )
+
+
+def _rule(finding: dict, link: bool = True) -> str:
+    impact = IMPACTS.get(finding.get("impact") or "", finding.get("impact") or "")
+    impact = f", impact {e(impact)}" if impact else ""
+    more = f" ({_rule_link(finding)})" if link and finding.get("help_url") else ""
+    return f"règle <code>{e(finding['id'])}</code>{impact} : {e(finding['help'])}{more}"
+
+
+def _rule_link(finding: dict) -> str:
+    return (
+        f'<a href="{e(finding["help_url"])}">documentation de la règle'
+        f'<span class="vh"> {e(finding["id"])}</span></a>'
+    )
+
+
+def _failure_items(summary: dict, ids: list[str]) -> list[str]:
+    items = []
+    for record, anchor in zip(summary["records"], ids, strict=True):
+        where = (
+            f'<a href="#{anchor}">{e(record["state"])} ({e(variant_name(record["variant"]))})</a>'
+        )
+        for name, check in record["checks"].items():
+            if check["outcome"] == "passed":
+                continue
+            label = e(criteria.label(name))
+            findings = check.get("violations") or []
+            if findings:
+                for finding in findings:
+                    nodes = "".join(_element(node) for node in finding.get("nodes", []))
+                    left = finding.get("count", 0) - len(finding.get("nodes", []))
+                    if left > 0:
+                        nodes += f"<li>et {_count(left, 'autre élément', 'autres éléments')}</li>"
+                    items.append(f"<li>{where} : {label}, {_rule(finding)}<ul>{nodes}</ul></li>")
+                continue
+            message = (check.get("message") or "").splitlines()
+            first = message[0] if message else "échec"
+            file = check.get("file")
+            seen = ""
+            if file:
+                seen = f' (<a href="{e(file)}">ce que cette exécution a produit</a>)'
+            items.append(f"<li>{where} : {label} : {e(first[:300])}{seen}</li>")
+    for test in summary.get("test_failures", []):
+        items.append(
+            f"<li>Test <code>{e(test['test'])}</code> en échec hors des vérifications "
+            f"d'un état : {e(test['reason'].splitlines()[0][:300])}</li>"
+        )
+    return items
+
+
+def _failures(summary: dict, ids: list[str]) -> str:
+    items = _failure_items(summary, ids)
+    if not items:
+        return "<h2>Aucun échec</h2><p>Toutes les vérifications de cette exécution ont réussi.</p>"
+    return (
+        f"<h2>Échecs ({len(items)})</h2>"
+        "<p>Chaque échec mène à la ligne de son état dans le tableau des états vérifiés.</p>"
+        f'<ul class="findings">{"".join(items)}</ul>'
+    )
+
+
+def _to_review(summary: dict, ids: list[str]) -> str:
+    """axe's « incomplete » items: grouped by rule, then by element, with their states."""
+    rules: dict[str, dict] = {}
+    for record, anchor in zip(summary["records"], ids, strict=True):
+        axe = record["checks"].get("axe", {})
+        for finding in axe.get("incomplete", []):
+            rule = rules.setdefault(finding["id"], {"finding": finding, "elements": {}})
+            for node in finding.get("nodes", []) or [{}]:
+                key = (node.get("target", ""), node.get("html", ""))
+                element = rule["elements"].setdefault(key, {"node": node, "states": []})
+                link = (anchor, f"{record['state']} ({variant_name(record['variant'])})")
+                if link not in element["states"]:
+                    element["states"].append(link)
+    if not rules:
+        return "<h2>À revoir à la main</h2><p>axe n'a rien laissé à revoir.</p>"
+    parts = []
+    for rule_id in sorted(rules):
+        rule = rules[rule_id]
+        elements = []
+        for element in rule["elements"].values():
+            states = ", ".join(f'<a href="#{a}">{e(text)}</a>' for a, text in element["states"])
+            node = element["node"]
+            described = _element_text(node) if node else "Élément non précisé"
+            elements.append(f"<li>{described}<br>États : {states}</li>")
+        visits = {a for el in rule["elements"].values() for a, _ in el["states"]}
+        # A summary holds no link (an interactive element inside another).
+        doc = rule["finding"].get("help_url")
+        doc = f"<p>{_rule_link(rule['finding'])}</p>" if doc else ""
+        parts.append(
+            f"<li><details><summary>{_rule(rule['finding'], link=False)} : "
+            f"{_count(len(elements), 'élément', 'éléments')}, "
+            f"{_count(len(visits), 'visite', 'visites')}</summary>"
+            f"{doc}<ul>{''.join(elements)}</ul></details></li>"
+        )
+    return (
+        "<h2>À revoir à la main</h2>"
+        "<p>Ce qu'axe n'a pu trancher seul (par exemple un contraste sur une image de fond) : "
+        "à vérifier par une personne, règle par règle, sur les éléments et les états "
+        "nommés.</p>"
+        f'<ul class="findings">{"".join(parts)}</ul>'
+    )
+
+
+REASONS = {
+    "deselected": "non sélectionné pour cette exécution",
+}
+
+
+def _not_run(summary: dict) -> str:
+    tests = summary.get("not_run", [])
+    if not tests:
+        return "<h2>Non exécuté</h2><p>Tous les tests sélectionnés ont été exécutés.</p>"
+    groups: dict[str, list[str]] = {}
+    for test in tests:
+        groups.setdefault(test["reason"] or REASONS.get(test["outcome"], ""), []).append(
+            test["test"]
+        )
+    items = "".join(
+        f"<li>{e(reason)} : <details><summary>{_count(len(names), 'test', 'tests')}"
+        f"</summary><ul>{''.join(f'<li><code>{e(n)}</code></li>' for n in names)}</ul>"
+        "</details></li>"
+        for reason, names in groups.items()
+    )
+    return (
+        f"<h2>Non exécuté ({_count(len(tests), 'test', 'tests')})</h2>"
+        "<p>Ces tests n'ont vérifié aucun état pendant cette exécution, pour la raison "
+        f'dite :</p><ul class="findings">{items}</ul>'
+    )
+
+
+def _files(record: dict) -> str:
+    """The state's screenshot, and the ARIA snapshot and transcript this run produced."""
+    context = (
+        f'<span class="vh"> : {e(record["state"])}, {e(variant_name(record["variant"]))}</span>'
+    )
+    links = [f'<a href="{e(record["screenshot"])}">Capture d\'écran{context}</a>']
+    for key, word in (("ARIA snapshot", "Instantané ARIA"), ("spoken transcript", "Transcription")):
+        file = record["checks"].get(key, {}).get("file")
+        if file:
+            links.append(f'<a href="{e(file)}">{word}{context}</a>')
+    return "<ul>" + "".join(f"<li>{link}</li>" for link in links) + "</ul>"
 
 
 def _plural(count: int, word: str) -> str:
@@ -154,7 +396,8 @@ def _check_item(name: str, check: dict) -> str:
             "(«\u00a0-\u00a0» : version relue, «\u00a0+\u00a0» : cette exécution)</summary>"
             f"<pre>{e(diff)}</pre></details>"
         )
-    return f"<li>{e(label)} : <strong>{word}</strong>{e(extra)}{details}</li>"
+    took = f" ({duration(check['seconds'])})" if "seconds" in check else ""
+    return f"<li>{e(label)} : <strong>{word}</strong>{e(extra)}{took}{details}</li>"
 
 
 def _state_criteria(record: dict) -> str:
@@ -269,20 +512,28 @@ def _checks_table() -> str:
 
 def render_html(summary: dict) -> str:
     rows = []
-    for record in summary["records"]:
+    ids = row_ids(summary["records"])
+    for record, anchor in zip(summary["records"], ids, strict=True):
         cells = [_check_item(name, check) for name, check in record["checks"].items()]
         failed = any(c["outcome"] != "passed" for c in record["checks"].values())
         rows.append(
-            "<tr>"
+            f'<tr id="{anchor}">'
             f'<th scope="row">{e(record["state"])}</th>'
-            f"<td>{e(record['variant'])}</td>"
+            f"<td>{e(variant_name(record['variant']))}</td>"
             f"<td>{'Échec' if failed else 'Réussi'}</td>"
+            f"<td>{duration(state_seconds(record))}</td>"
             f"<td><ul>{''.join(cells)}</ul></td>"
             f"<td>{_state_criteria(record)}</td>"
-            f'<td><a href="{e(record["screenshot"])}">Capture d\'écran<span class="vh"> : '
-            f"{e(record['state'])}, {e(record['variant'])}</span></a></td>"
+            f"<td>{_files(record)}</td>"
             "</tr>"
         )
+    took = duration(summary.get("seconds"))
+    outside = ""
+    if summary.get("test_failures"):
+        failing = _count(len(summary["test_failures"]), "test", "tests")
+        outside = f", et {failing} en échec hors des vérifications"
+    junit = ' ; pour l\'intégration continue : <a href="junit.xml">junit.xml</a>'
+    junit = junit if summary.get("junit") else ""
     tests = ", ".join(summary.get("rgaa_criteria", [])) or "aucun"
     cover = summary.get("coverage") or criteria.coverage(summary["records"])
     totals = cover["totals"]
@@ -311,26 +562,33 @@ pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padd
 summary {{ cursor: pointer; }}
 a, summary {{ color: #000091; }}
 a:focus, summary:focus {{ outline: 3px solid #161616; outline-offset: 2px; }}
+.findings > li {{ margin-bottom: 0.75rem; overflow-wrap: anywhere; }}
+code {{ overflow-wrap: anywhere; }}
+tr:target {{ outline: 3px solid #000091; }}
 .vh {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }}
 </style></head>
 <body><main>
 <h1>Rapport d'accessibilité</h1>
 <p>Généré le {e(summary["generated"])}. {summary["states"]} états, {summary["state_visits"]}
 visites (état et variante), {summary["checks"]} vérifications : {summary["passed"]} réussies,
-{summary["failed"]} en échec.</p>
+{summary["failed"]} en échec{outside}. Durée de l'exécution : {took}.</p>
+{_failures(summary, ids)}
+{_to_review(summary, ids)}
+{_not_run(summary)}
+<h2>Synthèse</h2>
 <p>Critères RGAA 4.1 : {e(_coverage_sentence(totals["rgaa"]))}</p>
 <p>Critères de succès WCAG 2.2 de niveaux A et AA : {e(_coverage_sentence(totals["wcag"]))}</p>
 <p>Une vérification automatique ne couvre d'un critère que ce qu'une machine en voit,
 sur les états visités : elle ne remplace pas la liste manuelle
 (<code>e2e/MANUAL_CHECKLIST.md</code>).</p>
-<p>Données complètes : <a href="report.json">report.json</a>.</p>
+<p>Données complètes : <a href="report.json">report.json</a>{junit}.</p>
 <h2>États vérifiés</h2>
 <div class="wide" role="region" aria-label="États vérifiés, par variante" tabindex="0">
 <table>
 <caption>États vérifiés, par variante (écran et JavaScript)</caption>
 <thead><tr><th scope="col">État</th><th scope="col">Variante</th><th scope="col">Résultat</th>
-<th scope="col">Vérifications</th><th scope="col">Critères couverts</th>
-<th scope="col">Capture</th></tr></thead>
+<th scope="col">Durée</th><th scope="col">Vérifications (durée de chacune)</th>
+<th scope="col">Critères couverts</th><th scope="col">Fichiers</th></tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody></table>

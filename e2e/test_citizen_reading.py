@@ -62,7 +62,7 @@ CUT_VALUES = """() => {
 
 def desktop_only(variant) -> None:
     if variant.phone:
-        pytest.skip("the test sets its own widths")
+        pytest.skip("le test choisit lui-même ses largeurs d'écran")
 
 
 def cut_values_on_each_screen(page: Page, screens=SCREENS) -> list[str]:
@@ -170,7 +170,7 @@ def test_the_language_link_points_at_the_page_shown(page: Page, variant):
 def test_the_dialog_opens_on_its_title_with_large_text_on_a_phone(page: Page, variant):
     desktop_only(variant)
     if not variant.javascript:
-        pytest.skip("without JavaScript the confirmation is a page of its own")
+        pytest.skip("sans JavaScript, la confirmation est une page à part")
     to_selection(page)
     page.set_viewport_size({"width": 320, "height": 640})
     page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")

@@ -28,7 +28,10 @@ SEARCH_LABEL = "Numéro de demande ou de carte, nom, identifiant ou adresse éle
 @pytest.fixture
 def console(fresh_service):
     if not fresh_service.local:
-        pytest.skip("these states are set up on the in-process service's database")
+        pytest.skip(
+            "les états de la console se préparent dans la base du service lancé par la suite "
+            "(make test) : non vérifiés contre une instance"
+        )
     return fresh_service
 
 

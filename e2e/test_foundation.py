@@ -109,7 +109,9 @@ def test_after_the_old_cards_end_marie_is_told_her_card_is_no_longer_valid(
 ):
     """On 05/01/2027, an old card the extract gave no end date (« à titre définitif »)."""
     if not fresh_service.local:
-        pytest.skip("the service's day is moved only in this process")
+        pytest.skip(
+            "le jour du service n'est déplacé qu'avec le service lancé par la suite (make test)"
+        )
     with database.connection_context():
         Card.update(valid_until=None).where(Card.old_format).execute()
     with fresh_service.on(datetime(2027, 1, 5, 9)):

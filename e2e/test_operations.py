@@ -24,7 +24,9 @@ EXTRACT = (
 @pytest.fixture
 def operated(fresh_service):
     if not fresh_service.local:
-        pytest.skip("the commands run on the in-process service's database only")
+        pytest.skip(
+            "les commandes ne s'exécutent que sur la base du service lancé par la suite (make test)"
+        )
     return fresh_service
 
 

@@ -43,7 +43,7 @@ class Served:
 def shop_and_provider(service):
     """The service and a provider on two sites, on the test service's database."""
     if not service.local:
-        pytest.skip("needs the service running in this process")
+        pytest.skip("a besoin du service lancé par la suite (make test)")
     url = service.app.config["DATABASE_URL"]
     provider = Served(create_app({"DATABASE_URL": url, "TESTING": True}), "localhost")
     shop = Served(

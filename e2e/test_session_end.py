@@ -32,7 +32,9 @@ def asleep(page: Page, service, javascript: bool):
     """The device sleeps past the limit: the service's clock moves on, and the page's
     jumps without firing a timer (timers do not run during sleep)."""
     if not service.local:
-        pytest.skip("moves the service's clock: the in-process service only")
+        pytest.skip(
+            "avance l'horloge du service : seulement avec le service lancé par la suite (make test)"
+        )
     kept = service.shift
     service.shift = kept + PAST_THE_LIMIT
     try:
@@ -99,7 +101,7 @@ def test_a_page_waking_after_the_limit_goes_to_the_sign_in_page_with_its_answers
     page: Page, a11y, variant, fresh_service
 ):
     if not variant.javascript:
-        pytest.skip("without JavaScript there is no timer to miss")
+        pytest.skip("sans JavaScript, il n'y a pas de minuterie")
     page.clock.install()
     type_an_address(page, javascript=True)
     with asleep(page, fresh_service, javascript=True):

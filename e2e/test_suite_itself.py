@@ -6,19 +6,22 @@ The report's own tests (French names, diffs, criteria) need no browser.
 from __future__ import annotations
 
 import ast
+import html
 import json
+import re
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from . import a11y, criteria
+from . import a11y, conftest, criteria
 from .a11y import Accessibility
 from .conftest import VARIANTS, context_options
-from .report import Report, merge, render_html
+from .report import RUN_VARIABLE, Report, merge, publish, render_html
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>Essai - CMI</title></head>
@@ -79,6 +82,17 @@ def test_a_missing_label_fails_the_axe_check(browser, throwaway_app, tmp_path, v
     assert not any("axe" in name for name in results["/avec-etiquette"]), results
     broken = [message for name, message in results["/sans-etiquette"].items() if "axe" in name]
     assert broken and "label" in broken[0], results
+    # The failed check keeps, for the report, the rule and each element it flagged.
+    lines = (tmp_path / "records-essai.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    axe = next(r for r in records if r["state"] == "Essai /sans-etiquette")["checks"]["axe"]
+    assert axe["outcome"] == "failed"
+    label = next(v for v in axe["violations"] if v["id"] == "label")
+    assert label["impact"] == "critical" and label["help_url"].startswith("https://")
+    assert label["count"] == 1
+    [node] = label["nodes"]
+    assert node["target"] == "#nom" and node["html"] == '<input id="nom" name="nom">'
+    assert node["name"] == "" and "label" in node["summary"]
 
 
 # What a screen reader says of the controls, tables and dialogs of a page: the writer's
@@ -230,7 +244,12 @@ def test_the_report_page_is_accessible(browser, tmp_path):
         "title": "Connexion - CMI",
         "screenshot": "screenshots/connexion-vide--desktop-js.png",
         "checks": {
-            "axe": {"outcome": "passed", "rules_passed": 30, "incomplete": []},
+            "axe": {
+                "outcome": "failed",
+                "message": "axe violations",
+                "violations": [AXE_LABEL],
+                "incomplete": [AXE_CONTRAST],
+            },
             "reflow 320 px": {"outcome": "failed", "message": "scrolls 12 px"},
             "ARIA snapshot": {
                 "outcome": "failed",
@@ -249,14 +268,28 @@ def test_the_report_page_is_accessible(browser, tmp_path):
         "failed": 2,
         "rgaa_criteria": ["11.1.1"],
         "records": [record],
+        "not_run": [NOT_RUN],
+        # A long word, as in Playwright's messages, wraps at 320 px.
+        "test_failures": [
+            {
+                "test": "e2e/test_photo.py::test_x[desktop-js]",
+                "outcome": "failed",
+                "reason": "exécution : playwright._impl._errors.TimeoutError: "
+                "Locator.set_input_files",
+            }
+        ],
     }
     (tmp_path / "index.html").write_text(render_html(summary), encoding="utf-8")
     context = browser.new_context()
     page = context.new_page()
     page.goto((tmp_path / "index.html").as_uri())
     expect(page.get_by_role("heading", level=1)).to_have_text("Rapport d'accessibilité")
-    page.locator("summary").first.click()  # the diff shown, as its reader would open it
+    for summary_line in page.locator("summary").all():  # opened, as its reader would
+        summary_line.click()
     expect(page.locator("details pre").first).to_be_visible()
+    # A failure's link leads to its state's row.
+    page.get_by_role("link", name="Connexion : vide (ordinateur, JavaScript actif)").first.click()
+    assert page.evaluate("location.hash") == "#etat-connexion-vide--desktop-js"
     recorder = Recorder()
     checker = Accessibility(browser, VARIANTS[0], recorder, Report(tmp_path, "rapport"))
     results = checker.axe(page)
@@ -471,7 +504,7 @@ def test_the_report_names_checks_and_criteria_in_french():
     assert '<th scope="row">2.5.8</th><td>Target Size (Minimum) (AA)</td>' in page
     for caption in ("États vérifiés", "Critères RGAA 4.1", "Critères de succès WCAG 2.2"):
         assert f"<caption>{caption}" in page
-    assert page.count("<h2>") == 4
+    assert page.count("<h2>") == 8
 
 
 LONG_DIFF = "\n".join(
@@ -578,3 +611,178 @@ def test_a_failed_snapshot_keeps_its_whole_diff_in_the_record(tmp_path, monkeypa
     assert summary["coverage"]["totals"]["rgaa"]["criteria"] == 106
     page = (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
     assert page.count("Phrase 199") == 2
+
+
+# -- a report a QA lead can act on --------------------------------------------------------
+
+AXE_LABEL = {
+    "id": "label",
+    "impact": "critical",
+    "help": "Form elements must have labels",
+    "help_url": "https://dequeuniversity.com/rules/axe/4.14/label",
+    "count": 1,
+    "nodes": [
+        {
+            "target": "#nom",
+            "html": '<input id="nom" name="nom">',
+            "name": "",
+            "summary": "Fix any of the following:\n  Form element does not have an implicit label",
+        }
+    ],
+}
+AXE_CONTRAST = {
+    "id": "color-contrast",
+    "impact": "serious",
+    "help": "Elements must meet minimum color contrast ratio thresholds",
+    "help_url": "https://dequeuniversity.com/rules/axe/4.14/color-contrast",
+    "count": 1,
+    "nodes": [
+        {
+            "target": ".bandeau > p",
+            "html": "<p>Sur image</p>",
+            "name": "Sur image",
+            "summary": "Element's background color could not be determined",
+        }
+    ],
+}
+NOT_RUN = {
+    "test": "e2e/test_console.py::test_an_agent_unlocks_an_account[desktop-js]",
+    "outcome": "skipped",
+    "reason": "les états de la console se préparent dans la base du service lancé par la suite",
+}
+
+
+def test_failures_come_first_with_their_element_name_and_rule():
+    records = [
+        record(
+            "Connexion : erreurs",
+            "desktop-js",
+            {
+                "axe": {
+                    **FAILED,
+                    "seconds": 0.31,
+                    "violations": [AXE_LABEL],
+                    "incomplete": [AXE_CONTRAST],
+                },
+                "reflow 320 px": {**PASSED, "seconds": 0.2},
+            },
+        ),
+        record(
+            "Connexion : erreurs",
+            "phone-nojs",
+            {"axe": {**PASSED, "seconds": 0.5, "incomplete": [AXE_CONTRAST]}},
+        ),
+        record("Accueil", "desktop-js", {"structure": {**PASSED, "seconds": 0.1}}),
+    ]
+    records[0]["screenshot_seconds"] = 0.49
+    summary = {
+        **summary_of(records),
+        "seconds": 212.4,
+        "not_run": [NOT_RUN],
+        "test_failures": [
+            {"test": "e2e/test_flows.py::test_x", "outcome": "failed", "reason": "préparation : X"}
+        ],
+    }
+    page = render_html(summary)
+    order = [page.index(f"<h2>{h}") for h in ("Échecs", "À revoir", "Non exécuté", "États")]
+    assert order == sorted(order), order
+    failures = page[order[0] : order[1]]
+    assert "<h2>Échecs (2)</h2>" in failures
+    # What failed, where: the state's row, the check, the rule, the element and its name.
+    assert (
+        '<a href="#etat-connexion-erreurs--desktop-js">Connexion : erreurs '
+        "(ordinateur, JavaScript actif)</a> : Règles automatiques axe-core"
+    ) in failures
+    assert "règle <code>label</code>, impact critique : Form elements must have labels" in failures
+    assert "Élément <code>#nom</code>, sans nom accessible : " in failures
+    assert "<code>&lt;input id=&quot;nom&quot; name=&quot;nom&quot;&gt;</code>" in failures
+    assert 'href="https://dequeuniversity.com/rules/axe/4.14/label"' in failures
+    assert "Test <code>e2e/test_flows.py::test_x</code> en échec" in failures
+    assert '<tr id="etat-connexion-erreurs--desktop-js">' in page
+    # axe's undecided items: one rule, one element, the two states where it appears.
+    review = page[order[1] : order[2]]
+    assert review.count("<code>color-contrast</code>") == 1
+    assert "Élément <code>.bandeau &gt; p</code>, nom accessible «\u00a0Sur image\u00a0»" in review
+    assert "1 élément, 2 visites" in review
+    assert '<a href="#etat-connexion-erreurs--phone-nojs">' in review
+    # What did not run, and why.
+    missing = page[order[2] : order[3]]
+    assert "<h2>Non exécuté (1 test)</h2>" in missing
+    assert f"{NOT_RUN['reason']} : <details>" in missing
+    assert f"<code>{NOT_RUN['test']}</code>" in missing
+    # Times: the run's, each state's, each check's; the variants named in French.
+    assert "Durée de l'exécution : 3 min 32 s." in page
+    assert "<td>1,0 s</td>" in page  # 0.31 + 0.2 + 0.49
+    assert "<strong>réussi</strong> (0,2 s)" in page
+    assert "<td>téléphone, JavaScript inactif</td>" in page
+    assert "desktop-js</td>" not in page and "phone-nojs</td>" not in page
+
+
+def test_a_run_without_failure_says_so():
+    page = render_html(summary_of([record("Accueil", "desktop-js", {"structure": PASSED})]))
+    assert "<h2>Aucun échec</h2>" in page
+    assert "Tous les tests sélectionnés ont été exécutés" in page
+
+
+class WrittenPage(FakePage):
+    def screenshot(self, path, **_options):
+        Path(path).write_bytes(b"png")
+
+
+def test_the_published_report_holds_every_file_it_links_to(tmp_path, monkeypatch):
+    """The run's snapshots and transcripts, its screenshots and its JUnit file: the
+    report folder is whole on its own (read on a QA machine, away from the repository)."""
+    monkeypatch.setattr(a11y, "SNAPSHOTS", tmp_path / "committed")
+    monkeypatch.setattr(a11y, "UPDATE_SNAPSHOTS", False)
+    (tmp_path / "committed").mkdir()
+    (tmp_path / "committed" / "essai.js.yml").write_text('- paragraph: "Avant"\n')
+    for key, method in checks_run_by_a11y().items():
+        if key != "ARIA snapshot":
+            monkeypatch.setattr(Accessibility, method, lambda *_args: {})
+    run = tmp_path / "rapport.run"
+    checker = Accessibility(None, VARIANTS[0], Recorder(), Report(run, "essai"))
+    checker.check(WrittenPage('- paragraph: "Après"'), "Essai")
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<testsuites><testsuite name="pytest" failures="1"/></testsuites>')
+    monkeypatch.setenv("E2E_REPORT", str(tmp_path / "rapport"))
+
+    summary = publish(run, seconds=12.5, junit=junit)
+
+    final = tmp_path / "rapport"
+    assert not run.exists() and summary["seconds"] == 12.5
+    assert (final / "junit.xml").read_text() == junit.read_text()
+    assert (final / "snapshots" / "essai.js.yml").read_text() == '- paragraph: "Après"\n'
+    page = (final / "index.html").read_text(encoding="utf-8")
+    assert '<a href="snapshots/essai.js.yml">Instantané ARIA' in page
+    assert '<a href="junit.xml">junit.xml</a>' in page
+    links = re.findall(r'href="([^"#][^"]*)"', page)
+    local = [link for link in links if not link.startswith("http")]
+    assert len(local) == 5, local  # report.json, junit.xml, screenshot, snapshot twice
+    for link in local:
+        assert (final / link).exists(), link
+
+
+def test_skipped_and_deselected_tests_are_said_not_run(tmp_path, monkeypatch):
+    """What pytest tells the suite's hooks (in each test process) reaches the report."""
+    run = tmp_path / "run"
+    monkeypatch.setenv(RUN_VARIABLE, str(run))
+    skipped = pytest.TestReport(
+        "e2e/test_console.py::test_a[desktop-js]",
+        ("e2e/test_console.py", 1, "test_a"),
+        {},
+        "skipped",
+        ("e2e/test_console.py", 30, "Skipped: les états de la console se préparent ailleurs"),
+        "setup",
+    )
+    conftest.pytest_runtest_logreport(skipped)
+    conftest.pytest_runtest_logreport(skipped)  # the main process hears it again
+    left_out = SimpleNamespace(nodeid="e2e/test_flows.py::test_b", stash=pytest.Stash())
+    left_out.stash[conftest.NOT_RUN_REASON] = conftest.ONLY_IN_PROCESS
+    conftest.pytest_deselected([left_out])
+    Report(run, "essai").add(record("Accueil", "desktop-js", {"structure": PASSED}))
+
+    page = render_html(merge(run))
+    assert "<h2>Non exécuté (2 tests)</h2>" in page
+    assert "les états de la console se préparent ailleurs : <details>" in page
+    assert "<code>e2e/test_console.py::test_a[desktop-js]</code>" in page
+    assert f"{html.escape(conftest.ONLY_IN_PROCESS)} : <details>" in page
