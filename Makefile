@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test qa lint browser setup messages axe sr
+.PHONY: demo test qa lint browser setup messages axe sr vnu java
 
 # A .venv made by another Python (or left broken) is made again, never kept.
 WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -88,10 +88,37 @@ sr: $(SR)
 # The JUnit file goes into the report folder beside index.html (copied there at the end).
 JUNIT := build/junit.xml
 
+# The Nu HTML Checker (RGAA 8.2): the npm package vnu-jar pinned in e2e/vnu-jar.pin (version
+# and the npm tarball's sha512), its jar taken out once to $(VNU_JAR) (its own post-install
+# download is not used), run by Debian's Java. The suite finds it there, or at $$VNU_JAR.
+VNU_VERSION := $(word 1,$(shell cat e2e/vnu-jar.pin))
+VNU_INTEGRITY := $(word 2,$(shell cat e2e/vnu-jar.pin))
+VNU_JAR ?= $(VENV)/vnu.jar
+
+$(VNU_JAR): e2e/vnu-jar.pin | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null && \
+	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' vnu-jar-$(VNU_VERSION).tgz)" && \
+	  if [ "$$found" != "$(VNU_INTEGRITY)" ]; then echo "vnu-jar $(VNU_VERSION): $$found is not the pinned $(VNU_INTEGRITY)"; rm -rf $$tmp; exit 1; fi && \
+	  tar xzf vnu-jar-$(VNU_VERSION).tgz package/build/dist/vnu.jar && \
+	  mv package/build/dist/vnu.jar $(abspath $(VNU_JAR)).part && mv $(abspath $(VNU_JAR)).part $(abspath $(VNU_JAR)) && \
+	  touch $(abspath $(VNU_JAR)) && \
+	  cd / && rm -rf $$tmp
+	@echo "Nu HTML Checker $(VNU_VERSION) in $(VNU_JAR)"
+
+# Debian's Java runs it (OpenJDK 17 on Debian 12).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless; }
+
+vnu: $(VNU_JAR) java
+
 # Three test processes on two cores: a browser test leaves its core idle a third of
 # the time (Chromium, the database and the network answer), which a third one uses.
-test: $(STAMP) browser lint $(AXE) $(SR)
-	$(BIN)/python -m pytest -n 3 --junitxml $(JUNIT)
+test: $(STAMP) browser lint $(AXE) $(SR) vnu
+	VNU_JAR="$(abspath $(VNU_JAR))" $(BIN)/python -m pytest -n 3 --junitxml $(JUNIT)
 
 # The accessibility states against a running instance, for QA teams:
 #   make qa BASE_URL=https://cmi-recette.example.org QA_SECRET=...
@@ -99,9 +126,9 @@ test: $(STAMP) browser lint $(AXE) $(SR)
 # process works in a sandbox of its own there, fresh demo personas for each test,
 # removed at the end of the run. QA_WORKERS browsers run side by side (default 3).
 QA_WORKERS ?= 3
-qa: $(STAMP) browser $(AXE) $(SR)
+qa: $(STAMP) browser $(AXE) $(SR) vnu
 	@test -n "$(BASE_URL)" || { echo "usage: make qa BASE_URL=https://... QA_SECRET=..."; exit 2; }
-	QA_SECRET="$(QA_SECRET)" $(BIN)/python -m pytest e2e --base-url "$(BASE_URL)" \
+	QA_SECRET="$(QA_SECRET)" VNU_JAR="$(abspath $(VNU_JAR))" $(BIN)/python -m pytest e2e --base-url "$(BASE_URL)" \
 	  -n $(QA_WORKERS) -q --junitxml $(JUNIT)
 
 # After changing a text: the catalogue gains the new ones (then translate them in

@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
+from . import html_check
 from .report import Report, slug
 
 # What must pass. Tags are case-sensitive: an unknown tag runs no rule at all.
@@ -130,6 +132,8 @@ class Accessibility:
             "checks": {},
         }
         checks = [
+            # First: the HTML as it is before the other checks touch the page.
+            ("valid HTML", self._save_html),
             ("axe", self._axe_check),
             ("structure", self._structure),
             ("status region", self._status_region),
@@ -174,7 +178,28 @@ class Accessibility:
         started = time.monotonic()
         record["screenshot"] = self.report.screenshot(page, state, self.variant.name)
         record["screenshot_seconds"] = round(time.monotonic() - started, 2)
-        self.report.add(record)
+        if self.report.add(record):
+            self.check_html()
+
+    # -- the Nu HTML Checker (html_check.py) ----------------------------------------------
+
+    def _save_html(self, page: Page, _state: str) -> dict:
+        """Keep this state's HTML for the checker's next batch: JavaScript off, the
+        document as served; on, the document after htmx's swaps, serialized."""
+        served = None if self.variant.javascript else html_check.served_html(page)
+        if served is not None:
+            return self.report.html.save(served, "served")
+        return self.report.html.save(page.content(), "dom")
+
+    def check_html(self) -> None:
+        """Run the checker on the states held so far: each state's errors fail its
+        « valid HTML » check (reported here, by the state's name)."""
+        for record in self.report.check_html():
+            check = record["checks"][html_check.KEY]
+            with self.subtests.test(msg=f"{record['state']} [{record['variant']}] valid HTML"):
+                if check["outcome"] == "skipped":
+                    pytest.skip(check["message"])
+                raise AssertionError(check["message"])
 
     # -- axe ---------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from models.shared.clock import clock
 from tests.helpers import TEST_HASH
 from views.demo.qa import HEADER, RUN_STARTS_AT, SANDBOX_HEADER, sent_emails
 
+from . import html_check
 from .a11y import Accessibility
 from .report import Report, note_test, publish, report_dir, run_dir
 
@@ -253,14 +254,27 @@ def fresh_service(service):
 def page(browser, fresh_service, variant) -> Page:
     context = browser.new_context(base_url=fresh_service.base_url, **context_options(variant))
     context.set_default_timeout(10_000)
-    opened = context.new_page()
+    opened = html_check.watch(context.new_page())
     yield opened
     context.close()
 
 
 @pytest.fixture(scope="session")
 def report(worker_id) -> Report:
-    return Report(run_dir(), worker_id)
+    made = Report(run_dir(), worker_id)
+    yield made
+    # The states this test process holds last: checked now, their failures the run's.
+    failed = made.check_html()
+    failures = [r for r in failed if r["checks"][html_check.KEY]["outcome"] == "failed"]
+    if failures:
+        pytest.fail(
+            "\n\n".join(
+                f"{r['state']} [{r['variant']}] valid HTML\n"
+                + r["checks"][html_check.KEY]["message"]
+                for r in failures
+            ),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -350,4 +364,9 @@ def pytest_terminal_summary(terminalreporter, config):
             f"{summary['states']} states, {summary['state_visits']} state visits, "
             f"{summary['checks']} checks: {summary['passed']} passed, {summary['failed']} failed"
         )
+        timing = summary.get("html_checker") or {}
+        if timing.get("batches"):
+            terminalreporter.write_line(
+                f"Nu HTML Checker: {timing['batches']} batches, {timing['seconds']} s in all"
+            )
         terminalreporter.write_line(f"report: {report_dir() / 'index.html'}")

@@ -31,6 +31,17 @@ class Check(NamedTuple):
 # One entry per check that a11y.Accessibility.check records, under the same key
 # (test_suite_itself fails when a check has no entry, or an entry no check).
 CHECKS: dict[str, Check] = {
+    # WCAG 2.2 made 4.1.1 (Parsing) obsolete, and a validator does not judge 4.1.2
+    # (names, roles, values: axe's and the snapshots' part): RGAA only.
+    "valid HTML": Check(
+        "HTML valide (Nu HTML Checker)",
+        ("8.1", "8.2"),
+        (),
+        "Le document de l'état (sans JavaScript : tel que servi ; avec : après les "
+        "échanges htmx) passé au Nu HTML Checker : type de document, balises, attributs et "
+        "identifiants valides. Ce qu'il dit des requêtes de conteneur CSS, qu'il ne connaît "
+        "pas encore, est listé à part, sans échec.",
+    ),
     "axe": Check(
         "Règles automatiques axe-core (WCAG 2.2 AA, RGAA 4.1)",
         (),

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import criteria
+from .html_check import KEY as HTML_KEY
+from .html_check import Batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,10 +71,25 @@ class Report:
         self.records = folder / f"records-{worker}.jsonl"
         (folder / "screenshots").mkdir(parents=True, exist_ok=True)
         self._titles: dict[str, str] = {}
+        # The states whose HTML waits for the Nu HTML Checker (html_check.py).
+        self.html = Batch(folder, worker)
 
     def add(self, record: dict) -> None:
+        """Write a state's record, or hold it while its HTML waits for the checker;
+        True when the held batch is full (then ``check_html``)."""
+        if record["checks"].get(HTML_KEY, {}).get("outcome") == "pending":
+            return self.html.hold(record)
         with self.records.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return False
+
+    def check_html(self) -> list[dict]:
+        """Run the checker on the held states and write their records: those whose
+        « valid HTML » check did not pass."""
+        checked = self.html.run()
+        for record in checked:
+            self.add(record)
+        return [r for r in checked if r["checks"][HTML_KEY]["outcome"] != "passed"]
 
     def screenshot(self, page, state: str, variant: str) -> str:
         name = f"screenshots/{slug(state)}--{variant}.png"
@@ -132,6 +149,11 @@ def merge(folder: Path, seconds: float | None = None) -> dict | None:
         {c for r in records for c in r["checks"].get("axe", {}).get("rgaa_criteria", [])},
         key=criteria.number_key,
     )
+    batches = {
+        check["batch"]: check.get("batch_seconds", 0)
+        for record in records
+        if (check := record["checks"].get(HTML_KEY)) and "batch" in check
+    }
     summary = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "states": len({record["state"] for record in records}),
@@ -146,6 +168,12 @@ def merge(folder: Path, seconds: float | None = None) -> dict | None:
         # RGAA tests (« 11.1.1 ») that axe's rules evaluated, on any state.
         "rgaa_criteria": tests,
         "coverage": criteria.coverage(records),
+        # The Nu HTML Checker's own time: one Java process per batch of states.
+        "html_checker": {
+            "batches": len(batches),
+            "seconds": round(sum(batches.values()), 2),
+            "seconds_per_batch": dict(sorted(batches.items())),
+        },
         "records": sorted(records, key=lambda r: (r["state"], r["variant"])),
     }
     (folder / "report.json").write_text(
@@ -374,12 +402,18 @@ def _plural(count: int, word: str) -> str:
 def _check_item(name: str, check: dict) -> str:
     label = criteria.label(name)
     ok = check["outcome"] == "passed"
-    word = "réussi" if ok else "échec"
+    word = "réussi" if ok else "non vérifié" if check["outcome"] == "skipped" else "échec"
     extra = ""
     if name == "axe" and ok:
         extra = (
             f" ({check.get('rules_passed', 0)} règles vérifiées, "
             f"{len(check.get('incomplete', []))} à revoir à la main)"
+        )
+    apart = check.get("container_queries", [])
+    if name == HTML_KEY and ok and apart:
+        extra = (
+            f" ({_plural(len(apart), 'remarque')} sur les requêtes de conteneur CSS, "
+            "que le validateur ne connaît pas encore : non comptées)"
         )
     diff = "" if ok else check.get("diff", "")
     if not ok:
@@ -396,6 +430,14 @@ def _check_item(name: str, check: dict) -> str:
             "(«\u00a0-\u00a0» : version relue, «\u00a0+\u00a0» : cette exécution)</summary>"
             f"<pre>{e(diff)}</pre></details>"
         )
+    if name == HTML_KEY and check.get("errors"):
+        extra = f" : {_plural(check.get('errors_count', 0), 'erreur')} du validateur"
+        items = "".join(
+            f"<li>ligne {e(str(item['line']))} : {e(item['message'])}"
+            f"<pre>{e(' '.join(item['extract'].split()))}</pre></li>"
+            for item in check["errors"]
+        )
+        details = f"<details><summary>{e(label)} : les erreurs</summary><ul>{items}</ul></details>"
     took = f" ({duration(check['seconds'])})" if "seconds" in check else ""
     return f"<li>{e(label)} : <strong>{word}</strong>{e(extra)}{took}{details}</li>"
 
@@ -510,6 +552,16 @@ def _checks_table() -> str:
     )
 
 
+def _html_checker_sentence(summary: dict) -> str:
+    timing = summary.get("html_checker") or {}
+    if not timing.get("batches"):
+        return ""
+    return (
+        f"<p>Validateur HTML (Nu HTML Checker) : {_plural(timing['batches'], 'lot')} "
+        f"d'états, {e(str(timing['seconds']).replace('.', ','))} s en tout.</p>"
+    )
+
+
 def render_html(summary: dict) -> str:
     rows = []
     ids = row_ids(summary["records"])
@@ -581,6 +633,7 @@ visites (état et variante), {summary["checks"]} vérifications : {summary["pass
 <p>Une vérification automatique ne couvre d'un critère que ce qu'une machine en voit,
 sur les états visités : elle ne remplace pas la liste manuelle
 (<code>e2e/MANUAL_CHECKLIST.md</code>).</p>
+{_html_checker_sentence(summary)}
 <p>Données complètes : <a href="report.json">report.json</a>{junit}.</p>
 <h2>États vérifiés</h2>
 <div class="wide" role="region" aria-label="États vérifiés, par variante" tabindex="0">

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import html
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -18,7 +19,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from . import a11y, conftest, criteria
+from . import a11y, conftest, criteria, html_check
 from .a11y import Accessibility
 from .conftest import VARIANTS, context_options
 from .report import RUN_VARIABLE, Report, merge, publish, render_html
@@ -32,6 +33,15 @@ PAGE = """<!DOCTYPE html>
 
 LABELLED = '<label for="nom">Nom</label><input id="nom" name="nom">'
 UNLABELLED = '<input id="nom" name="nom">'
+# Valid, but for what the checker does not know yet: CSS container queries.
+CONTAINERS = PAGE.format(field=LABELLED).replace(
+    "</head>",
+    "<style>form { container-type: inline-size; }"
+    " @container (max-width: 40rem) { form p { margin: 0; } }</style></head>",
+)
+# An attribute HTML does not have (htmx reads « data-hx-get » too), and a stray end tag
+# that only the served bytes show (the browser's parser mends it in the document).
+INVALID = '<label for="nom">Nom</label><input id="nom" name="nom" hx-get="/nom"></p>'
 
 
 class Recorder:
@@ -60,6 +70,8 @@ def throwaway_app():
     app = Flask("throwaway")
     app.add_url_rule("/avec-etiquette", "ok", lambda: PAGE.format(field=LABELLED))
     app.add_url_rule("/sans-etiquette", "broken", lambda: PAGE.format(field=UNLABELLED))
+    app.add_url_rule("/conteneurs", "containers", lambda: CONTAINERS)
+    app.add_url_rule("/invalide", "invalid", lambda: PAGE.format(field=INVALID))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,6 +89,7 @@ def test_a_missing_label_fails_the_axe_check(browser, throwaway_app, tmp_path, v
         checker = Accessibility(browser, variant, recorder, Report(tmp_path, "essai"))
         page.goto(throwaway_app + path)
         checker.check(page, f"Essai {path}")
+        checker.check_html()  # the held record is written once its HTML is checked
         results[path] = recorder.failures
     context.close()
     assert not any("axe" in name for name in results["/avec-etiquette"]), results
@@ -234,6 +247,76 @@ def test_dates_are_read_as_the_page_says_them_and_only_a_time_of_day_is_masked()
         "Payée le 22/11/2026 à HH:MM. Valable jusqu'au 31 décembre 2026. "
         "Paid on 22 Nov 2026 at HH:MM. Réessayez à partir de HH:MM."
     )
+
+
+@pytest.mark.parametrize("variant", [VARIANTS[0], VARIANTS[1]], ids=lambda v: v.name)
+def test_invalid_html_fails_its_check_and_container_queries_are_listed_apart(
+    browser, throwaway_app, tmp_path, monkeypatch, variant
+):
+    why = html_check.missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why + "; under CI a missing checker fails the run", pytrace=False)
+        pytest.skip(why)
+    # Only the HTML is checked here: the other checks pass unseen.
+    for key, method in checks_run_by_a11y().items():
+        if key != "valid HTML":
+            monkeypatch.setattr(Accessibility, method, lambda *_args: {})
+    context = browser.new_context(**context_options(variant))
+    page = html_check.watch(context.new_page())
+    recorder = Recorder()
+    report = Report(tmp_path, "essai")
+    checker = Accessibility(browser, variant, recorder, report)
+    for path in ("/conteneurs", "/invalide"):
+        page.goto(throwaway_app + path)
+        checker.check(page, f"Essai {path}")
+    context.close()
+    # Held for the batch: nothing written, nothing failed yet.
+    assert not report.records.exists() and recorder.failures == {}
+    checker.check_html()
+    records = {
+        r["state"]: r["checks"]["valid HTML"]
+        for r in map(json.loads, report.records.read_text().splitlines())
+    }
+    containers, invalid = records["Essai /conteneurs"], records["Essai /invalide"]
+    source = "dom" if variant.javascript else "served"
+    assert containers["source"] == invalid["source"] == source
+    # The container queries: listed apart, not failed.
+    assert containers["outcome"] == "passed", containers
+    assert [item["message"] for item in containers["container_queries"]] == [
+        "CSS: “container-type”: Property “container-type” doesn't exist.",
+        "CSS: Unrecognized at-rule “@container”",
+    ]
+    assert containers["batch_states"] == 2 and containers["batch_seconds"] > 0
+    # The invalid document: a failed check, named by its state, that says what is wrong.
+    assert invalid["outcome"] == "failed"
+    assert list(recorder.failures) == [f"Essai /invalide [{variant.name}] valid HTML"]
+    message = recorder.failures[f"Essai /invalide [{variant.name}] valid HTML"]
+    assert "Attribute “hx-get” not allowed on element “input”" in message
+    assert ("“p” end tag" in message) is not variant.javascript, message
+    assert all(item["line"] and item["extract"] for item in invalid["errors"])
+    assert invalid["container_queries"] == []
+    # The report shows the errors, and the checker's time.
+    summary = merge(tmp_path)
+    assert summary["html_checker"]["batches"] == 1
+    assert summary["html_checker"]["seconds"] == invalid["batch_seconds"]
+    page_text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "<li>HTML valide (Nu HTML Checker) : <strong>échec</strong>" in page_text
+    assert "requêtes de conteneur CSS" in page_text
+
+
+def test_only_container_queries_are_set_apart():
+    def message(text, extract="", start=0, length=0):
+        return {"message": text, "extract": extract, "hiliteStart": start, "hiliteLength": length}
+
+    apart = html_check.is_container_query
+    assert apart(message("CSS: “container-name”: Property “container-name” doesn't exist."))
+    assert apart(message("CSS: “width”: Unknown dimension.", ".c{width:5cqi} .d", 9, 4))
+    # Other CSS, and other unknown units, are errors like the others.
+    assert not apart(message("CSS: “colr”: Property “colr” doesn't exist."))
+    assert not apart(message("CSS: “width”: Unknown dimension.", ".c{width:5qqq} .d", 9, 4))
+    assert not apart(message("CSS: Unrecognized at-rule “@contenair”"))
+    assert not apart(message("Attribute “container-type” not allowed on element “div”."))
 
 
 def test_the_report_page_is_accessible(browser, tmp_path):
