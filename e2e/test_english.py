@@ -83,7 +83,9 @@ def test_a_reader_of_english_orders_a_replacement_card(page: Page, a11y, variant
     expect_errors(page, "Select at least one card", "You must declare on your honour")
     a11y.check(page, "Sélection duplicata (anglais) : erreurs")
     page.get_by_label(f"Select card no. {CARD}").check()
-    page.get_by_label(f"Reason for card no. {CARD}").select_option("Titre perdu")
+    page.get_by_role("group", name=f"Reason for card no. {CARD}").get_by_role(
+        "radio", name="Lost card"
+    ).check()
     page.get_by_label("I declare on my honour").check()
     submit(page, "Confirm")
 
