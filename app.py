@@ -343,6 +343,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "letters", help="print the credentials letters still owed (a stopped run's), then exit"
     )
     letters.add_argument("--folder", type=Path, default=Path("courriers"))
+    letters.add_argument(
+        "--large-print",
+        action="store_true",
+        help="print the letters in 16 pt (holders who read large print)",
+    )
     for command in (cards, letters):
         command.add_argument(
             "--per-file",
@@ -413,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             app, args.file, args.encoding, args.dry_run, args.report, args.letters, args.per_file
         )
     if args.command == "letters":
-        return commands.letters_command(app, args.folder, args.per_file)
+        return commands.letters_command(app, args.folder, args.per_file, args.large_print)
     if args.command == "purge":
         return commands.purge(app.config["RETENTION_MONTHS"])
     if args.command == "export":

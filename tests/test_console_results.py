@@ -11,6 +11,7 @@ from models.shared.db import database
 
 from .helpers import ACTION_TOKEN_INPUT, csrf_token
 from .test_console import agent_sign_in
+from .test_documents import letter_sizes
 
 
 def confirmation(client, path: str) -> dict:
@@ -50,6 +51,17 @@ def test_a_new_letter_replayed_makes_no_second_code_and_lands_on_the_same_result
     pdf = client.get(f"{first.location}/courrier.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert client.get(f"{first.location}/courrier.pdf").data == pdf.data  # the same letter
+    # The same letter in large print (16 pt), for a holder who reads it better.
+    assert re.search(
+        r"Le même courrier en gros caractères, pour une personne qui lit mal les petits "
+        r"caractères \(PDF, \d+ Ko\)",
+        page,
+    )
+    large = client.get(f"{first.location}/courrier-gros-caracteres.pdf")
+    assert large.mimetype == "application/pdf"
+    assert "gros-caracteres" in large.headers["Content-Disposition"]
+    assert min(letter_sizes(large.data).values()) == 16
+    assert min(letter_sizes(pdf.data).values()) == 12
 
 
 def test_the_identifiant_sent_twice_by_the_same_form_goes_once(app, client):

@@ -29,6 +29,7 @@ from views.operator.letters_printing import print_letters
 
 from .helpers import OPERATOR_ENVIRONMENT
 from .test_console import agent_sign_in
+from .test_documents import letter_sizes
 from .test_import import GOOD, csv_text
 
 KEY = OPERATOR_ENVIRONMENT["SECRET_KEY"]
@@ -65,10 +66,11 @@ def letters_in(folder: Path) -> dict[str, list[str]]:
     """Every code printed in the folder's files, by identifiant."""
     found: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.pdf")):
-        for page in PdfReader(path).pages:
-            text = page.extract_text()
-            username = text.split("Votre identifiant : ")[1].split()[0]
-            code = text.split("Votre code d'activation : ")[1].split()[0]
+        # A large-print letter runs over several pages: read the file's text whole.
+        text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+        for username, code in re.findall(
+            r"Votre identifiant :\s*(\S+).*?Votre code d'activation :\s*(\S+)", text, re.S
+        ):
             found.setdefault(username, []).append(code)
     return found
 
@@ -410,3 +412,13 @@ def test_commands_that_write_to_citizens_refuse_without_the_services_address_or_
         assert said in capsys.readouterr().err
     assert len(imported_accounts()) == before and not (tmp_path / "c").exists()
     assert run(app, "import-cards", str(path), "--dry-run") == 0  # writes to nobody
+
+
+def test_letters_owed_print_in_large_print_on_request(app, tmp_path, operator_env):
+    with database.connection_context():
+        cmi_import.write(cmi_import.read(csv_text(*people(2))))
+    folder = tmp_path / "gros"
+    assert run(app, "letters", "--folder", str(folder), "--large-print") == 0
+    assert_one_valid_code_on_one_letter(folder, 2)
+    [path] = folder.glob("*.pdf")
+    assert min(letter_sizes(path.read_bytes()).values()) == 16  # every text 16 pt at least

@@ -159,9 +159,12 @@ def _rows_status(outcome) -> int:
     return SOME_ROWS_REJECTED if outcome.rejected else DONE
 
 
-def letters_command(app: Flask, folder: Path, per_file: int = letters.PER_FILE) -> int:
-    """The letters still owed (a run stopped or failed before printing them), printed."""
-    printed = print_letters(app, folder, per_file)
+def letters_command(
+    app: Flask, folder: Path, per_file: int = letters.PER_FILE, large_print: bool = False
+) -> int:
+    """The letters still owed (a run stopped or failed before printing them), printed
+    (``large_print``: in 16 pt)."""
+    printed = print_letters(app, folder, per_file, large_print=large_print)
     return say(
         f"Letters: {printed.summary}.", UNWRITTEN if printed.failed else DONE, printed.failed
     )

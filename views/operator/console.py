@@ -511,11 +511,15 @@ def result(result_id: int):
             with write_transaction():
                 results.note_letter_size(found, len(_letter_pdf(found, letter)))
     back, back_text = _back(found.subject)
+    large_label = None
+    if letter is not None:  # laid out for its size only: agents open this page rarely
+        large_label = size_label(len(_letter_pdf(found, letter, large_print=True)))
     return render_page(
         "operator/result.html",
         item=found,
         letter=letter,
         letter_label=size_label(found.letter_size) if letter is not None else None,
+        large_label=large_label,
         until=until,
         kept_minutes=int(letters.AGENT_LETTER_KEPT.total_seconds() // 60),
         back=back,
@@ -523,30 +527,40 @@ def result(result_id: int):
     )
 
 
-def _letter_pdf(found: results.ActionResult, letter: letters.Letter) -> bytes:
-    """The letter of that action, dated the day it was prepared: the same file each time."""
+def _letter_pdf(
+    found: results.ActionResult, letter: letters.Letter, large_print: bool = False
+) -> bytes:
+    """The letter of that action, dated the day it was prepared: the same file each time
+    (``large_print``: in 16 pt, for a holder who reads large print)."""
     return credentials_letters(
         [letter],
         to_paris(found.letter.created_at).date(),
         public_base_url(),
         current_app.config["ORGANISATION_NAME"],
         current_app.config["CONTACT_EMAIL"],
+        large_print=large_print,
     )
 
 
 @bp.route("/resultats/<int(max=999999999):result_id>/courrier.pdf")
-def result_letter(result_id: int):
+@bp.route(
+    "/resultats/<int(max=999999999):result_id>/courrier-gros-caracteres.pdf",
+    endpoint="result_letter_large",
+    defaults={"large_print": True},
+)
+def result_letter(result_id: int, large_print: bool = False):
     found = results.result_of(g.agent, result_id) or abort(404)
     letter = None
     if found.letter_id is not None:
         letter = letters.agent_letter(found.letter_id, current_app.config["SECRET_KEY"])
     if letter is None:  # past its time, replaced or used: the result page says so
         return redirect(url_for("console.result", result_id=found.id), 303)
+    name = f"courrier-{letter.username}{'-gros-caracteres' if large_print else ''}.pdf"
     return Response(
-        _letter_pdf(found, letter),
+        _letter_pdf(found, letter, large_print),
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="courrier-{letter.username}.pdf"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",  # it holds a live activation code
         },
     )

@@ -73,12 +73,17 @@ class Printed:
 
 
 def print_letters(
-    app: Flask, folder: Path, per_file: int = letters.PER_FILE, processes: int | None = None
+    app: Flask,
+    folder: Path,
+    per_file: int = letters.PER_FILE,
+    processes: int | None = None,
+    large_print: bool = False,
 ) -> Printed:
     """Every letter owed, printed into ``folder``, at most ``per_file`` to a file: the files
     a stopped run recorded first, then new ones. A file that cannot be written stays owed
     and the others are still written; a file that cannot be printed stops the run (the
-    next ones would fail the same way). Whatever is not written stays owed."""
+    next ones would fail the same way). Whatever is not written stays owed.
+    ``large_print``: every letter in 16 pt (a run for the holders known to need it)."""
     key = app.config["SECRET_KEY"]
     printed = Printed(folder)
     gc.collect()  # what the import before held, given back while the letters print
@@ -100,7 +105,7 @@ def print_letters(
         while (letter_file := letters.record_next_file(str(folder), per_file)) is not None:
             files.append(letter_file)
     try:
-        for letter_file, pdf, count in _printed_files(app, files, key, processes):
+        for letter_file, pdf, count in _printed_files(app, files, key, processes, large_print):
             try:
                 _write(folder, letter_file, pdf, count, earlier.get(letter_file.id))
             except OSError as error:  # this file only (a full disk refuses the next ones too)
@@ -120,7 +125,9 @@ def print_letters(
     return printed
 
 
-def _html(app: Flask, letter_file: letters.LetterFile, key: str) -> tuple[str, int]:
+def _html(
+    app: Flask, letter_file: letters.LetterFile, key: str, large_print: bool = False
+) -> tuple[str, int]:
     with database.connection_context():
         content = letters.letters_of(letter_file, key)
     with app.app_context():
@@ -130,16 +137,17 @@ def _html(app: Flask, letter_file: letters.LetterFile, key: str) -> tuple[str, i
             app.config["PUBLIC_URL"] or "http://127.0.0.1:8000",
             app.config["ORGANISATION_NAME"],
             app.config["CONTACT_EMAIL"],
+            large_print,
         )
     return html, len(content)
 
 
-def _printed_files(app, files, key, processes):
+def _printed_files(app, files, key, processes, large_print=False):
     """Each file with its PDF, in the order they are done."""
     processes = processes or os.cpu_count() or 1
     if processes == 1 or len(files) < 2:
         for letter_file in files:
-            html, count = _html(app, letter_file, key)
+            html, count = _html(app, letter_file, key, large_print)
             yield letter_file, _printed(html) if count else b"", count
         return
     waiting = iter(files)
@@ -159,7 +167,7 @@ def _printed_files(app, files, key, processes):
                     letter_file = next(waiting, None)
                     if letter_file is None:
                         break
-                    html, count = _html(app, letter_file, key)
+                    html, count = _html(app, letter_file, key, large_print)
                     running[pool.submit(_printed, html)] = (letter_file, count)
                 if not running:
                     return
