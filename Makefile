@@ -55,15 +55,23 @@ AXE_VERSION := $(word 1,$(shell cat e2e/axe-core.pin))
 AXE_INTEGRITY := $(word 2,$(shell cat e2e/axe-core.pin))
 AXE := $(VENV)/axe-core-$(AXE_VERSION).min.js
 
-$(AXE): e2e/axe-core.pin | $(STAMP)
+# One file out of a pinned npm package: $(call npm_file,package,version,sha512,path in the
+# package,destination). The tarball's sha512 must be the pinned one; the file is written
+# whole (a .part renamed) or not at all.
+define npm_file
 	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
-	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
-	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' axe-core-$(AXE_VERSION).tgz)" && \
-	  if [ "$$found" != "$(AXE_INTEGRITY)" ]; then echo "axe-core $(AXE_VERSION): $$found is not the pinned $(AXE_INTEGRITY)"; rm -rf $$tmp; exit 1; fi && \
-	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && mv package/axe.min.js $(CURDIR)/$(AXE) && \
-	  touch $(CURDIR)/$(AXE) && \
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(1)@$(2) >/dev/null && \
+	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' $(1)-$(2).tgz)" && \
+	  if [ "$$found" != "$(3)" ]; then echo "$(1) $(2): $$found is not the pinned $(3)"; rm -rf $$tmp; exit 1; fi && \
+	  tar xzf $(1)-$(2).tgz package/$(4) && \
+	  mv package/$(4) $(abspath $(5)).part && mv $(abspath $(5)).part $(abspath $(5)) && \
+	  touch $(abspath $(5)) && \
 	  cd / && rm -rf $$tmp
+endef
+
+$(AXE): e2e/axe-core.pin | $(STAMP)
+	$(call npm_file,axe-core,$(AXE_VERSION),$(AXE_INTEGRITY),axe.min.js,$(AXE))
 	@echo "axe-core $(AXE_VERSION) in $(AXE)"
 
 axe: $(AXE)
@@ -96,15 +104,7 @@ VNU_INTEGRITY := $(word 2,$(shell cat e2e/vnu-jar.pin))
 VNU_JAR ?= $(VENV)/vnu.jar
 
 $(VNU_JAR): e2e/vnu-jar.pin | $(STAMP)
-	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
-	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null && \
-	  found="sha512-$$($(CURDIR)/$(BIN)/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' vnu-jar-$(VNU_VERSION).tgz)" && \
-	  if [ "$$found" != "$(VNU_INTEGRITY)" ]; then echo "vnu-jar $(VNU_VERSION): $$found is not the pinned $(VNU_INTEGRITY)"; rm -rf $$tmp; exit 1; fi && \
-	  tar xzf vnu-jar-$(VNU_VERSION).tgz package/build/dist/vnu.jar && \
-	  mv package/build/dist/vnu.jar $(abspath $(VNU_JAR)).part && mv $(abspath $(VNU_JAR)).part $(abspath $(VNU_JAR)) && \
-	  touch $(abspath $(VNU_JAR)) && \
-	  cd / && rm -rf $$tmp
+	$(call npm_file,vnu-jar,$(VNU_VERSION),$(VNU_INTEGRITY),build/dist/vnu.jar,$(VNU_JAR))
 	@echo "Nu HTML Checker $(VNU_VERSION) in $(VNU_JAR)"
 
 # Debian's Java runs it (OpenJDK 17 on Debian 12).
