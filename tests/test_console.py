@@ -68,7 +68,7 @@ SUPERVISORS_ONLY = {
     "console.unlock_agent",
 }
 # An action's result: only the agent who did it reads it (nobody has done any here).
-OWN_RESULTS = {"console.result", "console.result_letter"}
+OWN_RESULTS = {"console.result", "console.result_letter", "console.result_letter_large"}
 # Open to whoever holds the link: the page itself says whether the token is good.
 BY_TOKEN = {"console.login", "console.enrol"}
 

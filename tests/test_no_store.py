@@ -50,7 +50,7 @@ def kept(answer) -> bool:
 
 def address(rule, values: dict) -> str:
     path = rule.rule
-    for name in rule.arguments:
+    for name in rule.arguments - set(rule.defaults or ()):
         path = re.sub(rf"<(?:[^:<>]+:)?{name}(?:\([^)]*\))?>", str(values[name]), path)
     return path
 
